@@ -1,0 +1,59 @@
+// Lint fences: the pure core (src/domain) and deterministic orchestration
+// (src/workflows) may not touch Node built-ins or I/O libraries; every
+// promise must be handled; imports used only as types must say so.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import globals from 'globals';
+
+const noIoImports = {
+  patterns: [
+    { group: ['node:*'], message: 'No Node built-ins in the pure core or in workflows.' },
+    {
+      group: ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'timers', 'process'],
+      message: 'No Node built-ins in the pure core or in workflows.',
+    },
+    {
+      group: ['better-sqlite3', 'drizzle-orm', 'drizzle-orm/*', 'pino', '@solana/*', '@pythnetwork/*', '@switchboard-xyz/*', '**/db/*', '**/activities/*', '**/cli/*'],
+      message: 'No I/O in the pure core or in workflows: pass the data in, or call an activity.',
+    },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', '.tools/**', 'drizzle/**', 'out/**', 'data/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.node },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'separate-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true }],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts', 'src/workflows/**/*.ts'],
+    languageOptions: { globals: { ...globals.es2022 } },
+    rules: {
+      'no-restricted-imports': ['error', noIoImports],
+      'no-restricted-globals': ['error',
+        { name: 'process', message: 'No process access in the pure core or workflows.' },
+        { name: 'Buffer', message: 'No Node built-ins in the pure core or workflows.' },
+        { name: 'fetch', message: 'No I/O in the pure core or workflows.' },
+        { name: 'setTimeout', message: 'Use Temporal timers or pass time in.' },
+      ],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'Pass `now` in: the core has no clock.' },
+        { object: 'Math', property: 'random', message: 'Pass randomness in: the core is deterministic.' },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', 'eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);
