@@ -1,0 +1,134 @@
+/**
+ * Treasury state (SPEC §3): value, market cap, reserve ratio, PUMP
+ * concentration, intervention capacity, and the hourly accumulation rule.
+ */
+import type { Config } from '../config.ts';
+import { amountForUsd, fromTokens, sub, toTokens, type TokenAmount } from './amount.ts';
+
+export interface Holdings {
+  readonly pump: TokenAmount;
+  readonly usdc: TokenAmount;
+  readonly sol: TokenAmount;
+  /** PSTR bought back: retired from float, never counted as treasury value. */
+  readonly pstrRetired: TokenAmount;
+  /** Liquidity positions, both sides at consensus prices. */
+  readonly lpValueUsd: number;
+}
+
+export interface MarketPrices {
+  readonly pstr: number;
+  readonly pump: number;
+  readonly sol: number;
+  /** USDC is valued at 1 unless an oracle says otherwise. */
+  readonly usdc?: number;
+}
+
+export interface TreasuryState {
+  readonly valueUsd: number;
+  readonly pumpValueUsd: number;
+  readonly usdcValueUsd: number;
+  readonly solValueUsd: number;
+  readonly lpValueUsd: number;
+  readonly circulatingPstr: number;
+  readonly marketCapUsd: number;
+  readonly reserveRatio: number;
+  readonly pumpConcentration: number;
+  readonly interventionCapacity: number;
+}
+
+export interface CapacityParams {
+  readonly minRrThreshold: number;
+  readonly minReserveRatio: number;
+}
+
+/** interventionCapacity = clamp((RR − minRrThreshold) / (minReserveRatio − minRrThreshold), 0, 1). */
+export function interventionCapacity(reserveRatio: number, p: CapacityParams): number {
+  const raw = (reserveRatio - p.minRrThreshold) / (p.minReserveRatio - p.minRrThreshold);
+  return Math.min(1, Math.max(0, raw));
+}
+
+/**
+ * Circulating supply excludes PSTR held by the treasury: the configured
+ * supply is the float before any buyback, and every PSTR bought back leaves it.
+ */
+export function circulatingSupply(configured: TokenAmount, retired: TokenAmount): TokenAmount {
+  const left = sub(configured, retired);
+  return left.raw < 0n ? { raw: 0n, decimals: configured.decimals } : left;
+}
+
+export function treasuryState(h: Holdings, prices: MarketPrices, configuredSupply: TokenAmount, p: CapacityParams): TreasuryState {
+  const pumpValueUsd = toTokens(h.pump) * prices.pump;
+  const usdcValueUsd = toTokens(h.usdc) * (prices.usdc ?? 1);
+  const solValueUsd = toTokens(h.sol) * prices.sol;
+  // Treasury value = PUMP·price + USDC + SOL·price + liquidity positions.
+  const valueUsd = pumpValueUsd + usdcValueUsd + solValueUsd + h.lpValueUsd;
+  const circulatingPstr = toTokens(circulatingSupply(configuredSupply, h.pstrRetired));
+  const marketCapUsd = prices.pstr * circulatingPstr;
+  // reserveRatio = treasury value / PSTR market cap; no float means nothing to defend.
+  const reserveRatio = marketCapUsd > 0 ? valueUsd / marketCapUsd : Number.POSITIVE_INFINITY;
+  const pumpConcentration = valueUsd > 0 ? pumpValueUsd / valueUsd : 0;
+  return {
+    valueUsd,
+    pumpValueUsd,
+    usdcValueUsd,
+    solValueUsd,
+    lpValueUsd: h.lpValueUsd,
+    circulatingPstr,
+    marketCapUsd,
+    reserveRatio,
+    pumpConcentration,
+    interventionCapacity: interventionCapacity(reserveRatio, p),
+  };
+}
+
+/** Value of each asset class the treasury can hold, in the order PUMP, USDC, SOL, LP (for diversification). */
+export function classValues(s: TreasuryState): number[] {
+  return [s.pumpValueUsd, s.usdcValueUsd, s.solValueUsd, s.lpValueUsd];
+}
+
+/** dailyBudget = totalCapital × treasuryAllocation / accumulationPeriodDays. */
+export function dailyBudgetUsd(strategy: Config['strategy']): number {
+  return (strategy.totalCapital * strategy.treasuryAllocation) / strategy.accumulationPeriodDays;
+}
+
+/** Each hourly buy spends dailyBudget / 24; unspent budget does not roll over. */
+export function hourlyBudgetUsd(strategy: Config['strategy']): number {
+  return dailyBudgetUsd(strategy) / 24;
+}
+
+export type SkipReason = 'paused' | 'emergency' | 'usdc' | 'concentration';
+
+export type AccumulationDecision =
+  | { readonly buy: true; readonly usdcIn: TokenAmount; readonly pumpOut: TokenAmount; readonly usd: number; readonly reason: string }
+  | { readonly buy: false; readonly skip: SkipReason; readonly reason: string };
+
+export interface AccumulationInput {
+  readonly holdings: Holdings;
+  readonly state: TreasuryState;
+  readonly prices: MarketPrices;
+  readonly paused: boolean;
+  readonly emergencyStop: boolean;
+}
+
+/** The hourly accumulation buy, or why it is skipped (SPEC §3). Fills at the PUMP price, rounded down. */
+export function decideAccumulation(input: AccumulationInput, config: Pick<Config, 'strategy' | 'risk'>): AccumulationDecision {
+  const usd = hourlyBudgetUsd(config.strategy);
+  if (input.paused) return { buy: false, skip: 'paused', reason: 'monitor is paused' };
+  if (input.emergencyStop) return { buy: false, skip: 'emergency', reason: 'emergency stop is latched' };
+  const usdcIn = fromTokens(usd, input.holdings.usdc.decimals);
+  if (input.holdings.usdc.raw < usdcIn.raw) {
+    return { buy: false, skip: 'usdc', reason: `USDC balance ${toTokens(input.holdings.usdc).toFixed(2)} is short of the hourly ${usd.toFixed(2)}` };
+  }
+  const { valueUsd, pumpValueUsd } = input.state;
+  // A swap of USDC for PUMP at market keeps the total value: the concentration after is (PUMP + usd) / value.
+  const after = valueUsd > 0 ? (pumpValueUsd + usd) / valueUsd : 1;
+  if (after > config.risk.maxPumpConcentration) {
+    return {
+      buy: false,
+      skip: 'concentration',
+      reason: `buying would lift PUMP concentration to ${after.toFixed(4)}, above ${config.risk.maxPumpConcentration}`,
+    };
+  }
+  const pumpOut = amountForUsd(usd, input.prices.pump, input.holdings.pump.decimals);
+  return { buy: true, usdcIn, pumpOut, usd, reason: `hourly budget ${usd.toFixed(2)} USD at PUMP ${input.prices.pump}` };
+}
