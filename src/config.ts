@@ -99,7 +99,7 @@ export const configSchema = z.strictObject({
       sol: tokenAmount.default('0'),
     }).prefault({}),
     /** Excludes PSTR held by the treasury (SPEC §3). */
-    pstrCirculatingSupply: tokenAmount.default('1000000000'),
+    pstrCirculatingSupply: tokenAmount.default('2000000000'),
   }).prefault({}),
   liquidity: z.strictObject({
     enabled: z.boolean().default(true),

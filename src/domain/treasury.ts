@@ -56,13 +56,34 @@ export function circulatingSupply(configured: TokenAmount, retired: TokenAmount)
   return left.raw < 0n ? { raw: 0n, decimals: configured.decimals } : left;
 }
 
+/** Whole-token quantities for valuation: converted once from the exact balances, reused while they do not change. */
+export interface Quantities {
+  readonly pump: number;
+  readonly usdc: number;
+  readonly sol: number;
+  readonly circulatingPstr: number;
+}
+
+export function quantitiesOf(h: Omit<Holdings, 'lpValueUsd'>, configuredSupply: TokenAmount): Quantities {
+  return {
+    pump: toTokens(h.pump),
+    usdc: toTokens(h.usdc),
+    sol: toTokens(h.sol),
+    circulatingPstr: toTokens(circulatingSupply(configuredSupply, h.pstrRetired)),
+  };
+}
+
 export function treasuryState(h: Holdings, prices: MarketPrices, configuredSupply: TokenAmount, p: CapacityParams): TreasuryState {
-  const pumpValueUsd = toTokens(h.pump) * prices.pump;
-  const usdcValueUsd = toTokens(h.usdc) * (prices.usdc ?? 1);
-  const solValueUsd = toTokens(h.sol) * prices.sol;
+  return stateOf(quantitiesOf(h, configuredSupply), h.lpValueUsd, prices, p);
+}
+
+export function stateOf(q: Quantities, lpValueUsd: number, prices: MarketPrices, p: CapacityParams): TreasuryState {
+  const pumpValueUsd = q.pump * prices.pump;
+  const usdcValueUsd = q.usdc * (prices.usdc ?? 1);
+  const solValueUsd = q.sol * prices.sol;
   // Treasury value = PUMP·price + USDC + SOL·price + liquidity positions.
-  const valueUsd = pumpValueUsd + usdcValueUsd + solValueUsd + h.lpValueUsd;
-  const circulatingPstr = toTokens(circulatingSupply(configuredSupply, h.pstrRetired));
+  const valueUsd = pumpValueUsd + usdcValueUsd + solValueUsd + lpValueUsd;
+  const circulatingPstr = q.circulatingPstr;
   const marketCapUsd = prices.pstr * circulatingPstr;
   // reserveRatio = treasury value / PSTR market cap; no float means nothing to defend.
   const reserveRatio = marketCapUsd > 0 ? valueUsd / marketCapUsd : Number.POSITIVE_INFINITY;
@@ -72,7 +93,7 @@ export function treasuryState(h: Holdings, prices: MarketPrices, configuredSuppl
     pumpValueUsd,
     usdcValueUsd,
     solValueUsd,
-    lpValueUsd: h.lpValueUsd,
+    lpValueUsd,
     circulatingPstr,
     marketCapUsd,
     reserveRatio,

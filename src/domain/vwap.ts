@@ -43,9 +43,9 @@ class CompensatedSum {
 }
 
 export class RollingVwap {
-  private times = new Float64Array(1024);
-  private prices = new Float64Array(1024);
-  private volumes = new Float64Array(1024);
+  private times: Float64Array = new Float64Array(1024);
+  private prices: Float64Array = new Float64Array(1024);
+  private volumes: Float64Array = new Float64Array(1024);
   private head = 0;
   private tail = 0;
   private priceVolume = new CompensatedSum();

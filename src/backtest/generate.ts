@@ -1,0 +1,259 @@
+/**
+ * Seeded synthetic price series, so demos and benchmarks need no downloaded
+ * data. Same options and seed → the same rows, bit for bit (the PRNG is
+ * written here, not Math.random).
+ *
+ * Model (per step of dt days, Z ~ N(0,1)):
+ *  - PSTR log price x reverts to a slowly wandering log level L:
+ *      dL = −θ_L·(L − L₀)·dt + σ_L·√dt·Z,   dx = θ·(L − x)·dt + σ·√dt·Z
+ *    then crashes multiply the price by (1 − depth·shape), see crashFactor.
+ *  - PSTR volume (USD per interval) is lognormal around a daily budget with a
+ *    daily cycle, and swells while a crash is under way (panic selling).
+ *  - PUMP and SOL: driftless geometric Brownian motion.
+ */
+import type { PriceRow } from './types.ts';
+
+export interface CrashSpec {
+  /** Days after the series start at which the fall begins. */
+  day: number;
+  /** Fraction of the price lost at the bottom, e.g. 0.35. */
+  depth: number;
+  /** Days from the bottom back to the undisturbed path. */
+  recoveryDays: number;
+}
+
+export interface GenerateOptions {
+  days: number;
+  intervalMs: number;
+  seed: number;
+  /** Epoch ms of the first row; default 2025-01-01T00:00:00Z. */
+  start?: number;
+  crashes?: CrashSpec[];
+  /** Emit a sol_price column; default true. */
+  withSol?: boolean;
+}
+
+export const DAY_MS = 86_400_000;
+export const DEFAULT_START = Date.UTC(2025, 0, 1);
+export const CSV_HEADER = 'timestamp,pstr_price,pstr_volume,pump_price,sol_price';
+export const CSV_HEADER_NO_SOL = 'timestamp,pstr_price,pstr_volume,pump_price';
+
+/** Model constants; per-day rates and volatilities. */
+const PSTR_START = 0.0002;
+const PSTR_VOL = 0.065; // instantaneous; with the reversion below the realized daily vol is ~6 %
+const PSTR_REVERSION = 0.5; // θ: half-life of a deviation from the level ≈ 1.4 days
+const LEVEL_VOL = 0.015;
+const LEVEL_REVERSION = 0.01; // keeps a year-long series from wandering off to nothing
+const PUMP_START = 0.005;
+const PUMP_VOL = 0.05;
+const SOL_START = 150;
+const SOL_VOL = 0.04;
+const DAILY_VOLUME_USD = 60_000;
+const VOLUME_SIGMA = 0.6;
+const VOLUME_CYCLE = 0.6; // ±60 % around the mean, busiest at 14:00 UTC
+const CRASH_VOLUME_BOOST = 3;
+const PRICE_DIGITS = 8;
+
+/** mulberry32: a tiny 32-bit PRNG with good enough statistics for synthetic data. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Box–Muller: two uniforms give two independent normals; the second is kept for the next call. */
+function normalSource(uniform: () => number): () => number {
+  let spare = NaN;
+  return () => {
+    if (!Number.isNaN(spare)) {
+      const z = spare;
+      spare = NaN;
+      return z;
+    }
+    const u1 = 1 - uniform(); // (0, 1]: log(0) must not happen
+    const u2 = uniform();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    spare = r * Math.sin(2 * Math.PI * u2);
+    return r * Math.cos(2 * Math.PI * u2);
+  };
+}
+
+/** Smooth 0→1 ramp on [0, 1] (zero slope at both ends, so the crash has no kinks). */
+function smoothstep(u: number): number {
+  const v = u <= 0 ? 0 : u >= 1 ? 1 : u;
+  return v * v * (3 - 2 * v);
+}
+
+/** How far into a crash we are: 0 outside, rising to 1 at the bottom (one day in), back to 0 after recoveryDays. */
+export function crashShape(crash: CrashSpec, dayOffset: number): number {
+  const u = dayOffset - crash.day;
+  if (u <= 0) return 0;
+  if (u <= 1) return smoothstep(u);
+  return 1 - smoothstep((u - 1) / crash.recoveryDays);
+}
+
+/** Rounds to `digits` significant digits so the CSV text parses back to exactly this number. */
+function roundSignificant(x: number, digits: number): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const exponent = digits - 1 - Math.floor(Math.log10(Math.abs(x)));
+  if (exponent > 22 || exponent < -22) return x; // 10^e no longer exact: leave the value alone
+  const scale = 10 ** Math.abs(exponent);
+  return exponent >= 0 ? Math.round(x * scale) / scale : Math.round(x / scale) * scale;
+}
+
+function validate(opts: GenerateOptions): void {
+  if (!(Number.isFinite(opts.days) && opts.days > 0)) throw new RangeError(`days: ${opts.days} must be a positive number`);
+  if (!(Number.isSafeInteger(opts.intervalMs) && opts.intervalMs > 0)) {
+    throw new RangeError(`intervalMs: ${opts.intervalMs} must be a positive whole number of milliseconds`);
+  }
+  if (!Number.isSafeInteger(opts.seed)) throw new RangeError(`seed: ${opts.seed} must be an integer`);
+  if (opts.start !== undefined && !Number.isSafeInteger(opts.start)) {
+    throw new RangeError(`start: ${opts.start} must be epoch milliseconds`);
+  }
+  if (Math.floor((opts.days * DAY_MS) / opts.intervalMs) < 1) {
+    throw new RangeError(`days: ${opts.days} is shorter than one interval of ${opts.intervalMs} ms`);
+  }
+  for (const [i, c] of (opts.crashes ?? []).entries()) {
+    if (!(Number.isFinite(c.day) && c.day >= 0)) throw new RangeError(`crashes[${i}].day: ${c.day} must be 0 or more`);
+    if (!(c.depth > 0 && c.depth < 1)) throw new RangeError(`crashes[${i}].depth: ${c.depth} must be between 0 and 1 (exclusive)`);
+    if (!(Number.isFinite(c.recoveryDays) && c.recoveryDays > 0)) {
+      throw new RangeError(`crashes[${i}].recoveryDays: ${c.recoveryDays} must be a positive number`);
+    }
+  }
+}
+
+/**
+ * Streams `floor(days × 1 day / intervalMs)` rows to `onRow`, oldest first.
+ * Rows carry `line` = their line in the CSV that formatPriceRow would write
+ * (header on line 1).
+ */
+export function generatePriceRows(opts: GenerateOptions, onRow: (row: PriceRow) => void): void {
+  validate(opts);
+  const start = opts.start ?? DEFAULT_START;
+  const withSol = opts.withSol ?? true;
+  const crashes = opts.crashes ?? [];
+  const count = Math.floor((opts.days * DAY_MS) / opts.intervalMs);
+  const dt = opts.intervalMs / DAY_MS;
+  const sqrtDt = Math.sqrt(dt);
+  const normal = normalSource(mulberry32(opts.seed));
+
+  const level0 = Math.log(PSTR_START);
+  let level = level0;
+  let logPstr = level0;
+  let logPump = Math.log(PUMP_START);
+  let logSol = Math.log(SOL_START);
+  const volumePerStep = DAILY_VOLUME_USD * dt;
+
+  for (let i = 0; i < count; i++) {
+    const timestamp = start + i * opts.intervalMs;
+    if (i > 0) {
+      level += -LEVEL_REVERSION * (level - level0) * dt + LEVEL_VOL * sqrtDt * normal();
+      logPstr += PSTR_REVERSION * (level - logPstr) * dt + PSTR_VOL * sqrtDt * normal();
+      // Driftless GBM: the −σ²/2 term keeps the expected price constant.
+      logPump += -0.5 * PUMP_VOL * PUMP_VOL * dt + PUMP_VOL * sqrtDt * normal();
+      if (withSol) logSol += -0.5 * SOL_VOL * SOL_VOL * dt + SOL_VOL * sqrtDt * normal();
+    }
+    const dayOffset = i * dt;
+    let crashFactor = 1;
+    let crashIntensity = 0;
+    for (const c of crashes) {
+      const shape = crashShape(c, dayOffset);
+      crashFactor *= 1 - c.depth * shape;
+      crashIntensity = Math.max(crashIntensity, shape);
+    }
+    const hourOfDay = ((timestamp % DAY_MS) + DAY_MS) % DAY_MS / 3_600_000;
+    const cycle = 1 + VOLUME_CYCLE * Math.sin((2 * Math.PI * (hourOfDay - 8)) / 24);
+    // Mean-one lognormal: exp(σZ − σ²/2).
+    const noise = Math.exp(VOLUME_SIGMA * normal() - 0.5 * VOLUME_SIGMA * VOLUME_SIGMA);
+    const volume = volumePerStep * cycle * noise * (1 + CRASH_VOLUME_BOOST * crashIntensity);
+
+    const row: PriceRow = {
+      timestamp,
+      pstrPrice: roundSignificant(Math.exp(logPstr) * crashFactor, PRICE_DIGITS),
+      pstrVolume: Math.round(volume * 100) / 100,
+      pumpPrice: roundSignificant(Math.exp(logPump), PRICE_DIGITS),
+      line: i + 2,
+    };
+    if (withSol) row.solPrice = roundSignificant(Math.exp(logSol), PRICE_DIGITS);
+    onRow(row);
+  }
+}
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+let cachedDay = NaN;
+let cachedDayPrefix = '';
+
+/** ISO 8601 UTC, "YYYY-MM-DDTHH:MM:SSZ" (".sss" only when there are milliseconds); the date part is cached per day. */
+function isoTimestamp(ms: number): string {
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== cachedDay) {
+    const iso = new Date(day * DAY_MS).toISOString();
+    if (iso.length !== 24) return new Date(ms).toISOString(); // years outside 0000–9999
+    cachedDay = day;
+    cachedDayPrefix = iso.slice(0, 11);
+  }
+  const inDay = ms - day * DAY_MS;
+  const h = Math.floor(inDay / 3_600_000);
+  const m = Math.floor(inDay / 60_000) % 60;
+  const s = Math.floor(inDay / 1000) % 60;
+  const milli = inDay % 1000;
+  const time = `${cachedDayPrefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[s]}`;
+  return milli === 0 ? `${time}Z` : `${time}.${String(milli).padStart(3, '0')}Z`;
+}
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * Decimal text that parses back to exactly `v`. Printing the integer
+ * mantissa is about twice as fast as String(v)'s shortest-round-trip search,
+ * which matters at half a million rows; values that do not fit in
+ * FORMAT_DIGITS significant digits take String(v).
+ */
+const FORMAT_DIGITS = 12;
+function formatNumber(v: number): string {
+  if (!(v > 0 && v < 1e15)) return String(v);
+  let k = FORMAT_DIGITS - 1 - Math.floor(Math.log10(v));
+  if (k < 0 || k > 22) return String(v);
+  let n = Math.round(v * (POW10[k] ?? 1));
+  if (n / (POW10[k] ?? 1) !== v) return String(v);
+  while (k > 0 && n % 10 === 0) {
+    n /= 10;
+    k--;
+  }
+  const digits = String(n);
+  if (k === 0) return digits;
+  const intLen = digits.length - k;
+  return intLen > 0 ? `${digits.slice(0, intLen)}.${digits.slice(intLen)}` : `0.${'0'.repeat(-intLen)}${digits}`;
+}
+
+/** One CSV line (no newline) in the column order of CSV_HEADER; sol_price only when the row has it. */
+export function formatPriceRow(row: PriceRow): string {
+  const base = `${isoTimestamp(row.timestamp)},${formatNumber(row.pstrPrice)},${formatNumber(row.pstrVolume)},${formatNumber(row.pumpPrice)}`;
+  return row.solPrice === undefined ? base : `${base},${formatNumber(row.solPrice)}`;
+}
+
+export const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000 };
+
+/** "1m" | "5m" | "15m" | "1h" → milliseconds; anything else is refused naming the choices. */
+export function parseInterval(text: string): number {
+  const ms = INTERVALS[text];
+  if (ms === undefined) throw new RangeError(`--interval "${text}" is not one of ${Object.keys(INTERVALS).join(', ')}`);
+  return ms;
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+/** "DAY:DEPTH[:DAYS]" (e.g. "40:0.35" or "40:0.35:5") → a crash; recovery defaults to 5 days. */
+export function parseCrash(text: string): CrashSpec {
+  const parts = text.split(':');
+  const bad = (why: string) => new RangeError(`--crash "${text}": ${why} (expected DAY:DEPTH[:RECOVERY_DAYS], e.g. 40:0.35:5)`);
+  if (parts.length < 2 || parts.length > 3 || !parts.every((p) => DECIMAL.test(p))) throw bad('needs two or three colon-separated non-negative numbers');
+  const [day, depth, recoveryDays = 5] = parts.map(Number) as [number, number, number?];
+  if (!(depth > 0 && depth < 1)) throw bad(`depth ${depth} must be between 0 and 1, exclusive`);
+  if (!(recoveryDays > 0)) throw bad(`recovery days ${recoveryDays} must be more than 0`);
+  return { day, depth, recoveryDays };
+}

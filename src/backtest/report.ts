@@ -1,0 +1,540 @@
+/**
+ * The backtest's HTML report: one self-contained page (uPlot's JS and CSS
+ * inlined, no network) with a summary, three charts and the tables.
+ *
+ * Safety: every string from the result or the config is HTML-escaped where
+ * it lands in markup; the chart data travels as JSON inside a
+ * `<script type="application/json">` block with every "<" escaped, so no
+ * value can close the block; the page script writes strings with
+ * textContent only.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Config } from '../config.ts';
+import type { HealthLevel } from '../domain/health.ts';
+import type { BacktestResult, InterventionRecord, InterventionStatus } from './types.ts';
+
+export interface ReportOptions {
+  title: string;
+  config: Config;
+  /** ISO 8601 time the report was made (passed in so the page is reproducible). */
+  generatedAt: string;
+}
+
+/** SPEC §6 level floors, best first; the health chart shades these bands. */
+export const HEALTH_BANDS: readonly { level: HealthLevel; min: number }[] = [
+  { level: 'excellent', min: 1.5 },
+  { level: 'good', min: 1.0 },
+  { level: 'moderate', min: 0.8 },
+  { level: 'poor', min: 0.6 },
+  { level: 'critical', min: 0 },
+];
+
+const STATUS_ORDER: readonly InterventionStatus[] = ['executed', 'invalidated', 'expired', 'rejected', 'aborted'];
+const STATUS_COLORS: Record<InterventionStatus, string> = {
+  executed: '#16a34a',
+  invalidated: '#64748b',
+  expired: '#d97706',
+  rejected: '#dc2626',
+  aborted: '#7c3aed',
+};
+const LEVEL_COLORS: Record<HealthLevel, string> = {
+  excellent: '#16a34a',
+  good: '#65a30d',
+  moderate: '#ca8a04',
+  poor: '#ea580c',
+  critical: '#dc2626',
+};
+
+// ---------------------------------------------------------------- escaping
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/** Text for element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+/** JSON that is safe inside a <script> block: no "<" survives, so "</script>" and "<!--" cannot appear. */
+export function jsonForScript(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+// -------------------------------------------------------------- formatting
+
+const usd0 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
+const usd2 = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+function fmtUsd(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 1000 ? usd0.format(v) : usd2.format(v);
+}
+
+function fmtPct(v: number | null, digits = 1): string {
+  if (v === null || !Number.isFinite(v)) return '—';
+  return `${(v * 100).toFixed(digits)} %`;
+}
+
+function fmtNum(v: number | null, digits = 2): string {
+  if (v === null) return '—';
+  if (!Number.isFinite(v)) return String(v);
+  return v.toFixed(digits);
+}
+
+/** Prices of a few ten-thousandths of a dollar: significant digits, not decimals. */
+function fmtPrice(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  return v >= 1 ? v.toFixed(4) : Number(v.toPrecision(4)).toString();
+}
+
+/** A decimal token string, grouped, cut (not rounded) to two decimals; the exact value goes in the title. */
+function fmtTokens(text: string): string {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (!m) return escapeHtml(text);
+  const [, sign = '', whole = '0', frac = ''] = m;
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const cut = frac.slice(0, 2).replace(/0+$/, '');
+  return `<span title="${escapeHtml(text)}">${sign}${grouped}${cut ? `.${cut}` : ''}</span>`;
+}
+
+/** "2025-02-10T14:05:00.000Z" → "2025-02-10 14:05 UTC"; anything else shown as given. */
+function fmtTime(iso: string | null): string {
+  if (iso === null) return '—';
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?Z$/.exec(iso);
+  return escapeHtml(m ? `${m[1]} ${m[2]} UTC` : iso);
+}
+
+function daysBetween(from: string, to: string): number | null {
+  const ms = Date.parse(to) - Date.parse(from);
+  return Number.isFinite(ms) ? ms / 86_400_000 : null;
+}
+
+function rrClass(rr: number, config: Config): string {
+  if (rr < config.risk.minRrThreshold) return 'bad';
+  if (rr < config.risk.reductionBelowRr) return 'warn';
+  return 'good';
+}
+
+// ------------------------------------------------------------------ assets
+
+let assets: { js: string; css: string } | undefined;
+
+/** uPlot's browser build, read once; a stray "</script" or "</style" would end our block early, so it is defused. */
+function uplotAssets(): { js: string; css: string } {
+  if (!assets) {
+    const require = createRequire(import.meta.url);
+    const read = (name: string) => readFileSync(require.resolve(`uplot/dist/${name}`), 'utf8');
+    assets = {
+      js: read('uPlot.iife.min.js').replace(/<\/script/gi, '<\\/script'),
+      css: read('uPlot.min.css').replace(/<\/style/gi, '<\\/style'),
+    };
+  }
+  return assets;
+}
+
+// ---------------------------------------------------------------- sections
+
+function card(label: string, valueHtml: string, noteHtml = '', cls = ''): string {
+  return `<div class="stat ${cls}"><div class="label">${escapeHtml(label)}</div><div class="value">${valueHtml}</div>${
+    noteHtml ? `<div class="note">${noteHtml}</div>` : ''}</div>`;
+}
+
+function statusPill(status: InterventionStatus | string, text: string = status): string {
+  const color = STATUS_COLORS[status as InterventionStatus] ?? '#334155';
+  return `<span class="pill" style="--c:${color}">${escapeHtml(text)}</span>`;
+}
+
+function summarySection(result: BacktestResult, config: Config): string {
+  const { summary, details } = result;
+  const m = summary.metrics;
+  const days = daysBetween(details.from, details.to);
+  const counts = new Map<string, number>();
+  for (const i of summary.interventions) counts.set(i.status, (counts.get(i.status) ?? 0) + 1);
+  const statusChips = [...STATUS_ORDER.filter((s) => counts.has(s)), ...[...counts.keys()].filter((s) => !STATUS_ORDER.includes(s as InterventionStatus))]
+    .map((s) => statusPill(s, `${counts.get(s) ?? 0} ${s}`)).join(' ');
+  const skipped = Object.entries(summary.accumulation.skipped)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([why, n]) => `${n ?? 0} ${escapeHtml(why)}`);
+  const level = details.finalHealthLevel;
+  const levelColor = LEVEL_COLORS[level as HealthLevel] ?? '#334155';
+  const stops = summary.emergencyStops.length;
+  const b = details.finalBalances;
+
+  return `<section class="stats">
+${card('Period', `${fmtTime(details.from).replace(' UTC', '')} → ${fmtTime(details.to)}`,
+    `${days === null ? '' : `${fmtNum(days, 1)} days · `}${summary.samples.toLocaleString('en-US')} samples`, 'wide')}
+${card('Interventions', String(m.interventionCount), statusChips || 'none triggered')}
+${card('Success rate', fmtPct(m.successRate, 0), 'executed with 7-day ROI ≥ 0')}
+${card('Accumulation', `${summary.accumulation.buys.toLocaleString('en-US')} buys`,
+    `${fmtUsd(summary.accumulation.usdSpent)} of PUMP${skipped.length ? ` · skipped: ${skipped.join(', ')}` : ''}`)}
+${card('Final reserve ratio', `<span class="${rrClass(m.finalReserveRatio, config)}">${fmtNum(m.finalReserveRatio)}</span>`,
+    `${stops === 0 ? 'no emergency stop' : `${stops} emergency stop${stops === 1 ? '' : 's'}`} · floor ${fmtNum(config.risk.minRrThreshold, 1)}`)}
+${card('Final health', `${fmtNum(m.finalHealth)} <span class="pill" style="--c:${levelColor}">${escapeHtml(level)}</span>`)}
+${card('Sharpe ratio', fmtNum(m.sharpe), 'daily treasury returns, annualized')}
+${card('Max drawdown', fmtPct(-Math.abs(m.maxDrawdown)), 'treasury value, peak to trough')}
+${card('Final treasury value', fmtUsd(details.finalTreasuryValue),
+    `PUMP ${fmtTokens(b.pump)} · USDC ${fmtTokens(b.usdc)} · SOL ${fmtTokens(b.sol)} · PSTR retired ${fmtTokens(b.pstrRetired)}`, 'wide')}
+</section>`;
+}
+
+function roiCell(roi: Record<string, number | null>): string {
+  const parts = Object.entries(roi).map(([h, v]) => {
+    const cls = v === null ? '' : v >= 0 ? 'good' : 'bad';
+    return `<span class="${cls}">${escapeHtml(h)} h ${v === null ? '—' : `${v >= 0 ? '+' : ''}${fmtPct(v)}`}</span>`;
+  });
+  return parts.length ? parts.join('<br>') : '—';
+}
+
+function interventionsTable(list: readonly InterventionRecord[]): string {
+  if (list.length === 0) {
+    return '<p class="empty">No intervention was triggered: PSTR never fell to the trigger line while the gates allowed it.</p>';
+  }
+  const head = ['Decided', 'Executed', 'Status', 'Reason', 'Tier', 'Fraction', 'Price', 'VWAP 30d', 'Drawdown',
+    'PUMP spent', 'PSTR bought', 'USD', 'Slippage', 'ROI'];
+  const rows = list.map((i) => `<tr>
+<td class="nowrap">${fmtTime(i.decidedAt)}</td>
+<td class="nowrap">${fmtTime(i.executedAt)}</td>
+<td>${statusPill(i.status)}</td>
+<td class="reason">${escapeHtml(i.reason)}</td>
+<td class="num">${fmtPct(i.tier, 0)}</td>
+<td class="num">${fmtPct(i.fraction, 1)}</td>
+<td class="num">${fmtPrice(i.price)}</td>
+<td class="num">${fmtPrice(i.vwap30)}</td>
+<td class="num">${fmtPct(i.drawdown)}</td>
+<td class="num">${fmtTokens(i.pumpSpent)}</td>
+<td class="num">${fmtTokens(i.pstrBought)}</td>
+<td class="num">${fmtUsd(i.usdValue)}</td>
+<td class="num">${i.slippage === null ? '—' : fmtPct(i.slippage, 2)}</td>
+<td class="num nowrap">${roiCell(i.roi)}</td>
+</tr>`).join('\n');
+  return `<div class="scroll"><table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
+${rows}
+</tbody></table></div>`;
+}
+
+function liquidityTable(pools: BacktestResult['details']['liquidity']): string {
+  if (pools.length === 0) return '<p class="empty">No liquidity positions were modelled.</p>';
+  const rows = pools.map((p) => `<tr><td>${escapeHtml(p.pool)}</td><td class="num">${fmtPct(p.inRangeShare)}</td>
+<td class="num ${p.impermanentLoss < 0 ? 'bad' : ''}">${fmtPct(p.impermanentLoss, 2)}</td><td class="num">${fmtUsd(p.feesUsd)}</td>
+<td class="num">${p.rebalances}</td></tr>`).join('\n');
+  return `<div class="scroll"><table><thead><tr><th>Pool</th><th>In range</th><th>Impermanent loss</th><th>Fees earned</th><th>Rebalances</th></tr></thead><tbody>
+${rows}
+</tbody></table></div>`;
+}
+
+function settingsList(config: Config): string {
+  const s = config.strategy;
+  const items: [string, string][] = [
+    ['Trigger', `price ≤ ${s.triggerThreshold} × ${s.vwapWindowDays}-day VWAP`],
+    ['Tiers', s.tiers.map((t) => `≥ ${fmtPct(t.drawdown, 0)} → ${fmtPct(t.fraction, 0)}`).join(', ')],
+    ['Halving below RR', String(config.risk.reductionBelowRr)],
+    ['Cooldown', `${s.cooldownHours} h`],
+    ['Emergency RR', String(config.risk.minRrThreshold)],
+    ['Timelock above', fmtUsd(config.intervention.timelockThresholdUsd)],
+  ];
+  return `<dl class="settings">${items.map(([k, v]) => `<div><dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`;
+}
+
+// ------------------------------------------------------------------- page
+
+const STYLE = `
+:root { --bg:#f4f6fa; --card:#fff; --ink:#0f172a; --muted:#64748b; --line:#e2e8f0; --good:#16a34a; --warn:#d97706; --bad:#dc2626; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink); font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif; }
+main { max-width:1280px; margin:0 auto; padding:24px 20px 48px; }
+header h1 { font-size:24px; margin:0 0 4px; letter-spacing:-0.01em; }
+header p { margin:0 0 20px; color:var(--muted); }
+h2 { font-size:16px; margin:0 0 2px; }
+.hint { color:var(--muted); margin:0 0 12px; font-size:13px; }
+.stats { display:grid; grid-template-columns:repeat(auto-fill,minmax(220px,1fr)); gap:12px; margin-bottom:16px; }
+.stat, .card { background:var(--card); border:1px solid var(--line); border-radius:10px; box-shadow:0 1px 2px rgba(15,23,42,.04); }
+.stat { padding:12px 14px; }
+.stat.wide { grid-column:span 2; }
+.stat .label { color:var(--muted); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
+.stat .value { font-size:22px; font-weight:650; margin:2px 0; font-variant-numeric:tabular-nums; }
+.stat .note { color:var(--muted); font-size:12.5px; }
+.card { padding:16px 18px; margin-bottom:16px; }
+.chart { min-height:200px; }
+.pill { display:inline-block; padding:1px 8px; border-radius:999px; font-size:12px; font-weight:600; color:var(--c);
+  background:color-mix(in srgb, var(--c) 12%, white); border:1px solid color-mix(in srgb, var(--c) 35%, white); white-space:nowrap; vertical-align:middle; }
+.good { color:var(--good); } .warn { color:var(--warn); } .bad { color:var(--bad); }
+.scroll { overflow-x:auto; }
+table { border-collapse:collapse; width:100%; font-size:13px; }
+th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+th { color:var(--muted); font-weight:600; font-size:12px; white-space:nowrap; background:#f8fafc; position:sticky; top:0; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+td.nowrap { white-space:nowrap; }
+td.reason { min-width:220px; max-width:360px; }
+tbody tr:hover { background:#f8fafc; }
+.empty { color:var(--muted); margin:4px 0; }
+.settings { display:grid; grid-template-columns:repeat(auto-fill,minmax(240px,1fr)); gap:4px 16px; margin:8px 0 12px; }
+.settings div { display:flex; gap:8px; } .settings dt { color:var(--muted); min-width:110px; } .settings dd { margin:0; }
+details summary { cursor:pointer; color:var(--muted); }
+pre { background:#f8fafc; border:1px solid var(--line); border-radius:8px; padding:12px; overflow:auto; font-size:12px; max-height:420px; }
+.tooltip { position:absolute; pointer-events:none; z-index:10; background:rgba(15,23,42,.92); color:#fff; padding:6px 9px; border-radius:6px;
+  font-size:12px; line-height:1.4; white-space:nowrap; display:none; box-shadow:0 4px 12px rgba(0,0,0,.2); }
+.plot-wrap { position:relative; }
+.u-legend { font-size:12.5px; text-align:left; margin-top:4px; }
+.u-legend .u-marker { border-radius:2px; }
+footer { color:var(--muted); font-size:12px; text-align:center; margin-top:24px; }
+@media (max-width:640px) { .stat.wide { grid-column:span 1; } main { padding:16px 10px; } }
+`;
+
+/**
+ * Runs in the browser. Reads the JSON block, draws three uPlot charts with a
+ * shared, synchronized time axis (UTC), and keeps them as wide as their card.
+ */
+const CLIENT_SCRIPT = String.raw`(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var c = data.charts;
+  var charts = [];
+
+  function sigFmt(v, d) { return v == null ? '—' : Number(v.toPrecision(d)).toString(); }
+  function usdFmt(v) {
+    if (v == null) return '—';
+    var a = Math.abs(v);
+    if (a >= 1e6) return '$' + (v / 1e6).toFixed(a >= 1e7 ? 1 : 2) + 'M';
+    if (a >= 1e3) return '$' + (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k';
+    return '$' + v.toFixed(0);
+  }
+  function pct(v) { return (v * 100).toFixed(1) + ' %'; }
+  function utc(ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); }
+  function widthOf(el) { return Math.max(300, el.clientWidth); }
+  function nearestIndex(ts) {
+    var lo = 0, hi = c.t.length - 1;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (c.t[mid] < ts) lo = mid + 1; else hi = mid; }
+    if (lo > 0 && Math.abs(c.t[lo - 1] - ts) <= Math.abs(c.t[lo] - ts)) lo--;
+    return lo;
+  }
+  var timeValue = '{YYYY}-{MM}-{DD} {HH}:{mm} UTC';
+
+  var syncing = false;
+  function syncX(u, key) {
+    if (key !== 'x' || syncing) return;
+    syncing = true;
+    for (var i = 0; i < charts.length; i++) {
+      if (charts[i] !== u) charts[i].setScale('x', { min: u.scales.x.min, max: u.scales.x.max });
+    }
+    syncing = false;
+  }
+
+  function make(id, height, opts, series) {
+    var el = document.getElementById(id);
+    if (c.t.length === 0) { el.textContent = 'No samples to chart.'; return null; }
+    opts.width = widthOf(el);
+    opts.height = height;
+    opts.tzDate = utc;
+    opts.cursor = Object.assign({ sync: { key: 'backtest' }, focus: { prox: 16 } }, opts.cursor || {});
+    opts.hooks = opts.hooks || {};
+    opts.hooks.setScale = [syncX];
+    var u = new uPlot(opts, series, el);
+    u.__el = el;
+    charts.push(u);
+    return u;
+  }
+
+  // (a) Price, VWAP, trigger and the interventions.
+  var statuses = ['executed', 'invalidated', 'expired', 'rejected', 'aborted'];
+  var markers = data.interventions.map(function (iv) {
+    var ts = Date.parse(iv.decidedAt) / 1000;
+    return { iv: iv, ts: ts, idx: nearestIndex(ts) };
+  });
+  var priceSeries = [{ value: timeValue },
+    { label: 'PSTR price', stroke: '#2563eb', width: 1.5, value: function (u, v) { return sigFmt(v, 4); } },
+    { label: '30-day VWAP', stroke: '#0f172a', width: 1.5, spanGaps: true, value: function (u, v) { return sigFmt(v, 4); } },
+    { label: 'Trigger (VWAP × ' + data.triggerThreshold + ')', stroke: '#dc2626', width: 1.25, dash: [6, 4], spanGaps: true,
+      value: function (u, v) { return sigFmt(v, 4); } }];
+  var priceData = [c.t, c.pstrPrice, c.vwap30, c.trigger];
+  statuses.forEach(function (status) {
+    var mine = markers.filter(function (m) { return m.iv.status === status; });
+    if (mine.length === 0) return;
+    var ys = new Array(c.t.length).fill(null);
+    mine.forEach(function (m) { ys[m.idx] = m.iv.price; });
+    priceSeries.push({
+      label: status + ' (' + mine.length + ')', stroke: data.statusColors[status], fill: data.statusColors[status],
+      paths: function () { return null; },
+      points: { show: true, size: 11, width: 2, stroke: '#fff', fill: data.statusColors[status] },
+      value: function (u, v) { return v == null ? '' : 'at ' + sigFmt(v, 4); },
+    });
+    priceData.push(ys);
+  });
+  var tip = document.createElement('div');
+  tip.className = 'tooltip';
+  function showTip(u) {
+    var left = u.cursor.left;
+    if (left == null || left < 0) { tip.style.display = 'none'; return; }
+    var best = null, bestDist = 10;
+    markers.forEach(function (m) {
+      var d = Math.abs(u.valToPos(m.ts, 'x') - left);
+      if (d <= bestDist) { best = m; bestDist = d; }
+    });
+    if (!best) { tip.style.display = 'none'; return; }
+    var iv = best.iv;
+    var lines = [
+      iv.status.toUpperCase() + ' · tier ' + pct(iv.tier) + ' · ' + usdFmt(iv.usdValue),
+      'decided ' + iv.decidedAt.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC'),
+      'price ' + sigFmt(iv.price, 4) + ' · VWAP ' + sigFmt(iv.vwap30, 4) + ' · drawdown ' + pct(iv.drawdown),
+      iv.reason,
+    ];
+    tip.textContent = '';
+    lines.forEach(function (line, i) {
+      var div = document.createElement('div');
+      if (i === 0) div.style.fontWeight = '600';
+      div.textContent = line;
+      tip.appendChild(div);
+    });
+    tip.style.display = 'block';
+    var x = u.valToPos(best.ts, 'x') + u.over.offsetLeft;
+    var y = u.valToPos(iv.price, 'y') + u.over.offsetTop;
+    var maxLeft = u.root.clientWidth - tip.offsetWidth - 4;
+    tip.style.left = Math.max(0, Math.min(maxLeft, x + 12)) + 'px';
+    tip.style.top = Math.max(0, y - tip.offsetHeight - 10) + 'px';
+  }
+  var priceChart = make('chart-price', 320, {
+    series: priceSeries,
+    axes: [{}, { size: 70, values: function (u, vals) { return vals.map(function (v) { return sigFmt(v, 3); }); } }],
+    hooks: { setCursor: [showTip] },
+  }, priceData);
+  if (priceChart) { priceChart.root.style.position = 'relative'; priceChart.root.appendChild(tip); }
+
+  // (b) Treasury value and reserve ratio, with the emergency floor and the stops.
+  var floor = new Array(c.t.length).fill(data.emergencyRr);
+  var stops = data.emergencyStops.map(function (s) { return Date.parse(s.at) / 1000; });
+  make('chart-treasury', 280, {
+    series: [{ value: timeValue },
+      { label: 'Treasury value', stroke: '#0d9488', width: 1.5, fill: 'rgba(13,148,136,0.08)', scale: 'usd', value: function (u, v) { return usdFmt(v); } },
+      { label: 'Reserve ratio', stroke: '#7c3aed', width: 1.5, scale: 'rr', value: function (u, v) { return v == null ? '—' : v.toFixed(2); } },
+      { label: 'Emergency RR ' + data.emergencyRr, stroke: '#dc2626', width: 1.25, dash: [6, 4], scale: 'rr',
+        value: function () { return String(data.emergencyRr); } }],
+    scales: { rr: { range: function (u, min, max) { return [0, Math.max(max * 1.1, data.emergencyRr * 1.5)]; } } },
+    axes: [{}, { scale: 'usd', size: 64, values: function (u, vals) { return vals.map(usdFmt); } },
+      { scale: 'rr', side: 1, size: 50, grid: { show: false }, stroke: '#7c3aed' }],
+    hooks: { draw: [function (u) {
+      if (stops.length === 0) return;
+      var ctx = u.ctx;
+      ctx.save();
+      ctx.strokeStyle = 'rgba(220,38,38,0.7)';
+      ctx.lineWidth = 2 * devicePixelRatio;
+      stops.forEach(function (ts) {
+        var x = u.valToPos(ts, 'x', true);
+        if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+        ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+      });
+      ctx.restore();
+    }] },
+  }, [c.t, c.treasuryValue, c.reserveRatio, floor]);
+
+  // (c) Health score over its shaded level bands.
+  var bandColors = data.levelColors;
+  make('chart-health', 240, {
+    series: [{ value: timeValue },
+      { label: 'Health score', stroke: '#0f172a', width: 1.75, value: function (u, v) { return v == null ? '—' : v.toFixed(3); } }],
+    scales: { y: { range: function (u, min, max) { return [0, Math.max(2, max * 1.08)]; } } },
+    axes: [{}, { size: 50 }],
+    hooks: { drawClear: [function (u) {
+      var ctx = u.ctx, b = u.bbox, top = u.scales.y.max;
+      ctx.save();
+      ctx.font = Math.round(11 * devicePixelRatio) + 'px system-ui, sans-serif';
+      ctx.textAlign = 'right';
+      data.healthBands.forEach(function (band) {
+        var y0 = u.valToPos(Math.min(band.max, top), 'y', true);
+        var y1 = u.valToPos(band.min, 'y', true);
+        if (y1 <= y0) return;
+        ctx.fillStyle = bandColors[band.level] + '1f';
+        ctx.fillRect(b.left, y0, b.width, y1 - y0);
+        ctx.fillStyle = bandColors[band.level];
+        ctx.fillText(band.level, b.left + b.width - 6 * devicePixelRatio, y0 + 14 * devicePixelRatio);
+      });
+      ctx.restore();
+    }] },
+  }, [c.t, c.health]);
+
+  var resizeTimer = null;
+  window.addEventListener('resize', function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      charts.forEach(function (u) { u.setSize({ width: widthOf(u.__el), height: u.height }); });
+    }, 100);
+  });
+})();`;
+
+/** The report as one self-contained HTML page. */
+export function renderReport(result: BacktestResult, opts: ReportOptions): string {
+  const { summary, details, charts } = result;
+  const { config } = opts;
+  const { js, css } = uplotAssets();
+  const bands = HEALTH_BANDS.map((b, i) => ({ level: b.level, min: b.min, max: i === 0 ? Number.MAX_VALUE : (HEALTH_BANDS[i - 1]?.min ?? b.min) }));
+  const pageData = {
+    charts,
+    interventions: summary.interventions.map((i) => ({
+      decidedAt: i.decidedAt, status: i.status, price: i.price, vwap30: i.vwap30, drawdown: i.drawdown,
+      tier: i.tier, usdValue: i.usdValue, reason: i.reason,
+    })),
+    emergencyStops: summary.emergencyStops,
+    triggerThreshold: config.strategy.triggerThreshold,
+    emergencyRr: config.risk.minRrThreshold,
+    healthBands: bands,
+    statusColors: STATUS_COLORS,
+    levelColors: LEVEL_COLORS,
+  };
+  const title = escapeHtml(opts.title);
+  const trigger = config.strategy.triggerThreshold;
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="pstr-treasury-agent backtest">
+<title>${title}</title>
+<style>${css}</style>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+<header>
+<h1>${title}</h1>
+<p>${fmtTime(details.from)} → ${fmtTime(details.to)} · ${summary.samples.toLocaleString('en-US')} samples · generated ${fmtTime(opts.generatedAt)}</p>
+</header>
+${summarySection(result, config)}
+<section class="card chart">
+<h2>PSTR price, 30-day VWAP and the trigger</h2>
+<p class="hint">An intervention can start when the price touches the dashed trigger line (VWAP × ${escapeHtml(String(trigger))}).
+Dots mark each intervention, coloured by outcome; hover one for its tier and size. Drag to zoom, double-click to reset; the charts move together.</p>
+<div id="chart-price" class="plot-wrap"></div>
+</section>
+<section class="card chart">
+<h2>Treasury value and reserve ratio</h2>
+<p class="hint">Treasury value in USD (left axis) and reserve ratio (right axis). Below the dashed line at RR ${escapeHtml(String(config.risk.minRrThreshold))} the treasury latches into emergency stop${
+    summary.emergencyStops.length ? '; red verticals mark each stop' : ''}.</p>
+<div id="chart-treasury" class="plot-wrap"></div>
+</section>
+<section class="card chart">
+<h2>Health score</h2>
+<p class="hint">Bands: excellent ≥ 1.5, good ≥ 1.0, moderate ≥ 0.8, poor ≥ 0.6, critical below. Final: ${fmtNum(summary.metrics.finalHealth, 3)} (${escapeHtml(details.finalHealthLevel)}).</p>
+<div id="chart-health" class="plot-wrap"></div>
+</section>
+<section class="card">
+<h2>Interventions</h2>
+<p class="hint">Times in UTC. Tier is the share of the PUMP balance the drawdown calls for; fraction is what was deployed after the halving rule.</p>
+${interventionsTable(summary.interventions)}
+</section>
+<section class="card">
+<h2>Liquidity pools</h2>
+${liquidityTable(details.liquidity)}
+</section>
+<section class="card">
+<h2>Settings</h2>
+${settingsList(config)}
+<details><summary>Full configuration</summary><pre>${escapeHtml(JSON.stringify(config, null, 2))}</pre></details>
+</section>
+<footer>Charts drawn with uPlot (MIT), inlined; this page loads nothing from the network.</footer>
+</main>
+<script type="application/json" id="report-data">${jsonForScript(pageData)}</script>
+<script>${js}</script>
+<script>${CLIENT_SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,123 @@
+/**
+ * npm run gen-prices -- --days 365 --interval 1m --seed 7 [--crash 40:0.35[:5]]... [--out prices.csv]
+ *
+ * Writes a seeded synthetic price file for the backtest. With --out the file
+ * is written to FILE.tmp and renamed at the end, so a failure never leaves a
+ * half-written price file behind.
+ */
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  CSV_HEADER, CSV_HEADER_NO_SOL, DAY_MS, DEFAULT_START, formatPriceRow, generatePriceRows, parseCrash, parseInterval,
+} from '../backtest/generate.ts';
+import type { CrashSpec } from '../backtest/generate.ts';
+
+/** Rows are joined into blocks of about this many characters before each write. */
+const BLOCK_CHARS = 1 << 20;
+
+function positiveNumber(flag: string) {
+  return (text: string): number => {
+    const v = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+    if (!(v > 0)) throw new InvalidArgumentError(`${flag} "${text}" must be a positive number.`);
+    return v;
+  };
+}
+
+function seedValue(text: string): number {
+  const v = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(Number.isSafeInteger(v) && v <= 0xffffffff)) {
+    throw new InvalidArgumentError(`--seed "${text}" must be a whole number from 0 to 4294967295.`);
+  }
+  return v;
+}
+
+function wrap<T>(parse: (text: string) => T) {
+  return (text: string): T => {
+    try {
+      return parse(text);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? `${err.message}.` : String(err));
+    }
+  };
+}
+
+function startValue(text: string): number {
+  const ms = /(Z|[+-]\d{2}:?\d{2})$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw new InvalidArgumentError(`--start "${text}" must be an ISO 8601 time with Z or an offset, e.g. 2025-01-01T00:00:00Z.`);
+  return ms;
+}
+
+interface Options {
+  days: number;
+  interval: number;
+  seed: number;
+  crash: CrashSpec[];
+  out?: string;
+  sol: boolean;
+  start?: number;
+}
+
+const program = new Command()
+  .name('gen-prices')
+  .description('Write a seeded synthetic PSTR/PUMP/SOL price CSV for the backtest.')
+  .requiredOption('--days <n>', 'length of the series in days', positiveNumber('--days'))
+  .requiredOption('--interval <step>', 'row spacing: 1m, 5m, 15m or 1h', wrap(parseInterval))
+  .requiredOption('--seed <n>', 'PRNG seed (same seed → identical file)', seedValue)
+  .option('--crash <day:depth[:days]>', 'inject a PSTR drawdown, e.g. 40:0.35:5 (repeatable)',
+    (text: string, previous: CrashSpec[]) => [...previous, wrap(parseCrash)(text)], [] as CrashSpec[])
+
+  .option('--start <iso>', 'time of the first row (default: 2025-01-01T00:00:00Z)', startValue)
+  .option('--no-sol', 'omit the sol_price column (the backtest then uses backtest.initialSolPrice)')
+  .option('--out <file>', 'write to FILE (atomically) instead of stdout')
+  .showHelpAfterError('(run gen-prices --help for usage)');
+
+program.parse();
+const opts = program.opts<Options>();
+
+for (const c of opts.crash) {
+  if (c.day >= opts.days) program.error(`error: --crash day ${c.day} is not inside the series (--days ${opts.days}).`, { exitCode: 1 });
+}
+
+function generate(write: (block: string) => void): void {
+  let block = (opts.sol ? CSV_HEADER : CSV_HEADER_NO_SOL) + '\n';
+  generatePriceRows(
+    { days: opts.days, intervalMs: opts.interval, seed: opts.seed, start: opts.start ?? DEFAULT_START, crashes: opts.crash, withSol: opts.sol },
+    (row) => {
+      block += formatPriceRow(row) + '\n';
+      if (block.length >= BLOCK_CHARS) {
+        write(block);
+        block = '';
+      }
+    },
+  );
+  if (block.length > 0) write(block);
+}
+
+if (opts.out === undefined) {
+  // A closed pipe (e.g. `| head`) is a normal way for the reader to stop.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+  generate((block) => process.stdout.write(block));
+} else {
+  const target = opts.out;
+  const tmp = `${target}.tmp`;
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'w');
+    const out = fd;
+    generate((block) => writeSync(out, block));
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, target);
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    const reason = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`gen-prices: could not write ${target} (${reason}); nothing was written.\n`);
+    process.exit(1);
+  }
+  const rows = Math.floor((opts.days * DAY_MS) / opts.interval);
+  process.stderr.write(`gen-prices: wrote ${rows} rows to ${target}\n`);
+}

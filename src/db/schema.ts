@@ -1,0 +1,280 @@
+/**
+ * The treasury agent's SQLite schema. Every table carries `treasury_id` and a
+ * time column (epoch ms) indexed together, because every report and audit asks
+ * "this treasury, this period". Every table also has a natural key, so that a
+ * retried Temporal activity writes the same row again instead of a second one.
+ *
+ * Token amounts are integers in base units stored as decimal TEXT: SQLite's
+ * INTEGER stops at 2^63 and JS numbers at 2^53, and amounts must stay exact.
+ * Structured details are JSON TEXT, typed `unknown`: the store does not own
+ * their shape, the domain modules that write them do.
+ *
+ * After editing this file run `npm run db:generate` and commit `drizzle/`.
+ */
+import { sql } from 'drizzle-orm';
+import { check, customType, index, integer, primaryKey, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core';
+
+export class StoreValueError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StoreValueError';
+  }
+}
+
+/** JSON.stringify replacer: bigint becomes its decimal string (JSON has no integer beyond 2^53). */
+export function bigintReplacer(_key: string, value: unknown): unknown {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/**
+ * JSON text for a column; `undefined` becomes JSON `null` so the column always
+ * parses. (A top-level `null` never gets here: drizzle writes it as SQL NULL.)
+ */
+export function toJsonText(value: unknown, field = 'json'): string {
+  try {
+    return JSON.stringify(value, bigintReplacer) ?? 'null';
+  } catch (error) {
+    throw new StoreValueError(`${field}: value cannot be stored as JSON (${(error as Error).message})`);
+  }
+}
+
+/** Non-negative integer amount in base units, as decimal TEXT. */
+const amount = (name: string) =>
+  customType<{ data: bigint; driverData: string }>({
+    dataType: () => 'text',
+    toDriver(value) {
+      if (typeof value !== 'bigint') {
+        throw new StoreValueError(`${name}: expected a bigint amount in base units, got ${typeof value} ${String(value)}`);
+      }
+      if (value < 0n) throw new StoreValueError(`${name}: amount must be ≥ 0, got ${value}`);
+      return value.toString();
+    },
+    fromDriver: (text) => BigInt(text),
+  })(name);
+
+/** Arbitrary JSON details; bigint inside becomes a decimal string. */
+const json = (name: string) =>
+  customType<{ data: unknown; driverData: string }>({
+    dataType: () => 'text',
+    toDriver: (value) => toJsonText(value, name),
+    fromDriver: (text) => JSON.parse(text) as unknown,
+  })(name);
+
+/** REAL that refuses NaN: SQLite would silently store NaN as NULL. */
+const real = (name: string) =>
+  customType<{ data: number; driverData: number }>({
+    dataType: () => 'real',
+    toDriver(value) {
+      if (typeof value !== 'number' || Number.isNaN(value)) {
+        throw new StoreValueError(`${name}: expected a number, got ${String(value)}`);
+      }
+      return value;
+    },
+  })(name);
+
+/** UTC epoch milliseconds. */
+const epochMs = (name: string) =>
+  customType<{ data: number; driverData: number }>({
+    dataType: () => 'integer',
+    toDriver(value) {
+      if (!Number.isSafeInteger(value)) {
+        throw new StoreValueError(`${name}: expected integer epoch milliseconds, got ${String(value)}`);
+      }
+      return value;
+    },
+  })(name);
+
+const oneOf = (column: string, values: readonly string[]) =>
+  sql.raw(`"${column}" IN (${values.map((v) => `'${v}'`).join(', ')})`);
+
+export const INTERVENTION_STATUSES = ['running', 'executed', 'invalidated', 'expired', 'rejected', 'aborted'] as const;
+export const SWAP_STATUSES = ['prepared', 'sent', 'confirmed', 'failed'] as const;
+export const ALERT_LEVELS = ['critical', 'warning', 'info', 'governance'] as const;
+export const HEALTH_LEVELS = ['excellent', 'good', 'moderate', 'poor', 'critical'] as const;
+export const VOTE_CHOICES = ['yes', 'no', 'abstain'] as const;
+
+/** One sample per monitoring cycle (SPEC §1), with the consensus decision record (SPEC §2). */
+export const priceSamples = sqliteTable('price_samples', {
+  treasuryId: text('treasury_id').notNull(),
+  cycleId: text('cycle_id').notNull(),
+  timestamp: epochMs('timestamp').notNull(),
+  pstrPrice: real('pstr_price').notNull(),
+  pstrVolume: real('pstr_volume').notNull(),
+  pumpPrice: real('pump_price').notNull(),
+  solPrice: real('sol_price'),
+  /** Readings, exclusions and their reasons. */
+  consensus: json('consensus').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.cycleId] }),
+  index('price_samples_treasury_time').on(t.treasuryId, t.timestamp),
+]);
+
+/** Treasury state at one moment (SPEC §3, §6). */
+export const treasurySnapshots = sqliteTable('treasury_snapshots', {
+  treasuryId: text('treasury_id').notNull(),
+  snapshotId: text('snapshot_id').notNull(),
+  at: epochMs('at').notNull(),
+  pumpBalance: amount('pump_balance').notNull(),
+  usdcBalance: amount('usdc_balance').notNull(),
+  solBalance: amount('sol_balance').notNull(),
+  pstrRetired: amount('pstr_retired').notNull(),
+  treasuryValueUsd: real('treasury_value_usd').notNull(),
+  marketCapUsd: real('market_cap_usd').notNull(),
+  reserveRatio: real('reserve_ratio').notNull(),
+  pumpConcentration: real('pump_concentration').notNull(),
+  health: real('health').notNull(),
+  healthLevel: text('health_level', { enum: HEALTH_LEVELS }).notNull(),
+  emergencyStop: integer('emergency_stop', { mode: 'boolean' }).notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.snapshotId] }),
+  index('treasury_snapshots_treasury_time').on(t.treasuryId, t.at),
+  check('treasury_snapshots_health_level', oneOf('health_level', HEALTH_LEVELS)),
+]);
+
+/** One row per intervention workflow (SPEC §4–5), updated as it progresses. */
+export const interventions = sqliteTable('interventions', {
+  /** e.g. "intervention/pstr-main/3" */
+  id: text('id').primaryKey(),
+  treasuryId: text('treasury_id').notNull(),
+  seq: integer('seq').notNull(),
+  startedAt: epochMs('started_at').notNull(),
+  status: text('status', { enum: INTERVENTION_STATUSES }).notNull(),
+  /** The tier as the domain reports it; null until sized. */
+  tier: real('tier'),
+  /** Share of the PUMP balance deployed, after the reduction rule. */
+  fraction: real('fraction'),
+  pumpAmount: amount('pump_amount'),
+  pstrBought: amount('pstr_bought'),
+  usdValue: real('usd_value'),
+  decidedPrice: real('decided_price').notNull(),
+  vwap30: real('vwap30').notNull(),
+  drawdown: real('drawdown').notNull(),
+  executedAt: epochMs('executed_at'),
+  reason: text('reason'),
+  updatedAt: epochMs('updated_at').notNull(),
+}, (t) => [
+  unique('interventions_treasury_seq').on(t.treasuryId, t.seq),
+  index('interventions_treasury_time').on(t.treasuryId, t.startedAt),
+  check('interventions_status', oneOf('status', INTERVENTION_STATUSES)),
+]);
+
+/** What each workflow step saw and decided: the audit trail of an intervention. */
+export const interventionSteps = sqliteTable('intervention_steps', {
+  interventionId: text('intervention_id').notNull().references(() => interventions.id, { onDelete: 'cascade' }),
+  /** 'validate' | 'assess' | 'size' | 'timelock' | 'swap' | 'track:1h' | … */
+  step: text('step').notNull(),
+  treasuryId: text('treasury_id').notNull(),
+  at: epochMs('at').notNull(),
+  inputs: json('inputs').notNull(),
+  outcome: json('outcome').notNull(),
+  verdict: text('verdict').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.interventionId, t.step] }),
+  index('intervention_steps_treasury_time').on(t.treasuryId, t.at),
+]);
+
+/** The whole record of one monitoring cycle. */
+export const monitoringLogs = sqliteTable('monitoring_logs', {
+  treasuryId: text('treasury_id').notNull(),
+  cycleId: text('cycle_id').notNull(),
+  at: epochMs('at').notNull(),
+  data: json('data').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.cycleId] }),
+  index('monitoring_logs_treasury_time').on(t.treasuryId, t.at),
+]);
+
+/** Alerts (SPEC §7); `alert_key` makes a re-raised alert the same alert. */
+export const alerts = sqliteTable('alerts', {
+  treasuryId: text('treasury_id').notNull(),
+  alertKey: text('alert_key').notNull(),
+  at: epochMs('at').notNull(),
+  level: text('level', { enum: ALERT_LEVELS }).notNull(),
+  kind: text('kind').notNull(),
+  message: text('message').notNull(),
+  data: json('data'),
+  delivered: integer('delivered', { mode: 'boolean' }).notNull().default(false),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.alertKey] }),
+  index('alerts_treasury_time').on(t.treasuryId, t.at),
+  check('alerts_level', oneOf('level', ALERT_LEVELS)),
+]);
+
+/** Governance proposals (SPEC §9). */
+export const proposals = sqliteTable('proposals', {
+  id: text('id').primaryKey(),
+  treasuryId: text('treasury_id').notNull(),
+  kind: text('kind').notNull(),
+  description: text('description').notNull(),
+  change: json('change').notNull(),
+  createdAt: epochMs('created_at').notNull(),
+  deadline: epochMs('deadline').notNull(),
+  status: text('status').notNull(),
+  /** Voting power of every holder when the proposal opened. */
+  snapshot: json('snapshot').notNull(),
+  /** Tally and result; null (SQL NULL) until the vote closes. */
+  outcome: json('outcome'),
+}, (t) => [
+  index('proposals_treasury_time').on(t.treasuryId, t.createdAt),
+]);
+
+/** One vote per holder per proposal; a later vote replaces the earlier (SPEC §9). */
+export const votes = sqliteTable('votes', {
+  proposalId: text('proposal_id').notNull().references(() => proposals.id, { onDelete: 'cascade' }),
+  voter: text('voter').notNull(),
+  treasuryId: text('treasury_id').notNull(),
+  at: epochMs('at').notNull(),
+  choice: text('choice', { enum: VOTE_CHOICES }).notNull(),
+  power: real('power').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.proposalId, t.voter] }),
+  index('votes_treasury_time').on(t.treasuryId, t.at),
+  check('votes_choice', oneOf('choice', VOTE_CHOICES)),
+]);
+
+/**
+ * The at-most-once ledger of swaps (SPEC §5 step 5): a slice is recorded as
+ * `prepared` before anything is sent, so a retried activity finds it and
+ * never sends a second transaction.
+ */
+export const swapRecords = sqliteTable('swap_records', {
+  interventionId: text('intervention_id').notNull().references(() => interventions.id, { onDelete: 'cascade' }),
+  /** 0 for an unsplit swap; 0, 1, … for slices. */
+  slice: integer('slice').notNull(),
+  treasuryId: text('treasury_id').notNull(),
+  at: epochMs('at').notNull(),
+  status: text('status', { enum: SWAP_STATUSES }).notNull(),
+  pumpIn: amount('pump_in').notNull(),
+  /** Null until the output is known. */
+  pstrOut: amount('pstr_out'),
+  signature: text('signature'),
+  details: json('details').notNull(),
+  updatedAt: epochMs('updated_at').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.interventionId, t.slice] }),
+  index('swap_records_treasury_time').on(t.treasuryId, t.at),
+  check('swap_records_status', oneOf('status', SWAP_STATUSES)),
+]);
+
+export type InterventionStatus = (typeof INTERVENTION_STATUSES)[number];
+export type SwapStatus = (typeof SWAP_STATUSES)[number];
+export type AlertLevel = (typeof ALERT_LEVELS)[number];
+
+export type PriceSampleRow = typeof priceSamples.$inferSelect;
+export type NewPriceSample = typeof priceSamples.$inferInsert;
+export type SnapshotRow = typeof treasurySnapshots.$inferSelect;
+export type NewSnapshot = typeof treasurySnapshots.$inferInsert;
+export type InterventionRow = typeof interventions.$inferSelect;
+export type NewIntervention = typeof interventions.$inferInsert;
+export type InterventionStepRow = typeof interventionSteps.$inferSelect;
+export type NewInterventionStep = typeof interventionSteps.$inferInsert;
+export type MonitoringLogRow = typeof monitoringLogs.$inferSelect;
+export type NewMonitoringLog = typeof monitoringLogs.$inferInsert;
+export type AlertRow = typeof alerts.$inferSelect;
+export type NewAlert = typeof alerts.$inferInsert;
+export type ProposalRow = typeof proposals.$inferSelect;
+export type NewProposal = typeof proposals.$inferInsert;
+export type VoteRow = typeof votes.$inferSelect;
+export type NewVote = typeof votes.$inferInsert;
+export type SwapRow = typeof swapRecords.$inferSelect;
+export type NewSwap = typeof swapRecords.$inferInsert;

@@ -1,0 +1,229 @@
+/**
+ * Alert classification (SPEC §7). Conditions (a low reserve ratio, a price
+ * outage, high concentration, a better health level) are edge-triggered: the
+ * alert is raised on the cycle the condition is entered, and the state passed
+ * from cycle to cycle remembers what was already said. Events (an outlier
+ * reading, a failed swap, an executed intervention) raise one alert each.
+ *
+ * Reserve-ratio bands: ok (RR ≥ 2.0) → low (RR < 2.0) → critical (RR < 1.5).
+ * Critical implies low, so the critical alert stands for both: entering
+ * critical raises only the critical alert, and climbing from critical back
+ * into the low band raises nothing (RR < 2.0 never stopped being true, and
+ * the latched emergency stop still needs an operator resume). Only entering
+ * the low band from ok (or from the unknown start) raises the warning.
+ * A cycle with no reserve ratio or concentration (no valid price) keeps the
+ * previous band, so a brief price outage does not re-raise old alerts.
+ */
+import type { Config, ProposalKind } from '../config.ts';
+import { healthRank, type HealthLevel } from './health.ts';
+
+export type AlertLevel = 'critical' | 'warning' | 'info' | 'governance';
+
+export type AlertKind =
+  | 'reserve-ratio-critical'
+  | 'no-valid-price'
+  | 'swap-failed'
+  | 'system-failure'
+  | 'reserve-ratio-low'
+  | 'oracle-outlier'
+  | 'concentration-high'
+  | 'intervention-executed'
+  | 'health-improved'
+  | 'proposal-needs-votes'
+  | 'voting-deadline';
+
+export interface Alert {
+  readonly level: AlertLevel;
+  readonly kind: AlertKind;
+  readonly message: string;
+  readonly data: Record<string, unknown>;
+}
+
+/** SPEC §7: which level each kind of alert is raised at. */
+export const ALERT_LEVEL: Readonly<Record<AlertKind, AlertLevel>> = Object.freeze({
+  'reserve-ratio-critical': 'critical',
+  'no-valid-price': 'critical',
+  'swap-failed': 'critical',
+  'system-failure': 'critical',
+  'reserve-ratio-low': 'warning',
+  'oracle-outlier': 'warning',
+  'concentration-high': 'warning',
+  'intervention-executed': 'info',
+  'health-improved': 'info',
+  'proposal-needs-votes': 'governance',
+  'voting-deadline': 'governance',
+});
+
+function alert(kind: AlertKind, message: string, data: Record<string, unknown>): Alert {
+  return { level: ALERT_LEVEL[kind], kind, message, data };
+}
+
+export type RrBand = 'ok' | 'low' | 'critical' | 'unknown';
+
+export interface CycleAlertState {
+  readonly noValidPriceStreak: number;
+  readonly rrBand: RrBand;
+  readonly concentrationHigh: boolean;
+  readonly healthLevel: HealthLevel | null;
+}
+
+export const INITIAL_ALERT_STATE: CycleAlertState = Object.freeze({
+  noValidPriceStreak: 0,
+  rrBand: 'unknown',
+  concentrationHigh: false,
+  healthLevel: null,
+});
+
+export interface CycleObservation {
+  readonly validPrice: boolean;
+  readonly outliers: readonly string[];
+  readonly reserveRatio: number | null;
+  readonly pumpConcentration: number | null;
+  readonly healthLevel: HealthLevel | null;
+}
+
+export interface AlertParams {
+  readonly minRrThreshold: number;
+  readonly reductionBelowRr: number;
+  readonly maxPumpConcentration: number;
+  readonly noValidPriceAlertCycles: number;
+}
+
+export function alertParams(config: Config): AlertParams {
+  return {
+    minRrThreshold: config.risk.minRrThreshold,
+    reductionBelowRr: config.risk.reductionBelowRr,
+    maxPumpConcentration: config.risk.maxPumpConcentration,
+    noValidPriceAlertCycles: config.oracle.noValidPriceAlertCycles,
+  };
+}
+
+function requireMeasure(field: string, value: number | null): void {
+  if (value !== null && !(Number.isFinite(value) && value >= 0)) {
+    throw new RangeError(`${field} must be a finite number ≥ 0 or null, got ${value}`);
+  }
+}
+
+/** SPEC §7: critical below minRrThreshold (1.5), warning below reductionBelowRr (2.0). */
+function rrBandOf(rr: number, p: AlertParams): RrBand {
+  if (rr < p.minRrThreshold) return 'critical';
+  if (rr < p.reductionBelowRr) return 'low';
+  return 'ok';
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+export function classifyCycle(prev: CycleAlertState, obs: CycleObservation, params: AlertParams): { alerts: Alert[]; state: CycleAlertState } {
+  requireMeasure('reserveRatio', obs.reserveRatio);
+  requireMeasure('pumpConcentration', obs.pumpConcentration);
+  const alerts: Alert[] = [];
+
+  // SPEC §2: critical after N consecutive cycles without a valid price; once per outage.
+  const noValidPriceStreak = obs.validPrice ? 0 : prev.noValidPriceStreak + 1;
+  if (noValidPriceStreak === params.noValidPriceAlertCycles) {
+    alerts.push(alert('no-valid-price',
+      `No valid consensus price for ${noValidPriceStreak} consecutive cycles (fewer than the required agreeing oracle sources): ` +
+        'interventions are suspended until a valid price returns. Check the oracle sources (Pyth, Switchboard, DEX TWAP) and their connectivity.',
+      { cycles: noValidPriceStreak }));
+  }
+
+  const rr = obs.reserveRatio;
+  const rrBand = rr === null ? prev.rrBand : rrBandOf(rr, params);
+  if (rr !== null && rrBand === 'critical' && prev.rrBand !== 'critical') {
+    alerts.push(alert('reserve-ratio-critical',
+      `Reserve ratio ${rr.toFixed(2)} fell below ${params.minRrThreshold}: emergency stop latched; interventions and accumulation halted. ` +
+        `Restore reserves to a ratio of at least ${params.minRrThreshold}, then resume.`,
+      { reserveRatio: rr, threshold: params.minRrThreshold }));
+  } else if (rr !== null && rrBand === 'low' && (prev.rrBand === 'ok' || prev.rrBand === 'unknown')) {
+    alerts.push(alert('reserve-ratio-low',
+      `Reserve ratio ${rr.toFixed(2)} fell below ${params.reductionBelowRr}: intervention sizes are halved. ` +
+        `Consider adding reserves; below ${params.minRrThreshold} the system stops all interventions and accumulation.`,
+      { reserveRatio: rr, threshold: params.reductionBelowRr }));
+  }
+
+  // Outliers are events: one warning per distinct source, every cycle it is excluded.
+  for (const source of new Set(obs.outliers)) {
+    alerts.push(alert('oracle-outlier',
+      `Oracle source ${source} deviated from the median of the other sources beyond the allowed deviation and was excluded from this cycle's consensus. ` +
+        `If it keeps happening, check the ${source} feed.`,
+      { source }));
+  }
+
+  const c = obs.pumpConcentration;
+  const concentrationHigh = c === null ? prev.concentrationHigh : c > params.maxPumpConcentration;
+  if (c !== null && concentrationHigh && !prev.concentrationHigh) {
+    alerts.push(alert('concentration-high',
+      `PUMP is ${pct(c)} of treasury value, above the ${pct(params.maxPumpConcentration)} limit: hourly PUMP accumulation buys are skipped while they would keep it there. ` +
+        'Review the treasury mix; no action is needed for the limit to hold.',
+      { pumpConcentration: c, threshold: params.maxPumpConcentration }));
+  }
+
+  const level = obs.healthLevel ?? prev.healthLevel;
+  if (obs.healthLevel !== null && prev.healthLevel !== null && healthRank(obs.healthLevel) > healthRank(prev.healthLevel)) {
+    alerts.push(alert('health-improved',
+      `Treasury health improved from ${prev.healthLevel} to ${obs.healthLevel}. No action needed.`,
+      { from: prev.healthLevel, to: obs.healthLevel }));
+  }
+
+  return { alerts, state: { noValidPriceStreak, rrBand, concentrationHigh, healthLevel: level } };
+}
+
+export function swapFailedAlert(interventionId: string, error: string): Alert {
+  return alert('swap-failed',
+    `Swap for intervention ${interventionId} failed: ${error}. ` +
+      'Check the intervention record and the treasury wallet balances to confirm what moved before approving any retry.',
+    { interventionId, error });
+}
+
+export function systemFailureAlert(component: string, error: string): Alert {
+  return alert('system-failure',
+    `${component} failed: ${error}. Its work is not being done until it recovers: check its logs and restart it once the cause is fixed.`,
+    { component, error });
+}
+
+export function interventionExecutedAlert(i: { id: string; pumpSpent: string; pstrBought: string; usdValue: number; price: number }): Alert {
+  return alert('intervention-executed',
+    `Intervention ${i.id} executed: spent ${i.pumpSpent} PUMP ($${i.usdValue.toFixed(2)}) for ${i.pstrBought} PSTR at $${i.price}. ` +
+      'Its price impact and ROI will be tracked at +1 h, +24 h and +7 days. No action needed.',
+    { interventionId: i.id, pumpSpent: i.pumpSpent, pstrBought: i.pstrBought, usdValue: i.usdValue, price: i.price });
+}
+
+const KIND_LABEL: Readonly<Record<ProposalKind, string>> = {
+  parameterAdjustment: 'Parameter Adjustment',
+  treasuryStrategy: 'Treasury Strategy',
+  protocolUpgrade: 'Protocol Upgrade',
+  emergencyAction: 'Emergency Action',
+};
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * SPEC §7: 'proposal-needs-votes' when a proposal opens (now === createdAt),
+ * 'voting-deadline' once, the first time the deadline is within
+ * `warningHours` and still ahead. A proposal whose whole voting period fits in
+ * the window (Emergency Action: 24 h) gets both at creation.
+ */
+export function governanceAlerts(
+  p: { id: string; kind: ProposalKind; createdAt: number; deadline: number; deadlineWarned: boolean },
+  now: number,
+  warningHours: number,
+): { alerts: Alert[]; deadlineWarned: boolean } {
+  if (!(p.deadline > p.createdAt)) throw new RangeError(`proposal ${p.id}: deadline ${p.deadline} must be after createdAt ${p.createdAt}`);
+  if (!(warningHours > 0)) throw new RangeError(`warningHours must be > 0, got ${warningHours}`);
+  const label = `proposal ${p.id} (${KIND_LABEL[p.kind]})`;
+  const closes = new Date(p.deadline).toISOString();
+  const alerts: Alert[] = [];
+  if (now === p.createdAt) {
+    alerts.push(alert('proposal-needs-votes',
+      `New ${label} is open for voting until ${closes}: holders should review it and cast their votes.`,
+      { proposalId: p.id, kind: p.kind, deadline: p.deadline }));
+  }
+  const remainingMs = p.deadline - now;
+  const warnNow = !p.deadlineWarned && remainingMs > 0 && remainingMs <= warningHours * HOUR_MS;
+  if (warnNow) {
+    alerts.push(alert('voting-deadline',
+      `Voting on ${label} closes in ${(remainingMs / HOUR_MS).toFixed(1)} h (${closes}): holders who have not voted should vote now.`,
+      { proposalId: p.id, kind: p.kind, deadline: p.deadline, hoursLeft: remainingMs / HOUR_MS }));
+  }
+  return { alerts, deadlineWarned: p.deadlineWarned || warnNow };
+}
