@@ -98,10 +98,10 @@ function fmtTokens(text: string): string {
 }
 
 /** "2025-02-10T14:05:00.000Z" → "2025-02-10 14:05 UTC"; anything else shown as given. */
-function fmtTime(iso: string | null): string {
+function fmtTime(iso: string | null, zone = ' UTC'): string {
   if (iso === null) return '—';
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?Z$/.exec(iso);
-  return escapeHtml(m ? `${m[1]} ${m[2]} UTC` : iso);
+  return escapeHtml(m ? `${m[1]} ${m[2]}${zone}` : iso);
 }
 
 function daysBetween(from: string, to: string): number | null {
@@ -139,8 +139,9 @@ function card(label: string, valueHtml: string, noteHtml = '', cls = ''): string
     noteHtml ? `<div class="note">${noteHtml}</div>` : ''}</div>`;
 }
 
-function statusPill(status: InterventionStatus | string, text: string = status): string {
-  const color = STATUS_COLORS[status as InterventionStatus] ?? '#334155';
+/** A status may be one the engine added after this page was written: it still gets a (neutral) pill. */
+function statusPill(status: string, text: string = status): string {
+  const color = (STATUS_COLORS as Record<string, string | undefined>)[status] ?? '#334155';
   return `<span class="pill" style="--c:${color}">${escapeHtml(text)}</span>`;
 }
 
@@ -160,18 +161,20 @@ function summarySection(result: BacktestResult, config: Config): string {
   const stops = summary.emergencyStops.length;
   const b = details.finalBalances;
 
+  const date = (iso: string) => escapeHtml(/^\d{4}-\d{2}-\d{2}/.exec(iso)?.[0] ?? iso);
+
   return `<section class="stats">
-${card('Period', `${fmtTime(details.from).replace(' UTC', '')} → ${fmtTime(details.to)}`,
-    `${days === null ? '' : `${fmtNum(days, 1)} days · `}${summary.samples.toLocaleString('en-US')} samples`, 'wide')}
+${card('Period', `${date(details.from)} → ${date(details.to)}`,
+    `${fmtTime(details.from)} to ${fmtTime(details.to)}${days === null ? '' : ` · ${fmtNum(days, 1)} days`} · ${summary.samples.toLocaleString('en-US')} samples`, 'wide')}
 ${card('Interventions', String(m.interventionCount), statusChips || 'none triggered')}
 ${card('Success rate', fmtPct(m.successRate, 0), 'executed with 7-day ROI ≥ 0')}
-${card('Accumulation', `${summary.accumulation.buys.toLocaleString('en-US')} buys`,
-    `${fmtUsd(summary.accumulation.usdSpent)} of PUMP${skipped.length ? ` · skipped: ${skipped.join(', ')}` : ''}`)}
 ${card('Final reserve ratio', `<span class="${rrClass(m.finalReserveRatio, config)}">${fmtNum(m.finalReserveRatio)}</span>`,
     `${stops === 0 ? 'no emergency stop' : `${stops} emergency stop${stops === 1 ? '' : 's'}`} · floor ${fmtNum(config.risk.minRrThreshold, 1)}`)}
 ${card('Final health', `${fmtNum(m.finalHealth)} <span class="pill" style="--c:${levelColor}">${escapeHtml(level)}</span>`)}
 ${card('Sharpe ratio', fmtNum(m.sharpe), 'daily treasury returns, annualized')}
 ${card('Max drawdown', fmtPct(-Math.abs(m.maxDrawdown)), 'treasury value, peak to trough')}
+${card('Accumulation', `${summary.accumulation.buys.toLocaleString('en-US')} buys · ${fmtUsd(summary.accumulation.usdSpent)}`,
+    `hourly PUMP buys from USDC${skipped.length ? ` · skipped: ${skipped.join(', ')}` : ' · none skipped'}`, 'wide')}
 ${card('Final treasury value', fmtUsd(details.finalTreasuryValue),
     `PUMP ${fmtTokens(b.pump)} · USDC ${fmtTokens(b.usdc)} · SOL ${fmtTokens(b.sol)} · PSTR retired ${fmtTokens(b.pstrRetired)}`, 'wide')}
 </section>`;
@@ -180,7 +183,9 @@ ${card('Final treasury value', fmtUsd(details.finalTreasuryValue),
 function roiCell(roi: Record<string, number | null>): string {
   const parts = Object.entries(roi).map(([h, v]) => {
     const cls = v === null ? '' : v >= 0 ? 'good' : 'bad';
-    return `<span class="${cls}">${escapeHtml(h)} h ${v === null ? '—' : `${v >= 0 ? '+' : ''}${fmtPct(v)}`}</span>`;
+    const hours = Number(h);
+    const horizon = Number.isInteger(hours) && hours >= 24 && hours % 24 === 0 ? `${hours / 24} d` : `${h} h`;
+    return `<span class="${cls}">${escapeHtml(horizon)} ${v === null ? '—' : `${v >= 0 ? '+' : ''}${fmtPct(v)}`}</span>`;
   });
   return parts.length ? parts.join('<br>') : '—';
 }
@@ -189,25 +194,22 @@ function interventionsTable(list: readonly InterventionRecord[]): string {
   if (list.length === 0) {
     return '<p class="empty">No intervention was triggered: PSTR never fell to the trigger line while the gates allowed it.</p>';
   }
-  const head = ['Decided', 'Executed', 'Status', 'Reason', 'Tier', 'Fraction', 'Price', 'VWAP 30d', 'Drawdown',
-    'PUMP spent', 'PSTR bought', 'USD', 'Slippage', 'ROI'];
+  const head = ['Decided / executed', 'Status', 'Reason', 'Tier', 'Fraction', 'Price / VWAP 30d', 'Drawdown',
+    'PUMP spent / PSTR bought', 'USD / slippage', 'ROI'];
+  const numeric = new Set(head.slice(3));
   const rows = list.map((i) => `<tr>
-<td class="nowrap">${fmtTime(i.decidedAt)}</td>
-<td class="nowrap">${fmtTime(i.executedAt)}</td>
+<td class="nowrap">${fmtTime(i.decidedAt, '')}<br><span class="sub">${i.executedAt === null ? 'not executed' : `executed ${fmtTime(i.executedAt, '')}`}</span></td>
 <td>${statusPill(i.status)}</td>
 <td class="reason">${escapeHtml(i.reason)}</td>
 <td class="num">${fmtPct(i.tier, 0)}</td>
 <td class="num">${fmtPct(i.fraction, 1)}</td>
-<td class="num">${fmtPrice(i.price)}</td>
-<td class="num">${fmtPrice(i.vwap30)}</td>
+<td class="num">${fmtPrice(i.price)}<br><span class="sub">${fmtPrice(i.vwap30)}</span></td>
 <td class="num">${fmtPct(i.drawdown)}</td>
-<td class="num">${fmtTokens(i.pumpSpent)}</td>
-<td class="num">${fmtTokens(i.pstrBought)}</td>
-<td class="num">${fmtUsd(i.usdValue)}</td>
-<td class="num">${i.slippage === null ? '—' : fmtPct(i.slippage, 2)}</td>
+<td class="num">${fmtTokens(i.pumpSpent)} PUMP<br><span class="sub">${fmtTokens(i.pstrBought)} PSTR</span></td>
+<td class="num">${fmtUsd(i.usdValue)}<br><span class="sub">${i.slippage === null ? '—' : `slippage ${fmtPct(i.slippage, 2)}`}</span></td>
 <td class="num nowrap">${roiCell(i.roi)}</td>
 </tr>`).join('\n');
-  return `<div class="scroll"><table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>
+  return `<div class="scroll"><table><thead><tr>${head.map((h) => `<th${numeric.has(h) ? ' class="num"' : ''}>${h}</th>`).join('')}</tr></thead><tbody>
 ${rows}
 </tbody></table></div>`;
 }
@@ -217,7 +219,7 @@ function liquidityTable(pools: BacktestResult['details']['liquidity']): string {
   const rows = pools.map((p) => `<tr><td>${escapeHtml(p.pool)}</td><td class="num">${fmtPct(p.inRangeShare)}</td>
 <td class="num ${p.impermanentLoss < 0 ? 'bad' : ''}">${fmtPct(p.impermanentLoss, 2)}</td><td class="num">${fmtUsd(p.feesUsd)}</td>
 <td class="num">${p.rebalances}</td></tr>`).join('\n');
-  return `<div class="scroll"><table><thead><tr><th>Pool</th><th>In range</th><th>Impermanent loss</th><th>Fees earned</th><th>Rebalances</th></tr></thead><tbody>
+  return `<div class="scroll"><table><thead><tr><th>Pool</th><th class="num">In range</th><th class="num">Impermanent loss</th><th class="num">Fees earned</th><th class="num">Rebalances</th></tr></thead><tbody>
 ${rows}
 </tbody></table></div>`;
 }
@@ -246,7 +248,7 @@ header h1 { font-size:24px; margin:0 0 4px; letter-spacing:-0.01em; }
 header p { margin:0 0 20px; color:var(--muted); }
 h2 { font-size:16px; margin:0 0 2px; }
 .hint { color:var(--muted); margin:0 0 12px; font-size:13px; }
-.stats { display:grid; grid-template-columns:repeat(auto-fill,minmax(220px,1fr)); gap:12px; margin-bottom:16px; }
+.stats { display:grid; grid-template-columns:repeat(4,minmax(0,1fr)); gap:12px; margin-bottom:16px; }
 .stat, .card { background:var(--card); border:1px solid var(--line); border-radius:10px; box-shadow:0 1px 2px rgba(15,23,42,.04); }
 .stat { padding:12px 14px; }
 .stat.wide { grid-column:span 2; }
@@ -259,15 +261,16 @@ h2 { font-size:16px; margin:0 0 2px; }
   background:color-mix(in srgb, var(--c) 12%, white); border:1px solid color-mix(in srgb, var(--c) 35%, white); white-space:nowrap; vertical-align:middle; }
 .good { color:var(--good); } .warn { color:var(--warn); } .bad { color:var(--bad); }
 .scroll { overflow-x:auto; }
-table { border-collapse:collapse; width:100%; font-size:13px; }
-th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); vertical-align:top; }
+table { border-collapse:collapse; width:100%; font-size:12.5px; }
+th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
 th { color:var(--muted); font-weight:600; font-size:12px; white-space:nowrap; background:#f8fafc; position:sticky; top:0; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 td.nowrap { white-space:nowrap; }
-td.reason { min-width:220px; max-width:360px; }
+td.reason { min-width:160px; max-width:240px; }
+td .sub { color:var(--muted); font-size:11.5px; }
 tbody tr:hover { background:#f8fafc; }
 .empty { color:var(--muted); margin:4px 0; }
-.settings { display:grid; grid-template-columns:repeat(auto-fill,minmax(240px,1fr)); gap:4px 16px; margin:8px 0 12px; }
+.settings { display:grid; grid-template-columns:repeat(auto-fill,minmax(300px,1fr)); gap:4px 16px; margin:8px 0 12px; }
 .settings div { display:flex; gap:8px; } .settings dt { color:var(--muted); min-width:110px; } .settings dd { margin:0; }
 details summary { cursor:pointer; color:var(--muted); }
 pre { background:#f8fafc; border:1px solid var(--line); border-radius:8px; padding:12px; overflow:auto; font-size:12px; max-height:420px; }
@@ -277,7 +280,8 @@ pre { background:#f8fafc; border:1px solid var(--line); border-radius:8px; paddi
 .u-legend { font-size:12.5px; text-align:left; margin-top:4px; }
 .u-legend .u-marker { border-radius:2px; }
 footer { color:var(--muted); font-size:12px; text-align:center; margin-top:24px; }
-@media (max-width:640px) { .stat.wide { grid-column:span 1; } main { padding:16px 10px; } }
+@media (max-width:960px) { .stats { grid-template-columns:repeat(2,minmax(0,1fr)); } }
+@media (max-width:560px) { .stats { grid-template-columns:1fr; } .stat.wide { grid-column:span 1; } main { padding:16px 10px; } }
 `;
 
 /**
@@ -325,7 +329,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
     opts.width = widthOf(el);
     opts.height = height;
     opts.tzDate = utc;
-    opts.cursor = Object.assign({ sync: { key: 'backtest' }, focus: { prox: 16 } }, opts.cursor || {});
+    opts.cursor = { sync: { key: 'backtest' } };
     opts.hooks = opts.hooks || {};
     opts.hooks.setScale = [syncX];
     var u = new uPlot(opts, series, el);
@@ -354,7 +358,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
     priceSeries.push({
       label: status + ' (' + mine.length + ')', stroke: data.statusColors[status], fill: data.statusColors[status],
       paths: function () { return null; },
-      points: { show: true, size: 11, width: 2, stroke: '#fff', fill: data.statusColors[status] },
+      points: { show: true, size: 13, width: 2, stroke: '#fff', fill: data.statusColors[status] },
       value: function (u, v) { return v == null ? '' : 'at ' + sigFmt(v, 4); },
     });
     priceData.push(ys);
@@ -425,29 +429,38 @@ const CLIENT_SCRIPT = String.raw`(function () {
     }] },
   }, [c.t, c.treasuryValue, c.reserveRatio, floor]);
 
-  // (c) Health score over its shaded level bands.
+  // (c) Health score over its shaded level bands: fills under everything, labels on top.
   var bandColors = data.levelColors;
-  make('chart-health', 240, {
+  function drawBands(u, labels) {
+    var ctx = u.ctx, b = u.bbox, top = u.scales.y.max;
+    ctx.save();
+    ctx.font = Math.round(11 * devicePixelRatio) + 'px system-ui, sans-serif';
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    ctx.lineWidth = 3 * devicePixelRatio;
+    ctx.strokeStyle = 'rgba(255,255,255,0.9)';
+    data.healthBands.forEach(function (band) {
+      var y0 = u.valToPos(Math.min(band.max, top), 'y', true);
+      var y1 = u.valToPos(band.min, 'y', true);
+      if (y1 <= y0) return;
+      if (!labels) {
+        ctx.fillStyle = bandColors[band.level] + '1f';
+        ctx.fillRect(b.left, y0, b.width, y1 - y0);
+      } else if (y1 - y0 >= 11 * devicePixelRatio) {
+        var lx = b.left + b.width - 6 * devicePixelRatio, ly = (y0 + y1) / 2;
+        ctx.fillStyle = bandColors[band.level];
+        ctx.strokeText(band.level, lx, ly); // white halo: readable where the line crosses
+        ctx.fillText(band.level, lx, ly);
+      }
+    });
+    ctx.restore();
+  }
+  make('chart-health', 260, {
     series: [{ value: timeValue },
       { label: 'Health score', stroke: '#0f172a', width: 1.75, value: function (u, v) { return v == null ? '—' : v.toFixed(3); } }],
     scales: { y: { range: function (u, min, max) { return [0, Math.max(2, max * 1.08)]; } } },
     axes: [{}, { size: 50 }],
-    hooks: { drawClear: [function (u) {
-      var ctx = u.ctx, b = u.bbox, top = u.scales.y.max;
-      ctx.save();
-      ctx.font = Math.round(11 * devicePixelRatio) + 'px system-ui, sans-serif';
-      ctx.textAlign = 'right';
-      data.healthBands.forEach(function (band) {
-        var y0 = u.valToPos(Math.min(band.max, top), 'y', true);
-        var y1 = u.valToPos(band.min, 'y', true);
-        if (y1 <= y0) return;
-        ctx.fillStyle = bandColors[band.level] + '1f';
-        ctx.fillRect(b.left, y0, b.width, y1 - y0);
-        ctx.fillStyle = bandColors[band.level];
-        ctx.fillText(band.level, b.left + b.width - 6 * devicePixelRatio, y0 + 14 * devicePixelRatio);
-      });
-      ctx.restore();
-    }] },
+    hooks: { drawClear: [function (u) { drawBands(u, false); }], draw: [function (u) { drawBands(u, true); }] },
   }, [c.t, c.health]);
 
   var resizeTimer = null;
