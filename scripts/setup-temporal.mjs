@@ -10,7 +10,9 @@
 //
 // Skips everything when TEMPORAL_ADDRESS is set (an external cluster), and
 // when TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH both point at
-// executables. src/temporal/binaries.ts resolves the same paths at run time.
+// executables. With only TEMPORAL_CLI_PATH set, a failed install is a warning:
+// the dev server is covered, and that variable is the documented way out when
+// python is unavailable. src/temporal/binaries.ts resolves the same paths.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

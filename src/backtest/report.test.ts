@@ -15,7 +15,7 @@ function intervention(over: Partial<InterventionRecord> = {}): InterventionRecor
     price: 0.00014,
     vwap30: 0.0002,
     drawdown: 0.3,
-    tier: 0.4,
+    tier: 3,
     fraction: 0.4,
     pumpSpent: '12500000.123456',
     pstrBought: '310000000.5',
@@ -23,7 +23,7 @@ function intervention(over: Partial<InterventionRecord> = {}): InterventionRecor
     reason: 'swap filled',
     slippage: 0.006,
     unfilledPump: '0',
-    roi: { '1': 0.01, '24': -0.02, '168': null },
+    roi: { '1h': 0.01, '24h': -0.02, '168h': null },
     ...over,
   };
 }
@@ -88,7 +88,7 @@ describe('renderReport', () => {
     const data = embeddedData(render(result));
     expect(data.charts).toEqual(result.charts);
     expect(data.interventions).toEqual(result.summary.interventions.map((i) => ({
-      decidedAt: i.decidedAt, status: i.status, price: i.price, vwap30: i.vwap30, drawdown: i.drawdown, tier: i.tier, usdValue: i.usdValue, reason: i.reason,
+      decidedAt: i.decidedAt, status: i.status, price: i.price, vwap30: i.vwap30, drawdown: i.drawdown, tier: i.tier, tierFraction: 0.4, usdValue: i.usdValue, reason: i.reason,
     })));
     expect(data.emergencyRr).toBe(1.5);
     expect(data.triggerThreshold).toBe(0.85);
@@ -113,6 +113,8 @@ describe('renderReport', () => {
     expect(html).toContain('12,500,000.12');
     expect(html).toContain('title="12500000.123456"');
     expect(html).toContain('$62,500');
+    expect(html).toContain('3<br><span class="sub">≥ 30 % → 40 %</span>'); // tier 3 = the largest default tier
+    expect(html).toContain('<span class="good">1h +1.0%</span><br><span class="bad">1d -2.0%</span><br><span class="sub">7d —</span>');
     expect(html).toMatch(/<td>SOL\/PSTR<\/td>/);
     expect(html).toContain('1 executed');
     expect(html).toContain('1 invalidated');

@@ -180,17 +180,41 @@ ${card('Final treasury value', fmtUsd(details.finalTreasuryValue),
 </section>`;
 }
 
+/** ROI per tracking horizon; keys are hours ("168" or "168h"), shown as "7d" when a whole number of days. */
 function roiCell(roi: Record<string, number | null>): string {
-  const parts = Object.entries(roi).map(([h, v]) => {
-    const cls = v === null ? '' : v >= 0 ? 'good' : 'bad';
-    const hours = Number(h);
-    const horizon = Number.isInteger(hours) && hours >= 24 && hours % 24 === 0 ? `${hours / 24} d` : `${h} h`;
-    return `<span class="${cls}">${escapeHtml(horizon)} ${v === null ? '—' : `${v >= 0 ? '+' : ''}${fmtPct(v)}`}</span>`;
+  const parts = Object.entries(roi).map(([key, v]) => {
+    const m = /^(\d+(?:\.\d+)?)\s*h?$/.exec(key);
+    const hours = m ? Number(m[1]) : NaN;
+    const horizon = Number.isNaN(hours) ? key : hours >= 24 && hours % 24 === 0 ? `${hours / 24}d` : `${hours}h`;
+    const cls = v === null ? 'sub' : v >= 0 ? 'good' : 'bad';
+    const value = v === null || !Number.isFinite(v) ? '—' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`;
+    return `<span class="${cls}">${escapeHtml(horizon)} ${value}</span>`;
   });
   return parts.length ? parts.join('<br>') : '—';
 }
 
-function interventionsTable(list: readonly InterventionRecord[]): string {
+/** "executed 14:05" on the day it was decided, the full time otherwise. */
+function executedNote(decidedAt: string, executedAt: string | null): string {
+  if (executedAt === null) return 'not executed';
+  const sameDay = decidedAt.slice(0, 10) === executedAt.slice(0, 10);
+  const full = fmtTime(executedAt, '');
+  return `executed ${sameDay && full.length === 16 ? full.slice(11) : full}`;
+}
+
+/** Tier numbers count from 1 = the smallest drawdown threshold (src/domain/intervention.ts); 0 = no tier. */
+function tierSpec(tier: number, config: Config): { drawdown: number; fraction: number } | null {
+  const ascending = [...config.strategy.tiers].sort((a, b) => a.drawdown - b.drawdown);
+  return Number.isInteger(tier) && tier >= 1 ? ascending[tier - 1] ?? null : null;
+}
+
+function tierCell(tier: number, config: Config): string {
+  const spec = tierSpec(tier, config);
+  return spec === null
+    ? escapeHtml(String(tier))
+    : `${tier}<br><span class="sub">≥ ${fmtPct(spec.drawdown, 0)} → ${fmtPct(spec.fraction, 0)}</span>`;
+}
+
+function interventionsTable(list: readonly InterventionRecord[], config: Config): string {
   if (list.length === 0) {
     return '<p class="empty">No intervention was triggered: PSTR never fell to the trigger line while the gates allowed it.</p>';
   }
@@ -198,10 +222,10 @@ function interventionsTable(list: readonly InterventionRecord[]): string {
     'PUMP spent / PSTR bought', 'USD / slippage', 'ROI'];
   const numeric = new Set(head.slice(3));
   const rows = list.map((i) => `<tr>
-<td class="nowrap">${fmtTime(i.decidedAt, '')}<br><span class="sub">${i.executedAt === null ? 'not executed' : `executed ${fmtTime(i.executedAt, '')}`}</span></td>
+<td class="nowrap">${fmtTime(i.decidedAt, '')}<br><span class="sub">${executedNote(i.decidedAt, i.executedAt)}</span></td>
 <td>${statusPill(i.status)}</td>
 <td class="reason">${escapeHtml(i.reason)}</td>
-<td class="num">${fmtPct(i.tier, 0)}</td>
+<td class="num">${tierCell(i.tier, config)}</td>
 <td class="num">${fmtPct(i.fraction, 1)}</td>
 <td class="num">${fmtPrice(i.price)}<br><span class="sub">${fmtPrice(i.vwap30)}</span></td>
 <td class="num">${fmtPct(i.drawdown)}</td>
@@ -261,10 +285,11 @@ h2 { font-size:16px; margin:0 0 2px; }
   background:color-mix(in srgb, var(--c) 12%, white); border:1px solid color-mix(in srgb, var(--c) 35%, white); white-space:nowrap; vertical-align:middle; }
 .good { color:var(--good); } .warn { color:var(--warn); } .bad { color:var(--bad); }
 .scroll { overflow-x:auto; }
-table { border-collapse:collapse; width:100%; font-size:12.5px; }
-th, td { text-align:left; padding:6px 8px; border-bottom:1px solid var(--line); vertical-align:top; }
-th { color:var(--muted); font-weight:600; font-size:12px; white-space:nowrap; background:#f8fafc; position:sticky; top:0; }
-td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
+table { border-collapse:collapse; width:100%; font-size:12px; }
+th, td { text-align:left; padding:6px 7px; border-bottom:1px solid var(--line); vertical-align:top; }
+th { color:var(--muted); font-weight:600; font-size:12px; background:#f8fafc; position:sticky; top:0; }
+td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
+td.num { white-space:nowrap; }
 td.nowrap { white-space:nowrap; }
 td.reason { min-width:160px; max-width:240px; }
 td .sub { color:var(--muted); font-size:11.5px; }
@@ -376,7 +401,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
     if (!best) { tip.style.display = 'none'; return; }
     var iv = best.iv;
     var lines = [
-      iv.status.toUpperCase() + ' · tier ' + pct(iv.tier) + ' · ' + usdFmt(iv.usdValue),
+      iv.status.toUpperCase() + ' · tier ' + iv.tier + (iv.tierFraction == null ? '' : ' (' + pct(iv.tierFraction) + ' of PUMP)') + ' · ' + usdFmt(iv.usdValue),
       'decided ' + iv.decidedAt.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC'),
       'price ' + sigFmt(iv.price, 4) + ' · VWAP ' + sigFmt(iv.vwap30, 4) + ' · drawdown ' + pct(iv.drawdown),
       iv.reason,
@@ -482,7 +507,7 @@ export function renderReport(result: BacktestResult, opts: ReportOptions): strin
     charts,
     interventions: summary.interventions.map((i) => ({
       decidedAt: i.decidedAt, status: i.status, price: i.price, vwap30: i.vwap30, drawdown: i.drawdown,
-      tier: i.tier, usdValue: i.usdValue, reason: i.reason,
+      tier: i.tier, tierFraction: tierSpec(i.tier, config)?.fraction ?? null, usdValue: i.usdValue, reason: i.reason,
     })),
     emergencyStops: summary.emergencyStops,
     triggerThreshold: config.strategy.triggerThreshold,
@@ -530,8 +555,8 @@ Dots mark each intervention, coloured by outcome; hover one for its tier and siz
 </section>
 <section class="card">
 <h2>Interventions</h2>
-<p class="hint">Times in UTC. Tier is the share of the PUMP balance the drawdown calls for; fraction is what was deployed after the halving rule.</p>
-${interventionsTable(summary.interventions)}
+<p class="hint">Times in UTC. Tier 1 is the smallest drawdown threshold; under it, the drawdown it needs and the share of PUMP it calls for. Fraction is the share actually deployed after the halving rule.</p>
+${interventionsTable(summary.interventions, config)}
 </section>
 <section class="card">
 <h2>Liquidity pools</h2>

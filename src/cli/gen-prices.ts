@@ -51,7 +51,7 @@ interface Options {
   days: number;
   interval: number;
   seed: number;
-  crash: CrashSpec[];
+  crash?: CrashSpec[];
   out?: string;
   sol: boolean;
   start?: number;
@@ -64,8 +64,7 @@ const program = new Command()
   .requiredOption('--interval <step>', 'row spacing: 1m, 5m, 15m or 1h', wrap(parseInterval))
   .requiredOption('--seed <n>', 'PRNG seed (same seed → identical file)', seedValue)
   .option('--crash <day:depth[:days]>', 'inject a PSTR drawdown, e.g. 40:0.35:5 (repeatable)',
-    (text: string, previous: CrashSpec[]) => [...previous, wrap(parseCrash)(text)], [] as CrashSpec[])
-
+    (text: string, previous: CrashSpec[] | undefined) => [...(previous ?? []), wrap(parseCrash)(text)])
   .option('--start <iso>', 'time of the first row (default: 2025-01-01T00:00:00Z)', startValue)
   .option('--no-sol', 'omit the sol_price column (the backtest then uses backtest.initialSolPrice)')
   .option('--out <file>', 'write to FILE (atomically) instead of stdout')
@@ -73,15 +72,16 @@ const program = new Command()
 
 program.parse();
 const opts = program.opts<Options>();
+const crashes = opts.crash ?? [];
 
-for (const c of opts.crash) {
+for (const c of crashes) {
   if (c.day >= opts.days) program.error(`error: --crash day ${c.day} is not inside the series (--days ${opts.days}).`, { exitCode: 1 });
 }
 
 function generate(write: (block: string) => void): void {
   let block = (opts.sol ? CSV_HEADER : CSV_HEADER_NO_SOL) + '\n';
   generatePriceRows(
-    { days: opts.days, intervalMs: opts.interval, seed: opts.seed, start: opts.start ?? DEFAULT_START, crashes: opts.crash, withSol: opts.sol },
+    { days: opts.days, intervalMs: opts.interval, seed: opts.seed, start: opts.start ?? DEFAULT_START, crashes, withSol: opts.sol },
     (row) => {
       block += formatPriceRow(row) + '\n';
       if (block.length >= BLOCK_CHARS) {

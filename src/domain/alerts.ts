@@ -14,7 +14,7 @@
  * A cycle with no reserve ratio or concentration (no valid price) keeps the
  * previous band, so a brief price outage does not re-raise old alerts.
  */
-import type { Config, ProposalKind } from '../config.ts';
+import type { Config, ProposalKind } from '../config-schema.ts';
 import { healthRank, type HealthLevel } from './health.ts';
 
 export type AlertLevel = 'critical' | 'warning' | 'info' | 'governance';

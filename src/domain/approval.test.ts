@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../config.ts';
+import { defaultConfig } from '../config-schema.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type ApprovalState } from './approval.ts';
 
 const base = defaultConfig();

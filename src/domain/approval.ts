@@ -3,7 +3,7 @@
  * or reject, and when the wait ends. The workflow feeds it signals and the
  * clock; this module decides.
  */
-import type { Config } from '../config.ts';
+import type { Config } from '../config-schema.ts';
 import { HOUR_MS } from './intervention.ts';
 
 export interface TimelockParams {

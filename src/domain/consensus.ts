@@ -7,7 +7,7 @@
  * confidence) so that the result, down to the last floating-point bit, does
  * not depend on the order the adapters happened to answer in.
  */
-import type { Config } from '../config.ts';
+import type { Config } from '../config-schema.ts';
 
 export interface OracleReading {
   readonly source: string;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, type ProposalKind } from '../config.ts';
+import { defaultConfig, type ProposalKind } from '../config-schema.ts';
 import {
   castVote,
   executionDelayHours,

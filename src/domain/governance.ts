@@ -5,7 +5,7 @@
  * execution live in the workflow; this module only answers "who may vote,
  * with what weight, and did it pass".
  */
-import type { Config, ProposalKind } from '../config.ts';
+import type { Config, ProposalKind } from '../config-schema.ts';
 
 export type VoteChoice = 'yes' | 'no' | 'abstain';
 

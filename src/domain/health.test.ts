@@ -59,6 +59,12 @@ describe('healthScore', () => {
     expect(healthScore({ reserveRatio: 3, interventionCapacity: 1, diversification: 0.5 })).toBeCloseTo(1.499, 12);
   });
 
+  it('is unbounded (excellent) when no PSTR float is left and the reserve ratio is infinite', () => {
+    const score = healthScore({ reserveRatio: Number.POSITIVE_INFINITY, interventionCapacity: 1, diversification: 0 });
+    expect(score).toBe(Number.POSITIVE_INFINITY);
+    expect(healthLevel(score)).toBe('excellent');
+  });
+
   it('refuses out-of-range inputs, naming the field', () => {
     expect(() => healthScore({ reserveRatio: -1, interventionCapacity: 0, diversification: 0 })).toThrow(/reserveRatio = -1/);
     expect(() => healthScore({ reserveRatio: 1, interventionCapacity: 1.2, diversification: 0 })).toThrow(/interventionCapacity = 1.2/);

@@ -3,7 +3,7 @@
  * reduction rule, every gate with its verdict, and the emergency-stop latch.
  * A decision records every gate, passed or not, so an auditor sees why.
  */
-import type { Config } from '../config.ts';
+import type { Config } from '../config-schema.ts';
 import { drawdown as drawdownOf, DAY_MS, type VwapReading } from './vwap.ts';
 
 export const HOUR_MS = 3_600_000;

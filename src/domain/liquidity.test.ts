@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig, parseConfig } from '../config.ts';
+import { defaultConfig, parseConfig } from '../config-schema.ts';
 import {
   amountsAt,
   decideRebalance,

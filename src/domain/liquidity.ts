@@ -9,7 +9,7 @@
  *
  * The three cases agree at the edges, so value is continuous in p.
  */
-import type { Config } from '../config.ts';
+import type { Config } from '../config-schema.ts';
 
 export interface PriceRange {
   readonly lower: number;

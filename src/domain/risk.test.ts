@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { defaultConfig } from '../config.ts';
+import { defaultConfig } from '../config-schema.ts';
 import {
   annualizedVolatility,
   historicalValues,

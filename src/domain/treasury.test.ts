@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../config.ts';
+import { defaultConfig } from '../config-schema.ts';
 import { parseAmount } from './amount.ts';
 import { dailyBudgetUsd, decideAccumulation, hourlyBudgetUsd, interventionCapacity, treasuryState, type Holdings } from './treasury.ts';
 

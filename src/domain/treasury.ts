@@ -2,7 +2,7 @@
  * Treasury state (SPEC §3): value, market cap, reserve ratio, PUMP
  * concentration, intervention capacity, and the hourly accumulation rule.
  */
-import type { Config } from '../config.ts';
+import type { Config } from '../config-schema.ts';
 import { amountForUsd, fromTokens, sub, toTokens, type TokenAmount } from './amount.ts';
 
 export interface Holdings {

@@ -1,0 +1,222 @@
+/**
+ * The whole configuration: one zod schema, every default from SPEC.md.
+ * Pure (no I/O): workflows validate `updateConfig` with it too.
+ * A config file is JSON, partial, deep-merged over these defaults; unknown
+ * keys are refused (a typo must not silently fall back to a default).
+ */
+import { z } from 'zod';
+
+const fraction = z.number().min(0).max(1);
+const positive = z.number().positive();
+const nonNegative = z.number().min(0);
+const hours = z.number().min(0);
+/** Whole tokens as a decimal string: exact, never a float. */
+const tokenAmount = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal string of whole tokens, e.g. "1250.5"');
+
+const token = (decimals: number) =>
+  z.strictObject({
+    decimals: z.number().int().min(0).max(18).default(decimals),
+    mint: z.string().optional(),
+  }).prefault({});
+
+const tier = z.strictObject({ drawdown: fraction, fraction });
+
+const pool = z.strictObject({
+  name: z.string().min(1),
+  quote: z.enum(['SOL', 'USDC']),
+  share: fraction,
+});
+
+const thresholds = z.strictObject({ quorum: fraction, approval: fraction });
+
+const holder = z.strictObject({
+  name: z.string().min(1),
+  liquid: nonNegative,
+  staked: nonNegative.default(0),
+});
+
+export const configSchema = z.strictObject({
+  treasuryId: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes').default('pstr-main'),
+  mode: z.enum(['paper', 'devnet', 'mainnet']).default('paper'),
+  tokens: z.strictObject({
+    pstr: token(6),
+    pump: token(6),
+    usdc: token(6),
+    sol: token(9),
+  }).prefault({}),
+  strategy: z.strictObject({
+    totalCapital: positive.default(1_000_000),
+    accumulationPeriodDays: positive.default(365),
+    treasuryAllocation: fraction.default(0.9),
+    liquidityAllocation: fraction.default(0.1),
+    triggerThreshold: z.number().gt(0).lt(1).default(0.85),
+    cooldownHours: hours.default(48),
+    minVwapHistoryDays: nonNegative.default(7),
+    vwapWindowDays: positive.default(30),
+    /** Checked highest drawdown first; SPEC §4. */
+    tiers: z.array(tier).min(1).default([
+      { drawdown: 0.3, fraction: 0.4 },
+      { drawdown: 0.2, fraction: 0.25 },
+      { drawdown: 0.15, fraction: 0.1 },
+    ]),
+  }).prefault({}),
+  risk: z.strictObject({
+    minReserveRatio: positive.default(3.0),
+    maxPumpConcentration: fraction.default(0.8),
+    maxDailyInterventions: z.number().int().min(0).default(1),
+    maxDeployment: fraction.default(0.4),
+    minRrThreshold: positive.default(1.5),
+    reductionBelowRr: positive.default(2.0),
+    reductionFactor: fraction.default(0.5),
+    maxSlippage: fraction.default(0.02),
+    varLookbackDays: z.number().int().positive().default(90),
+    minReturnsForVar: z.number().int().positive().default(30),
+    volatilityWindowDays: z.number().int().positive().default(30),
+  }).prefault({}),
+  oracle: z.strictObject({
+    maxPriceDeviation: fraction.default(0.05),
+    confidenceWeight: fraction.default(0.3),
+    maxStalenessSeconds: positive.default(60),
+    minAgreeingSources: z.number().int().min(1).default(2),
+    noValidPriceAlertCycles: z.number().int().min(1).default(3),
+  }).prefault({}),
+  monitor: z.strictObject({
+    cycleIntervalSeconds: positive.default(300),
+  }).prefault({}),
+  intervention: z.strictObject({
+    timelockThresholdUsd: nonNegative.default(10_000),
+    timelockMinutes: nonNegative.default(60),
+    approvalsRequired: z.number().int().min(1).default(1),
+    approvalTimeoutHours: positive.default(24),
+    operators: z.array(z.string().min(1)).default([]),
+    sliceWindowMinutes: positive.default(60),
+    trackHorizonsHours: z.array(positive).min(1).default([1, 24, 168]),
+  }).prefault({}),
+  treasury: z.strictObject({
+    initial: z.strictObject({
+      pump: tokenAmount.default('0'),
+      usdc: tokenAmount.default('900000'),
+      sol: tokenAmount.default('0'),
+    }).prefault({}),
+    /** Excludes PSTR held by the treasury (SPEC §3). */
+    pstrCirculatingSupply: tokenAmount.default('2000000000'),
+  }).prefault({}),
+  liquidity: z.strictObject({
+    enabled: z.boolean().default(true),
+    pools: z.array(pool).min(1).default([
+      { name: 'SOL/PSTR', quote: 'SOL', share: 0.6 },
+      { name: 'USDC/PSTR', quote: 'USDC', share: 0.4 },
+    ]),
+    rangeWidth: z.number().gt(0).lt(1).default(0.1),
+    rebalanceThreshold: positive.default(0.15),
+    minRebalanceIntervalHours: hours.default(24),
+    /** Pool fee rate and the share of pool volume our in-range liquidity earns: a model, used by the backtest. */
+    feeRate: fraction.default(0.0025),
+    volumeShare: fraction.default(0.05),
+  }).prefault({}),
+  governance: z.strictObject({
+    votingPeriodHours: positive.default(72),
+    emergencyVotingPeriodHours: positive.default(24),
+    executionDelayHours: hours.default(24),
+    stakedMultiplier: nonNegative.default(1.5),
+    deadlineWarningHours: positive.default(24),
+    thresholds: z.strictObject({
+      parameterAdjustment: thresholds.default({ quorum: 0.1, approval: 0.51 }),
+      treasuryStrategy: thresholds.default({ quorum: 0.15, approval: 0.6 }),
+      protocolUpgrade: thresholds.default({ quorum: 0.2, approval: 0.67 }),
+      emergencyAction: thresholds.default({ quorum: 0.25, approval: 0.75 }),
+    }).prefault({}),
+    holders: z.array(holder).default([]),
+  }).prefault({}),
+  backtest: z.strictObject({
+    /** Constant-product pool depth in USD (both sides together); absent: swaps fill at the row's price. */
+    poolDepthUsd: positive.optional(),
+    initialSolPrice: positive.default(150),
+  }).prefault({}),
+}).superRefine((c, ctx) => {
+  if (c.strategy.treasuryAllocation + c.strategy.liquidityAllocation > 1 + 1e-9) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['strategy', 'liquidityAllocation'],
+      input: c.strategy.liquidityAllocation,
+      message: `treasuryAllocation + liquidityAllocation must not exceed 1 (got ${c.strategy.treasuryAllocation} + ${c.strategy.liquidityAllocation})`,
+    });
+  }
+  if (c.risk.minReserveRatio <= c.risk.minRrThreshold) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['risk', 'minReserveRatio'],
+      input: c.risk.minReserveRatio,
+      message: `must be greater than risk.minRrThreshold (${c.risk.minRrThreshold})`,
+    });
+  }
+  const shares = c.liquidity.pools.reduce((s, p) => s + p.share, 0);
+  if (Math.abs(shares - 1) > 1e-9) {
+    ctx.addIssue({ code: 'custom', path: ['liquidity', 'pools'], input: shares, message: `pool shares must sum to 1 (got ${shares})` });
+  }
+  if (c.mode !== 'paper' && c.intervention.operators.length < c.intervention.approvalsRequired) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['intervention', 'operators'],
+      input: c.intervention.operators,
+      message: `mode ${c.mode} needs at least approvalsRequired (${c.intervention.approvalsRequired}) operators`,
+    });
+  }
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type ProposalKind = keyof Config['governance']['thresholds'];
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly string[],
+  ) {
+    super(
+      `Invalid configuration in ${source}; nothing was started. Fix these and run again:\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'missing';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** Validates a parsed (partial) config object; throws ConfigError naming every offending key. */
+export function parseConfig(input: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(input ?? {}, { reportInput: true });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join('.') : '(root)';
+    if (issue.code === 'unrecognized_keys') {
+      return `${path}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    }
+    return `${path} = ${show(issue.input)}: ${issue.message}`;
+  });
+  throw new ConfigError(source, problems);
+}
+
+export function defaultConfig(): Config {
+  return parseConfig({}, 'defaults');
+}
+
+/** Deep-merges a partial override (e.g. an `updateConfig` signal) over a full config, then re-validates. */
+export function mergeConfig(base: Config, patch: unknown, source = 'config update'): Config {
+  return parseConfig(deepMerge(base, patch), source);
+}
+
+function deepMerge(base: unknown, patch: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return patch === undefined ? base : patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
