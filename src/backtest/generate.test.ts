@@ -137,7 +137,7 @@ describe('formatPriceRow', () => {
     expect(formatPriceRow({ timestamp: DEFAULT_START, pstrPrice: 0.0002, pstrVolume: 12.5, pumpPrice: 0.005, solPrice: 150, line: 2 }))
       .toBe('2025-01-01T00:00:00Z,0.0002,12.5,0.005,150');
     expect(formatPriceRow({ timestamp: DEFAULT_START + 3_723_004, pstrPrice: 1e-9, pstrVolume: 0, pumpPrice: 2, line: 2 }))
-      .toBe('2025-01-01T01:02:03.004Z,0.000000001,0,2');
+      .toBe('2025-01-01T01:02:03.004Z,1e-9,0,2');
   });
 
   it('writes text that parses back to exactly the same numbers', () => {

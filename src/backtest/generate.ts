@@ -205,35 +205,14 @@ function isoTimestamp(ms: number): string {
   return milli === 0 ? `${time}Z` : `${time}.${String(milli).padStart(3, '0')}Z`;
 }
 
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
-
 /**
- * Decimal text that parses back to exactly `v`. Printing the integer
- * mantissa is about twice as fast as String(v)'s shortest-round-trip search,
- * which matters at half a million rows; values that do not fit in
- * FORMAT_DIGITS significant digits take String(v).
+ * One CSV line (no newline) in the column order of CSV_HEADER; sol_price only
+ * when the row has it. Numbers use JavaScript's shortest round-trip form, so
+ * the CSV reader gets back exactly these values.
  */
-const FORMAT_DIGITS = 12;
-function formatNumber(v: number): string {
-  if (!(v > 0 && v < 1e15)) return String(v);
-  let k = FORMAT_DIGITS - 1 - Math.floor(Math.log10(v));
-  if (k < 0 || k > 22) return String(v);
-  let n = Math.round(v * (POW10[k] ?? 1));
-  if (n / (POW10[k] ?? 1) !== v) return String(v);
-  while (k > 0 && n % 10 === 0) {
-    n /= 10;
-    k--;
-  }
-  const digits = String(n);
-  if (k === 0) return digits;
-  const intLen = digits.length - k;
-  return intLen > 0 ? `${digits.slice(0, intLen)}.${digits.slice(intLen)}` : `0.${'0'.repeat(-intLen)}${digits}`;
-}
-
-/** One CSV line (no newline) in the column order of CSV_HEADER; sol_price only when the row has it. */
 export function formatPriceRow(row: PriceRow): string {
-  const base = `${isoTimestamp(row.timestamp)},${formatNumber(row.pstrPrice)},${formatNumber(row.pstrVolume)},${formatNumber(row.pumpPrice)}`;
-  return row.solPrice === undefined ? base : `${base},${formatNumber(row.solPrice)}`;
+  const base = `${isoTimestamp(row.timestamp)},${row.pstrPrice},${row.pstrVolume},${row.pumpPrice}`;
+  return row.solPrice === undefined ? base : `${base},${row.solPrice}`;
 }
 
 export const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000 };

@@ -337,6 +337,12 @@ const CLIENT_SCRIPT = String.raw`(function () {
     return lo;
   }
   var timeValue = '{YYYY}-{MM}-{DD} {HH}:{mm} UTC';
+  // Axis width from its longest tick label, so small prices like 0.000275 are never clipped.
+  function axisSize(u, values) {
+    var longest = 0;
+    (values || []).forEach(function (v) { longest = Math.max(longest, String(v).length); });
+    return Math.max(40, Math.ceil(longest * 7.2) + 22);
+  }
 
   var syncing = false;
   function syncX(u, key) {
@@ -422,7 +428,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
   }
   var priceChart = make('chart-price', 320, {
     series: priceSeries,
-    axes: [{}, { size: 70, values: function (u, vals) { return vals.map(function (v) { return sigFmt(v, 3); }); } }],
+    axes: [{}, { size: axisSize, values: function (u, vals) { return vals.map(function (v) { return sigFmt(v, 3); }); } }],
     hooks: { setCursor: [showTip] },
   }, priceData);
   if (priceChart) { priceChart.root.style.position = 'relative'; priceChart.root.appendChild(tip); }
@@ -437,8 +443,8 @@ const CLIENT_SCRIPT = String.raw`(function () {
       { label: 'Emergency RR ' + data.emergencyRr, stroke: '#dc2626', width: 1.25, dash: [6, 4], scale: 'rr',
         value: function () { return String(data.emergencyRr); } }],
     scales: { rr: { range: function (u, min, max) { return [0, Math.max(max * 1.1, data.emergencyRr * 1.5)]; } } },
-    axes: [{}, { scale: 'usd', size: 64, values: function (u, vals) { return vals.map(usdFmt); } },
-      { scale: 'rr', side: 1, size: 50, grid: { show: false }, stroke: '#7c3aed' }],
+    axes: [{}, { scale: 'usd', size: axisSize, values: function (u, vals) { return vals.map(usdFmt); } },
+      { scale: 'rr', side: 1, size: axisSize, grid: { show: false }, stroke: '#7c3aed' }],
     hooks: { draw: [function (u) {
       if (stops.length === 0) return;
       var ctx = u.ctx;
@@ -484,7 +490,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
     series: [{ value: timeValue },
       { label: 'Health score', stroke: '#0f172a', width: 1.75, value: function (u, v) { return v == null ? '—' : v.toFixed(3); } }],
     scales: { y: { range: function (u, min, max) { return [0, Math.max(2, max * 1.08)]; } } },
-    axes: [{}, { size: 50 }],
+    axes: [{}, { size: axisSize }],
     hooks: { drawClear: [function (u) { drawBands(u, false); }], draw: [function (u) { drawBands(u, true); }] },
   }, [c.t, c.health]);
 

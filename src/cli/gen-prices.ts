@@ -12,8 +12,10 @@ import {
 } from '../backtest/generate.ts';
 import type { CrashSpec } from '../backtest/generate.ts';
 
-/** Rows are joined into blocks of about this many characters before each write. */
-const BLOCK_CHARS = 1 << 20;
+/** Rows are copied into one reused block of this many bytes, written whenever it is nearly full. */
+const BLOCK_BYTES = 1 << 21;
+/** Far more than one CSV line can take (five numbers and a timestamp). */
+const MAX_LINE_BYTES = 1024;
 
 function positiveNumber(flag: string) {
   return (text: string): number => {
@@ -78,19 +80,24 @@ for (const c of crashes) {
   if (c.day >= opts.days) program.error(`error: --crash day ${c.day} is not inside the series (--days ${opts.days}).`, { exitCode: 1 });
 }
 
-function generate(write: (block: string) => void): void {
-  let block = (opts.sol ? CSV_HEADER : CSV_HEADER_NO_SOL) + '\n';
+/**
+ * Streams the CSV through one reused byte block: the lines are pure ASCII,
+ * so a latin1 write copies them without building a large joined string.
+ */
+function generate(write: (block: Buffer) => void): void {
+  const block = Buffer.allocUnsafe(BLOCK_BYTES);
+  let used = block.write(`${opts.sol ? CSV_HEADER : CSV_HEADER_NO_SOL}\n`, 0, 'latin1');
   generatePriceRows(
     { days: opts.days, intervalMs: opts.interval, seed: opts.seed, start: opts.start ?? DEFAULT_START, crashes, withSol: opts.sol },
     (row) => {
-      block += formatPriceRow(row) + '\n';
-      if (block.length >= BLOCK_CHARS) {
-        write(block);
-        block = '';
+      used += block.write(`${formatPriceRow(row)}\n`, used, 'latin1');
+      if (used > BLOCK_BYTES - MAX_LINE_BYTES) {
+        write(block.subarray(0, used));
+        used = 0;
       }
     },
   );
-  if (block.length > 0) write(block);
+  if (used > 0) write(block.subarray(0, used));
 }
 
 if (opts.out === undefined) {
@@ -99,7 +106,8 @@ if (opts.out === undefined) {
     if (err.code === 'EPIPE') process.exit(0);
     throw err;
   });
-  generate((block) => process.stdout.write(block));
+  // stdout may still hold the bytes after write() returns: hand it a copy, the block is reused.
+  generate((block) => process.stdout.write(Buffer.from(block)));
 } else {
   const target = opts.out;
   const tmp = `${target}.tmp`;
@@ -107,7 +115,9 @@ if (opts.out === undefined) {
   try {
     fd = openSync(tmp, 'w');
     const out = fd;
-    generate((block) => writeSync(out, block));
+    generate((block) => {
+      for (let done = 0; done < block.length;) done += writeSync(out, block, done);
+    });
     closeSync(fd);
     fd = undefined;
     renameSync(tmp, target);

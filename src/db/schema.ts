@@ -256,6 +256,78 @@ export const swapRecords = sqliteTable('swap_records', {
   check('swap_records_status', oneOf('status', SWAP_STATUSES)),
 ]);
 
+// ── Paper ledger (paper mode's treasury; src/paper/ledger.ts) ────────────────
+
+/** Signed integer amount in base units (a ledger delta), as decimal TEXT. */
+const signedAmount = (name: string) =>
+  customType<{ data: bigint; driverData: string }>({
+    dataType: () => 'text',
+    toDriver(value) {
+      if (typeof value !== 'bigint') {
+        throw new StoreValueError(`${name}: expected a bigint delta in base units, got ${typeof value} ${String(value)}`);
+      }
+      return value.toString();
+    },
+    fromDriver: (text) => BigInt(text),
+  })(name);
+
+export const LEDGER_ENTRY_KINDS = ['init', 'accumulation', 'swap', 'rebalance'] as const;
+export const POOL_QUOTES = ['SOL', 'USDC'] as const;
+
+/** The paper treasury's balances: one row per treasury, moved only together with a ledger entry. */
+export const ledgerBalances = sqliteTable('ledger_balances', {
+  treasuryId: text('treasury_id').primaryKey(),
+  pump: amount('pump').notNull(),
+  usdc: amount('usdc').notNull(),
+  sol: amount('sol').notNull(),
+  /** PSTR bought back and retired from float. */
+  pstrRetired: amount('pstr_retired').notNull(),
+  updatedAt: epochMs('updated_at').notNull(),
+});
+
+/**
+ * Every movement of the paper treasury. The key ("swap/<interventionId>/<slice>",
+ * an accumulation key, "rebalance/<pool>/<UTC day>") is the at-most-once
+ * guard: an entry and its balance change are written in one transaction, and
+ * only when the entry was not there yet.
+ */
+export const ledgerEntries = sqliteTable('ledger_entries', {
+  treasuryId: text('treasury_id').notNull(),
+  entryKey: text('entry_key').notNull(),
+  at: epochMs('at').notNull(),
+  kind: text('kind', { enum: LEDGER_ENTRY_KINDS }).notNull(),
+  pumpDelta: signedAmount('pump_delta').notNull(),
+  usdcDelta: signedAmount('usdc_delta').notNull(),
+  solDelta: signedAmount('sol_delta').notNull(),
+  pstrDelta: signedAmount('pstr_delta').notNull(),
+  /** The price the entry was made at (PSTR USD for a swap, PUMP USD for an accumulation, pool price for a rebalance); null for init. */
+  price: real('price'),
+  details: json('details').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.entryKey] }),
+  index('ledger_entries_treasury_time').on(t.treasuryId, t.at),
+  check('ledger_entries_kind', oneOf('kind', LEDGER_ENTRY_KINDS)),
+]);
+
+/** The paper treasury's concentrated-liquidity positions (SPEC §8), one per pool. */
+export const lpPositions = sqliteTable('lp_positions', {
+  treasuryId: text('treasury_id').notNull(),
+  pool: text('pool').notNull(),
+  quote: text('quote', { enum: POOL_QUOTES }).notNull(),
+  liquidity: real('liquidity').notNull(),
+  lower: real('lower').notNull(),
+  upper: real('upper').notNull(),
+  center: real('center').notNull(),
+  /** Amounts (base PSTR, quote token; whole tokens) at opening or the last rebalance: the "holding" of impermanent loss. */
+  entryBase: real('entry_base').notNull(),
+  entryQuote: real('entry_quote').notNull(),
+  lastRebalanceAt: epochMs('last_rebalance_at'),
+  rebalances: integer('rebalances').notNull().default(0),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.pool] }),
+  check('lp_positions_quote', oneOf('quote', POOL_QUOTES)),
+]);
+
 export type InterventionStatus = (typeof INTERVENTION_STATUSES)[number];
 export type SwapStatus = (typeof SWAP_STATUSES)[number];
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -278,3 +350,9 @@ export type VoteRow = typeof votes.$inferSelect;
 export type NewVote = typeof votes.$inferInsert;
 export type SwapRow = typeof swapRecords.$inferSelect;
 export type NewSwap = typeof swapRecords.$inferInsert;
+export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
+export type LedgerBalanceRow = typeof ledgerBalances.$inferSelect;
+export type LedgerEntryRow = typeof ledgerEntries.$inferSelect;
+export type NewLedgerEntry = typeof ledgerEntries.$inferInsert;
+export type LpPositionRow = typeof lpPositions.$inferSelect;
+export type NewLpPosition = typeof lpPositions.$inferInsert;

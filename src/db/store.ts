@@ -95,6 +95,15 @@ export class TreasuryStore {
     this.sqlite.close();
   }
 
+  /**
+   * The drizzle instance, for modules that own their tables' SQL (the paper
+   * ledger). Its queries run on this connection, so inside `transaction` they
+   * are part of the transaction.
+   */
+  get orm(): BetterSQLite3Database {
+    return this.db;
+  }
+
   /** Runs `fn` atomically: if it throws, nothing it wrote remains. Nests as a savepoint. */
   transaction<T>(fn: () => T): T {
     return this.sqlite.transaction(fn)();

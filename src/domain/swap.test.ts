@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, slippage, withinSlippage } from './swap.ts';
+import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, slippage, slippageFloor, withinSlippage } from './swap.ts';
 
 describe('slippage guard', () => {
   it('accepts a quote exactly 2 % worse than implied and refuses one a unit worse', () => {
@@ -48,5 +48,17 @@ describe('ROI', () => {
   it('compares the PSTR bought at the later price with the USD spent', () => {
     expect(buybackRoi({ raw: 50_000_000_000n, decimals: 6 }, 0.00022, 10)).toBeCloseTo(0.1, 12);
     expect(buybackRoi({ raw: 1n, decimals: 6 }, 1, 0)).toBeNull();
+  });
+});
+
+describe('slippage floor', () => {
+  it('is the least output the guard accepts, rounded up', () => {
+    expect(slippageFloor(10_000n, 0.02)).toBe(9_800n);
+    expect(slippageFloor(101n, 0.02)).toBe(99n); // 98.98 → 99
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: 10n ** 20n }), fc.constantFrom(0, 0.005, 0.02, 0.1), (implied, s) => {
+      const floor = slippageFloor(implied, s);
+      expect(withinSlippage(floor, implied, s)).toBe(true);
+      if (floor > 0n) expect(withinSlippage(floor - 1n, implied, s)).toBe(false);
+    }));
   });
 });

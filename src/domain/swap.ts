@@ -55,3 +55,10 @@ export function buybackRoi(pstrBought: TokenAmount, pstrPriceThen: number, usdSp
   if (!(usdSpent > 0)) return null;
   return (toTokens(pstrBought) * pstrPriceThen - usdSpent) / usdSpent;
 }
+
+/** The least output the slippage guard accepts: implied × (1 − maxSlippage), rounded up (the bound is never loosened). */
+export function slippageFloor(implied: bigint, maxSlippage: number): bigint {
+  const scale = 1_000_000_000n;
+  const keep = scale - BigInt(Math.round(maxSlippage * 1e9));
+  return (implied * keep + scale - 1n) / scale;
+}

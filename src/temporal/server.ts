@@ -14,7 +14,7 @@ import { resolveTemporalCli, resolveTestServer } from './binaries.ts';
 const LOOPBACK = '127.0.0.1';
 
 export interface DevServerOptions {
-  /** Directory for temporal.sqlite; created when missing. */
+  /** Directory for temporal.sqlite; created when missing; unused when ephemeral. */
   readonly dataDir: string;
   /** gRPC frontend port; default 7233. */
   readonly port?: number;
@@ -34,7 +34,7 @@ export interface DevServer {
   readonly address: string;
   readonly uiUrl: string | null;
   /** Stops the server process (SIGKILL; SQLite commits are already durable). Safe to call twice. */
-  shutdown(): Promise<void>;
+  readonly shutdown: () => Promise<void>;
 }
 
 export interface TemporalHandle {
@@ -46,7 +46,7 @@ export interface TemporalHandle {
   readonly nativeConnection: NativeConnection;
   readonly uiUrl: string | null;
   /** Closes connections and stops an embedded server. Safe to call twice. */
-  shutdown(): Promise<void>;
+  readonly shutdown: () => Promise<void>;
 }
 
 function once(action: () => Promise<void>): () => Promise<void> {
@@ -82,6 +82,21 @@ function executable(path: string | null): EphemeralServerExecutable {
   return path === null ? { type: 'cached-download' } : { type: 'existing-path', path };
 }
 
+/** Runs a server start; when it had to rely on the SDK download and failed, says how to get a local binary. */
+async function withSetupHint<T>(path: string | null, what: string, variable: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if (path !== null) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `no local ${what} (checked ${variable}, PATH and .tools/temporal-venv) and the SDK download failed: ` +
+        `run \`node scripts/setup-temporal.mjs\` or set ${variable}. Cause: ${reason}`,
+      { cause: error },
+    );
+  }
+}
+
 /** Starts the `temporal server start-dev` process, persisting to `<dataDir>/temporal.sqlite` unless ephemeral. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   const port = opts.port ?? 7233;
@@ -99,19 +114,22 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     mkdirSync(opts.dataDir, { recursive: true });
     dbFilename = join(opts.dataDir, 'temporal.sqlite');
   }
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: executable(resolveTemporalCli()),
-      ...(dbFilename === undefined ? {} : { dbFilename }),
-      ip: LOOPBACK,
-      port,
-      ui,
-      ...(ui ? { uiPort } : {}),
-      namespace,
-      // The UI otherwise fetches a news feed from the internet.
-      extraArgs: ui ? ['--ui-disable-news-fetch'] : [],
-    },
-  });
+  const cliPath = resolveTemporalCli();
+  const env = await withSetupHint(cliPath, 'temporal CLI', 'TEMPORAL_CLI_PATH', () =>
+    TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: executable(cliPath),
+        ...(dbFilename === undefined ? {} : { dbFilename }),
+        ip: LOOPBACK,
+        port,
+        ui,
+        ...(ui ? { uiPort } : {}),
+        namespace,
+        // The UI otherwise fetches a news feed from the internet.
+        extraArgs: ui ? ['--ui-disable-news-fetch'] : [],
+      },
+    }),
+  );
   return {
     env,
     address: env.address,
@@ -163,7 +181,8 @@ export async function connectOrStart(opts: DevServerOptions): Promise<TemporalHa
 
 /** Starts the Java time-skipping test server (each call its own process; time skipped is global to it). */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: executable(resolveTestServer()) },
-  });
+  const testServerPath = resolveTestServer();
+  return withSetupHint(testServerPath, 'temporal-test-server', 'TEMPORAL_TEST_SERVER_PATH', () =>
+    TestWorkflowEnvironment.createTimeSkipping({ server: { executable: executable(testServerPath) } }),
+  );
 }

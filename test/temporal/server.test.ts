@@ -5,14 +5,23 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer, startTimeSkippingServer } from '../../src/temporal/server.ts';
+import { connectOrStart, startDevServer, startTimeSkippingServer } from '../../src/temporal/server.ts';
 import { hello } from './fixtures/hello.workflow.ts';
 import { sleepTwoDays } from './fixtures/sleep.workflow.ts';
 
 const helloPath = fileURLToPath(new URL('./fixtures/hello.workflow.ts', import.meta.url));
 const sleepPath = fileURLToPath(new URL('./fixtures/sleep.workflow.ts', import.meta.url));
+
+// Keep worker and webpack chatter out of the test output. Runtime.install only
+// works before the runtime exists; with a shared process (isolate: false) keep whatever is there.
+try {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+} catch {
+  // already installed
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -26,6 +35,13 @@ async function freePort(): Promise<number> {
   });
 }
 
+let helloBundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  // Bundle once (webpack + swc compile the .ts file) and reuse it for every worker.
+  helloBundle = await bundleWorkflowCode({ workflowsPath: helloPath, logger: new DefaultLogger('WARN') });
+});
+
 describe('the dev server', () => {
   let dataDir: string;
 
@@ -37,10 +53,11 @@ describe('the dev server', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('runs a workflow with a real worker and still has its history after a restart on the same data directory', async () => {
+  it('runs a workflow with a real worker and, after a restart on the same data directory, keeps its history and resumes a pending one', async () => {
     const port = await freePort();
     const uiPort = await freePort();
     const workflowId = `hello-${Date.now()}`;
+    const pendingId = `pending-${Date.now()}`;
 
     const first = await startDevServer({ dataDir, port, uiPort });
     try {
@@ -49,12 +66,14 @@ describe('the dev server', () => {
       const worker = await Worker.create({
         connection: first.env.nativeConnection,
         taskQueue: 'hello',
-        workflowsPath: helloPath,
+        workflowBundle: helloBundle,
       });
       const result = await worker.runUntil(
         first.env.client.workflow.execute(hello, { args: ['world'], taskQueue: 'hello', workflowId }),
       );
       expect(result).toBe('hello world');
+      // No worker polls this queue yet: the workflow stays open across the restart.
+      await first.env.client.workflow.start(hello, { args: ['again'], taskQueue: 'later', workflowId: pendingId });
     } finally {
       await first.shutdown();
     }
@@ -68,6 +87,14 @@ describe('the dev server', () => {
       const events = history.events ?? [];
       expect(events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe('hello');
       expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+
+      const worker = await Worker.create({
+        connection: second.env.nativeConnection,
+        taskQueue: 'later',
+        workflowBundle: helloBundle,
+      });
+      const pending = second.env.client.workflow.getHandle(pendingId);
+      expect(await worker.runUntil(pending.result())).toBe('hello again');
     } finally {
       await second.shutdown();
     }
@@ -87,6 +114,39 @@ describe('the dev server', () => {
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
+});
+
+describe('connectOrStart', () => {
+  it('starts an embedded server without TEMPORAL_ADDRESS, and connects a client and a worker to TEMPORAL_ADDRESS when set', async () => {
+    const saved = process.env.TEMPORAL_ADDRESS;
+    delete process.env.TEMPORAL_ADDRESS;
+    const embedded = await connectOrStart({ dataDir: '', port: await freePort(), ephemeral: true, ui: false, namespace: 'treasury' });
+    try {
+      expect(embedded.uiUrl).toBeNull();
+      process.env.TEMPORAL_ADDRESS = embedded.address;
+      const external = await connectOrStart({ dataDir: '', namespace: 'treasury' });
+      try {
+        expect(external.address).toBe(embedded.address);
+        expect(external.namespace).toBe('treasury');
+        const worker = await Worker.create({
+          connection: external.nativeConnection,
+          namespace: external.namespace,
+          taskQueue: 'external',
+          workflowBundle: helloBundle,
+        });
+        const result = await worker.runUntil(
+          external.client.workflow.execute(hello, { args: ['cluster'], taskQueue: 'external', workflowId: `external-${Date.now()}` }),
+        );
+        expect(result).toBe('hello cluster');
+      } finally {
+        await external.shutdown();
+      }
+    } finally {
+      if (saved === undefined) delete process.env.TEMPORAL_ADDRESS;
+      else process.env.TEMPORAL_ADDRESS = saved;
+      await embedded.shutdown();
+    }
+  }, 30_000);
 });
 
 describe('the time-skipping test server', () => {

@@ -1,0 +1,34 @@
+/** What activities are built from: the ports, the store, the config, a logger. Injected by worker.ts. */
+import { Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { TreasuryStore } from '../db/store.ts';
+import type { LiquidityManager, MarketData, OracleSource, Treasury } from '../ports.ts';
+import type { MonitorStatus } from '../workflows/contract.ts';
+
+export interface ActivityDeps {
+  config: Config;
+  store: TreasuryStore;
+  sources: readonly OracleSource[];
+  market: MarketData;
+  treasury: Treasury;
+  liquidity: LiquidityManager | null;
+  /** Reads the live monitor's status (paused, emergency stop); null when no monitor runs. */
+  monitorStatus(treasuryId: string): Promise<MonitorStatus | null>;
+  logger: Logger;
+  /** Per-source read timeout, so one slow source never delays a cycle past it. */
+  sourceTimeoutMs?: number;
+}
+
+/**
+ * The time an activity acts at: the server's clock when the attempt was
+ * scheduled. It is wall time on a real cluster and the skipped time on the
+ * time-skipping test server, so paper sources and workflow timers agree.
+ */
+export function serverClock(): number {
+  try {
+    return Context.current().info.currentAttemptScheduledTimestampMs;
+  } catch {
+    return Date.now();
+  }
+}

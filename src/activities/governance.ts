@@ -1,0 +1,34 @@
+/** Governance activities: the proposal and its votes in the store, and the voter snapshot's source. */
+import type { Holder } from '../domain/governance.ts';
+import type { ActivityDeps } from './deps.ts';
+
+export interface ProposalRecordInput {
+  id: string;
+  treasuryId: string;
+  kind: string;
+  description: string;
+  change: unknown;
+  createdAt: number;
+  deadline: number;
+  status: string;
+  snapshot: unknown;
+  outcome: unknown;
+}
+
+export function governanceActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    /** Paper mode: the holders listed in config.governance.holders. */
+    async voterHolders(): Promise<Holder[]> {
+      return deps.config.governance.holders.map((h) => ({ name: h.name, liquid: h.liquid, staked: h.staked }));
+    },
+
+    async upsertProposal(p: ProposalRecordInput): Promise<void> {
+      store.upsertProposal({ ...p, outcome: p.outcome ?? null });
+    },
+
+    async recordVote(v: { proposalId: string; treasuryId: string; voter: string; choice: 'yes' | 'no' | 'abstain'; power: number; at: number }): Promise<void> {
+      store.recordVote(v);
+    },
+  };
+}

@@ -1,0 +1,123 @@
+/** Intervention activities: its record and steps in the store, the gate context, quotes, and the at-most-once swap. */
+import type { Alert } from '../domain/alerts.ts';
+import type { InterventionStatus } from '../db/store.ts';
+import type { RecordStepInput } from '../workflows/contract.ts';
+import { serverClock, type ActivityDeps } from './deps.ts';
+
+export interface InterventionRecordInput {
+  id: string;
+  treasuryId: string;
+  seq: number;
+  startedAt: number;
+  status: InterventionStatus;
+  tier: number | null;
+  fraction: number | null;
+  pumpAmount: string | null;
+  pstrBought: string | null;
+  usdValue: number | null;
+  decidedPrice: number;
+  vwap30: number;
+  drawdown: number;
+  executedAt: number | null;
+  reason: string | null;
+  updatedAt: number;
+}
+
+export interface GateContextResult {
+  paused: boolean;
+  emergencyStop: boolean;
+  monitorRunning: boolean;
+  lastExecutedSwapAt: number | null;
+  interventionStarts: number[];
+  inFlight: string[];
+}
+
+export interface WireSwapRequest {
+  treasuryId: string;
+  interventionId: string;
+  slice: number;
+  pumpIn: string;
+  minPstrOut: string;
+  impliedPstrOut: string;
+}
+
+export interface WireSwapResult {
+  status: 'confirmed' | 'failed';
+  pumpIn: string;
+  pstrOut: string;
+  reference: string;
+  alreadyDone: boolean;
+  error: string | null;
+}
+
+export function interventionActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    async upsertIntervention(i: InterventionRecordInput): Promise<void> {
+      store.upsertIntervention({
+        ...i,
+        pumpAmount: i.pumpAmount === null ? null : BigInt(i.pumpAmount),
+        pstrBought: i.pstrBought === null ? null : BigInt(i.pstrBought),
+      });
+    },
+
+    async recordInterventionStep(input: RecordStepInput): Promise<void> {
+      const { step } = input;
+      store.recordInterventionStep({
+        interventionId: input.interventionId, treasuryId: input.treasuryId, step: step.step, at: step.at,
+        inputs: step.inputs ?? {}, outcome: step.outcome ?? {}, verdict: step.verdict,
+      });
+      deps.logger.info({ treasuryId: input.treasuryId, workflowId: input.interventionId, step: step.step }, step.verdict);
+    },
+
+    /** SPEC §4's gates need the live pause/stop flags and every other intervention's history. */
+    async gateContext(input: { treasuryId: string; excludeId: string }): Promise<GateContextResult> {
+      const status = await deps.monitorStatus(input.treasuryId);
+      const others = store.interventions(input.treasuryId, { sinceMs: serverClock() - 30 * 86_400_000 }).filter((i) => i.id !== input.excludeId);
+      const executed = others.filter((i) => i.status === 'executed' && i.executedAt !== null).map((i) => i.executedAt as number);
+      return {
+        paused: status?.paused ?? false,
+        emergencyStop: status?.emergencyStop ?? false,
+        monitorRunning: status !== null,
+        lastExecutedSwapAt: executed.length ? Math.max(...executed) : null,
+        interventionStarts: others.map((i) => i.startedAt),
+        inFlight: others.filter((i) => i.status === 'running').map((i) => i.id),
+      };
+    },
+
+    async quoteSwap(input: { pumpIn: string }): Promise<string> {
+      return (await deps.treasury.quote(BigInt(input.pumpIn))).toString();
+    },
+
+    /**
+     * Executes one swap slice at most once: the slice is recorded `prepared`
+     * before anything moves, the treasury port itself refuses a second
+     * execution of the same (intervention, slice), and the record ends
+     * `confirmed` or `failed` with what moved.
+     */
+    async executeSwap(req: WireSwapRequest): Promise<WireSwapResult> {
+      const at = serverClock();
+      const pumpIn = BigInt(req.pumpIn);
+      store.recordSwap({
+        interventionId: req.interventionId, slice: req.slice, treasuryId: req.treasuryId, at, status: 'prepared',
+        pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut }, updatedAt: at,
+      });
+      const r = await deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) });
+      store.updateSwap(req.interventionId, req.slice, {
+        status: r.status, updatedAt: serverClock(), pstrOut: r.pstrOut, signature: r.reference,
+        details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },
+      });
+      deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, status: r.status, alreadyDone: r.alreadyDone }, 'swap');
+      return { status: r.status, pumpIn: r.pumpIn.toString(), pstrOut: r.pstrOut.toString(), reference: r.reference, alreadyDone: r.alreadyDone, error: r.error ?? null };
+    },
+
+    /** Stores and logs alerts raised outside a monitoring cycle (swap results, governance, schedules). */
+    async raiseAlerts(input: { treasuryId: string; key: string; at: number; alerts: Alert[] }): Promise<void> {
+      input.alerts.forEach((a, i) => {
+        store.recordAlert({ treasuryId: input.treasuryId, alertKey: `${input.key}/${i}/${a.kind}`, at: input.at, level: a.level, kind: a.kind, message: a.message, data: a.data });
+        const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
+        log({ treasuryId: input.treasuryId, alert: a.kind, level: a.level, key: input.key }, a.message);
+      });
+    },
+  };
+}

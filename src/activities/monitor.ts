@@ -1,0 +1,109 @@
+/** Monitoring-cycle activities: observe the market, record the sample (and read the VWAP back), log the cycle. */
+import type { OracleReading } from '../domain/consensus.ts';
+import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
+import type { CycleRecord, MarketObservation, RecordCycleInput } from '../workflows/contract.ts';
+import { serverClock, type ActivityDeps } from './deps.ts';
+import { toWire } from './wire.ts';
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface RecordSampleInput {
+  treasuryId: string;
+  cycleId: string;
+  at: number;
+  pstrPrice: number;
+  volumeUsd: number;
+  pumpPrice: number;
+  solPrice: number;
+  consensus: unknown;
+  vwapWindowDays: number;
+}
+
+export function monitorActivities(deps: ActivityDeps) {
+  const { store } = deps;
+  return {
+    /** Every source read in parallel, each bounded by its timeout; a failed source is reported, not fatal. */
+    async observeMarket(input: { treasuryId: string }): Promise<MarketObservation> {
+      const at = serverClock();
+      const timeoutMs = deps.sourceTimeoutMs ?? 5_000;
+      const settled = await Promise.allSettled(deps.sources.map((s) => withTimeout(s.read(), timeoutMs, `oracle ${s.name}`)));
+      const readings: OracleReading[] = [];
+      const failures: { source: string; error: string }[] = [];
+      settled.forEach((r, i) => {
+        const name = deps.sources[i]?.name ?? `source-${i}`;
+        if (r.status === 'fulfilled') readings.push(r.value);
+        else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+      });
+      const last = store.latestPriceSample(input.treasuryId);
+      const [pumpPrice, solPrice, volumeUsd, balances] = await Promise.all([
+        deps.market.pumpPrice(),
+        deps.market.solPrice(),
+        deps.market.volumeUsd(last ? last.timestamp : at - 60_000, at),
+        deps.treasury.balances(),
+      ]);
+      return { at, readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
+    },
+
+    /** Records the cycle's sample (idempotent on the cycle id) and returns the 30-day VWAP at its time. */
+    async recordSample(input: RecordSampleInput): Promise<VwapReading | null> {
+      store.recordPriceSample({
+        treasuryId: input.treasuryId,
+        cycleId: input.cycleId,
+        timestamp: input.at,
+        pstrPrice: input.pstrPrice,
+        pstrVolume: input.volumeUsd,
+        pumpPrice: input.pumpPrice,
+        solPrice: input.solPrice,
+        consensus: input.consensus,
+      });
+      const windowMs = input.vwapWindowDays * DAY_MS;
+      const rows = store.priceSamples(input.treasuryId, input.at - windowMs + 1, input.at);
+      return vwapOf(rows.map((r) => ({ timestamp: r.timestamp, price: r.pstrPrice, volume: r.pstrVolume })), input.at, windowMs);
+    },
+
+    /** Writes the cycle's log, its treasury snapshot and its alerts; every write keyed by the cycle id. */
+    async recordCycle(input: RecordCycleInput): Promise<void> {
+      const { treasuryId, cycle } = input;
+      const s = cycle.summary;
+      store.transaction(() => {
+        store.recordMonitoringLog({ treasuryId, cycleId: s.cycleId, at: s.at, data: cycle });
+        writeSnapshot(deps, treasuryId, cycle);
+        cycle.alerts.forEach((a, i) => {
+          store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId } });
+        });
+      });
+      for (const a of cycle.alerts) {
+        const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
+        log({ treasuryId, cycleId: s.cycleId, alert: a.kind, level: a.level }, a.message);
+      }
+    },
+  };
+}
+
+function writeSnapshot(deps: ActivityDeps, treasuryId: string, cycle: CycleRecord): void {
+  const s = cycle.summary;
+  const b = cycle.balances;
+  if (!b || s.reserveRatio === null || s.treasuryValueUsd === null || s.health === null || s.healthLevel === null) return;
+  deps.store.recordSnapshot({
+    treasuryId,
+    snapshotId: s.cycleId,
+    at: s.at,
+    pumpBalance: BigInt(b.pump),
+    usdcBalance: BigInt(b.usdc),
+    solBalance: BigInt(b.sol),
+    pstrRetired: BigInt(b.pstrRetired),
+    treasuryValueUsd: s.treasuryValueUsd,
+    marketCapUsd: s.marketCapUsd ?? 0,
+    reserveRatio: s.reserveRatio,
+    pumpConcentration: s.pumpConcentration ?? 0,
+    health: s.health,
+    healthLevel: s.healthLevel,
+    emergencyStop: cycle.emergency.latched,
+  });
+}

@@ -1,0 +1,242 @@
+/**
+ * The names and shapes operators and other workflows use to talk to ours:
+ * workflow ids, signals, queries and updates. Shared by workflows, the worker,
+ * client.ts and tests, so a name is written once.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { Config, ProposalKind } from '../config-schema.ts';
+import type { ApprovalState, TimelockVerdict } from '../domain/approval.ts';
+import type { ConsensusResult, OracleReading } from '../domain/consensus.ts';
+import type { VoteChoice, Tally } from '../domain/governance.ts';
+import type { HealthLevel } from '../domain/health.ts';
+import type { InterventionDecision } from '../domain/intervention.ts';
+
+export const TASK_QUEUE = 'pstr-treasury';
+
+export const monitorWorkflowId = (treasuryId: string) => `monitor/${treasuryId}`;
+export const interventionWorkflowId = (treasuryId: string, seq: number) => `intervention/${treasuryId}/${seq}`;
+export const proposalWorkflowId = (seq: number) => `proposal/${seq}`;
+export const scheduleId = (treasuryId: string, job: ScheduledJob) => `${job}/${treasuryId}`;
+
+export type ScheduledJob = 'accumulation' | 'liquidity-rebalance' | 'performance-report' | 'risk-assessment';
+
+/** Who did it and why: every operator action names its operator. */
+export interface OperatorAction {
+  by?: string;
+  reason?: string;
+}
+
+/* ---------- StrategyMonitor ---------- */
+
+export const pauseSignal = defineSignal<[OperatorAction]>('pause');
+export const resumeSignal = defineSignal<[OperatorAction]>('resume');
+export const emergencyStopSignal = defineSignal<[OperatorAction]>('emergencyStop');
+/** A partial config, deep-merged and validated; refused as a whole when invalid. */
+export const updateConfigUpdate = defineUpdate<Config, [{ patch: unknown } & OperatorAction]>('updateConfig');
+/** Same change as a signal (for the UI's signal form and governance); invalid ones are refused and recorded. */
+export const updateConfigSignal = defineSignal<[{ patch: unknown } & OperatorAction]>('updateConfig');
+/** An intervention tells its monitor how it ended its swap phase. */
+export const interventionSettledSignal = defineSignal<[InterventionSettled]>('interventionSettled');
+/** Governance (Emergency Action) cancels a pending intervention through its monitor. */
+export const cancelInterventionSignal = defineSignal<[{ interventionId: string } & OperatorAction]>('cancelIntervention');
+
+export const statusQuery = defineQuery<MonitorStatus>('status');
+export const healthQuery = defineQuery<MonitorHealth>('health');
+
+export interface InterventionSettled {
+  interventionId: string;
+  status: FinalInterventionStatus;
+  /** When the swap completed (executed only). */
+  executedAt: number | null;
+}
+
+export type FinalInterventionStatus = 'executed' | 'invalidated' | 'expired' | 'rejected' | 'aborted';
+
+export interface OperatorEvent {
+  at: number;
+  action: string;
+  by: string | null;
+  reason: string | null;
+  accepted: boolean;
+  detail: string;
+}
+
+export interface MonitorStatus {
+  treasuryId: string;
+  mode: Config['mode'];
+  paused: boolean;
+  emergencyStop: boolean;
+  cycles: number;
+  lastCycle: CycleSummary | null;
+  pendingInterventions: string[];
+  interventionCount: number;
+  lastExecutedSwapAt: number | null;
+  noValidPriceStreak: number;
+  recentOperatorEvents: OperatorEvent[];
+  cycleIntervalSeconds: number;
+}
+
+export interface MonitorHealth {
+  score: number | null;
+  level: HealthLevel | null;
+  reserveRatio: number | null;
+  interventionCapacity: number | null;
+  diversification: number | null;
+  at: number | null;
+}
+
+/** One monitoring cycle as the status and the store see it. */
+export interface CycleSummary {
+  cycleId: string;
+  at: number;
+  validPrice: boolean;
+  consensusPrice: number | null;
+  consensusReason: string | null;
+  vwap30: number | null;
+  volumeless: boolean;
+  warmingUp: boolean;
+  drawdown: number | null;
+  reserveRatio: number | null;
+  pumpConcentration: number | null;
+  treasuryValueUsd: number | null;
+  marketCapUsd: number | null;
+  health: number | null;
+  healthLevel: HealthLevel | null;
+  decision: string;
+  startedIntervention: string | null;
+}
+
+/* ---------- Intervention ---------- */
+
+export interface OperatorDecision {
+  operator: string;
+  reason?: string;
+}
+
+export const approveSignal = defineSignal<[OperatorDecision]>('approve');
+export const rejectSignal = defineSignal<[OperatorDecision]>('reject');
+export const interventionStateQuery = defineQuery<InterventionState>('state');
+
+export type InterventionStage = 'validate' | 'assess' | 'size' | 'timelock' | 'swap' | 'track' | 'done';
+
+export interface InterventionInput {
+  treasuryId: string;
+  seq: number;
+  config: Config;
+  /** The monitor's cycle that decided it, for the audit trail. */
+  decidedInCycle: string;
+  decision: InterventionDecision;
+  consensus: ConsensusResult;
+  vwap30: number;
+  startedAt: number;
+}
+
+export interface StepRecord {
+  step: string;
+  at: number;
+  verdict: string;
+  inputs: unknown;
+  outcome: unknown;
+}
+
+export interface InterventionState {
+  id: string;
+  stage: InterventionStage;
+  status: FinalInterventionStatus | 'running';
+  startedAt: number;
+  tier: number | null;
+  fraction: number | null;
+  pumpAmount: string | null;
+  usdSize: number | null;
+  timelock: { required: boolean; unlockAt: number | null; expiresAt: number | null; verdict: TimelockVerdict | null };
+  approvals: ApprovalState;
+  steps: StepRecord[];
+  result: { pumpSpent: string; pstrBought: string; realizedPrice: number | null; slippage: number | null; unfilledPump: string } | null;
+  roi: Record<string, number | null>;
+  reason: string | null;
+}
+
+/* ---------- GovernanceProposal ---------- */
+
+export type ProposalChange =
+  | { action: 'updateConfig'; patch: unknown }
+  | { action: 'pause' }
+  | { action: 'resume' }
+  | { action: 'cancelIntervention'; interventionId: string };
+
+export interface ProposalInput {
+  seq: number;
+  treasuryId: string;
+  kind: ProposalKind;
+  description: string;
+  change: ProposalChange;
+  proposer: string;
+  config: Config['governance'];
+  createdAt: number;
+}
+
+export const voteSignal = defineSignal<[{ voter: string; choice: VoteChoice | string }]>('vote');
+export const tallyQuery = defineQuery<ProposalTally>('tally');
+
+export interface ProposalTally {
+  id: string;
+  kind: ProposalInput['kind'];
+  description: string;
+  change: ProposalChange;
+  status: 'voting' | 'passed-waiting' | 'executed' | 'rejected' | 'failed';
+  deadline: number;
+  executeAt: number | null;
+  tally: Tally;
+  votes: Record<string, string>;
+  refused: { voter: string; choice: string; why: string; at: number }[];
+  outcome: string | null;
+}
+
+/* ---------- Activity names and the records the audit reads ---------- */
+
+/**
+ * Activity type names whose inputs/results `client.ts audit` reads from history.
+ * (The full activity interface is in src/activities/index.ts.)
+ */
+export const AUDITED_ACTIVITIES = {
+  /** result: MarketObservation */
+  observeMarket: 'observeMarket',
+  /** input[0]: RecordCycleInput — the whole decision of one monitoring cycle */
+  recordCycle: 'recordCycle',
+  /** input[0]: RecordStepInput — one intervention step with its inputs and outcome */
+  recordInterventionStep: 'recordInterventionStep',
+  /** input[0]: SwapRequest-like with bigint as strings; result: SwapResult-like */
+  executeSwap: 'executeSwap',
+} as const;
+
+/** What a cycle saw before deciding: every reading as the sources gave it. */
+export interface MarketObservation {
+  at: number;
+  readings: OracleReading[];
+  failures: { source: string; error: string }[];
+  pumpPrice: number;
+  solPrice: number;
+  volumeUsd: number;
+  balances: { pump: string; usdc: string; sol: string; pstrRetired: string; lpValueUsd: number };
+}
+
+/** One monitoring cycle, complete: the audit trail of the monitor. */
+export interface CycleRecord {
+  summary: CycleSummary;
+  balances: MarketObservation['balances'] | null;
+  consensus: ConsensusResult;
+  decision: InterventionDecision | null;
+  emergency: { latched: boolean; entered: boolean };
+  alerts: { level: string; kind: string; message: string }[];
+}
+
+export interface RecordCycleInput {
+  treasuryId: string;
+  cycle: CycleRecord;
+}
+
+export interface RecordStepInput {
+  treasuryId: string;
+  interventionId: string;
+  step: StepRecord;
+}

@@ -1,0 +1,105 @@
+/**
+ * One monitoring cycle's decisions, pure: given what the market looked like
+ * and the monitor's memory, what the domain says. The workflow runs it
+ * between its activities (monitor → consensus → intervention, as in
+ * Olympus's Heart → PRICE → Operator).
+ */
+import type { Config } from '../config-schema.ts';
+import { parseAmount } from '../domain/amount.ts';
+import { classifyCycle, alertParams, type Alert, type CycleAlertState } from '../domain/alerts.ts';
+import { computeConsensus, consensusParams, type ConsensusResult } from '../domain/consensus.ts';
+import { diversification, healthLevel, healthScore } from '../domain/health.ts';
+import { decideIntervention, interventionParams, nextEmergencyState, type InterventionDecision } from '../domain/intervention.ts';
+import { classValues, treasuryState, type TreasuryState } from '../domain/treasury.ts';
+import type { VwapReading } from '../domain/vwap.ts';
+import type { CycleSummary, MarketObservation } from './contract.ts';
+
+export function consensusOf(obs: MarketObservation, now: number, config: Config): ConsensusResult {
+  return computeConsensus(obs.readings, now, consensusParams(config));
+}
+
+export function stateOf(obs: MarketObservation, pstrPrice: number, config: Config): TreasuryState {
+  const t = config.tokens;
+  const b = obs.balances;
+  return treasuryState(
+    {
+      pump: { raw: BigInt(b.pump), decimals: t.pump.decimals },
+      usdc: { raw: BigInt(b.usdc), decimals: t.usdc.decimals },
+      sol: { raw: BigInt(b.sol), decimals: t.sol.decimals },
+      pstrRetired: { raw: BigInt(b.pstrRetired), decimals: t.pstr.decimals },
+      lpValueUsd: b.lpValueUsd,
+    },
+    { pstr: pstrPrice, pump: obs.pumpPrice, sol: obs.solPrice },
+    parseSupply(config),
+    { minRrThreshold: config.risk.minRrThreshold, minReserveRatio: config.risk.minReserveRatio },
+  );
+}
+
+function parseSupply(config: Config) {
+  return parseAmount(config.treasury.pstrCirculatingSupply, config.tokens.pstr.decimals, 'treasury.pstrCirculatingSupply');
+}
+
+export interface MonitorMemory {
+  paused: boolean;
+  emergencyStop: boolean;
+  lastExecutedSwapAt: number | null;
+  interventionStarts: number[];
+  inFlight: string[];
+  alertState: CycleAlertState;
+}
+
+export interface CycleVerdict {
+  summary: CycleSummary;
+  decision: InterventionDecision | null;
+  emergency: { latched: boolean; entered: boolean };
+  alerts: Alert[];
+  alertState: CycleAlertState;
+  state: TreasuryState | null;
+}
+
+/** Everything a cycle decides once it has a consensus and (when valid) the VWAP. */
+export function decideCycle(
+  cycleId: string,
+  now: number,
+  obs: MarketObservation,
+  consensus: ConsensusResult,
+  vwap: VwapReading | null,
+  memory: MonitorMemory,
+  config: Config,
+): CycleVerdict {
+  const base: CycleSummary = {
+    cycleId, at: now, validPrice: consensus.ok, consensusPrice: consensus.ok ? consensus.price : null,
+    consensusReason: consensus.ok ? null : consensus.reason, vwap30: vwap?.vwap ?? null, volumeless: vwap?.volumeless ?? false,
+    warmingUp: false, drawdown: null, reserveRatio: null, pumpConcentration: null, treasuryValueUsd: null, marketCapUsd: null,
+    health: null, healthLevel: null, decision: '', startedIntervention: null,
+  };
+  if (!consensus.ok) {
+    // Fail closed: no valid price, no decision (SPEC §2).
+    const { alerts, state } = classifyCycle(memory.alertState, { validPrice: false, outliers: consensus.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null }, alertParams(config));
+    return { summary: { ...base, decision: `no valid price: ${consensus.reason}` }, decision: null, emergency: { latched: memory.emergencyStop, entered: false }, alerts, alertState: state, state: null };
+  }
+  const state = stateOf(obs, consensus.price, config);
+  const emergency = nextEmergencyState(memory.emergencyStop, state.reserveRatio, config.risk.minRrThreshold);
+  const div = diversification(classValues(state));
+  const health = healthScore({ reserveRatio: state.reserveRatio, interventionCapacity: state.interventionCapacity, diversification: div });
+  const level = healthLevel(health);
+  const decision = decideIntervention(
+    {
+      now, price: consensus.price, vwap, paused: memory.paused, emergencyStop: emergency.latched,
+      lastExecutedSwapAt: memory.lastExecutedSwapAt, interventionStarts: memory.interventionStarts,
+      inFlight: memory.inFlight.length > 0, reserveRatio: state.reserveRatio,
+    },
+    interventionParams(config),
+  );
+  const { alerts, state: alertState } = classifyCycle(
+    memory.alertState,
+    { validPrice: true, outliers: consensus.outliers, reserveRatio: state.reserveRatio, pumpConcentration: state.pumpConcentration, healthLevel: level },
+    alertParams(config),
+  );
+  const summary: CycleSummary = {
+    ...base, warmingUp: decision.warmingUp, drawdown: decision.drawdown, reserveRatio: state.reserveRatio,
+    pumpConcentration: state.pumpConcentration, treasuryValueUsd: state.valueUsd, marketCapUsd: state.marketCapUsd,
+    health, healthLevel: level, decision: decision.reason,
+  };
+  return { summary, decision, emergency, alerts, alertState, state };
+}

@@ -1,0 +1,186 @@
+/**
+ * StrategyMonitor: one per treasury (id `monitor/<treasuryId>`). Every
+ * cycle: observe → consensus → record the sample (VWAP back) → state, health,
+ * decision → start an intervention when due → log the cycle. Operators
+ * pause, resume, stop and reconfigure it by signal or update; it continues
+ * as new before its history grows large, carrying its memory and cycle count.
+ */
+import {
+  ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
+  getExternalWorkflowHandle, proxyActivities, setHandler, startChild, workflowInfo, log,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
+import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
+import { HOUR_MS, resumeVerdict } from '../domain/intervention.ts';
+import {
+  cancelInterventionSignal, emergencyStopSignal, healthQuery, interventionSettledSignal, interventionWorkflowId, pauseSignal,
+  resumeSignal, statusQuery, updateConfigSignal, updateConfigUpdate, type CycleSummary, type MonitorHealth, type MonitorStatus,
+  type OperatorAction, type OperatorEvent,
+} from './contract.ts';
+import { intervention } from './intervention.ts';
+import { consensusOf, decideCycle, type MonitorMemory } from './monitor-cycle.ts';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+/** Keeps a run's history a few thousand events at most, well under the server's suggestion point. */
+const CYCLES_PER_RUN = 200;
+
+export interface MonitorState extends MonitorMemory {
+  config: Config;
+  cycles: number;
+  nextSeq: number;
+  lastCycle: CycleSummary | null;
+  health: MonitorHealth;
+  lastReserveRatio: number | null;
+  noValidPriceStreak: number;
+  operatorEvents: OperatorEvent[];
+  wake: boolean;
+}
+
+export interface MonitorInput {
+  config: Config;
+  /** Carried across continue-as-new. */
+  state?: MonitorState;
+}
+
+export function initialMonitorState(config: Config): MonitorState {
+  return {
+    config, paused: false, emergencyStop: false, lastExecutedSwapAt: null, interventionStarts: [], inFlight: [],
+    alertState: INITIAL_ALERT_STATE, cycles: 0, nextSeq: 1, lastCycle: null,
+    health: { score: null, level: null, reserveRatio: null, interventionCapacity: null, diversification: null, at: null },
+    lastReserveRatio: null, noValidPriceStreak: 0, operatorEvents: [], wake: false,
+  };
+}
+
+export async function strategyMonitor(input: MonitorInput): Promise<void> {
+  const s: MonitorState = input.state ?? initialMonitorState(input.config);
+  const treasuryId = s.config.treasuryId;
+
+  const note = (action: string, a: OperatorAction, accepted: boolean, detail: string) => {
+    s.operatorEvents = [...s.operatorEvents, { at: Date.now(), action, by: a.by ?? null, reason: a.reason ?? null, accepted, detail }].slice(-20);
+    log.info(`operator ${action}`, { treasuryId, by: a.by, accepted, detail });
+  };
+
+  setHandler(pauseSignal, (a) => {
+    s.paused = true;
+    note('pause', a, true, 'paused: no interventions or accumulation until resume');
+  });
+  setHandler(emergencyStopSignal, (a) => {
+    s.emergencyStop = true;
+    note('emergencyStop', a, true, 'emergency stop latched by an operator');
+  });
+  setHandler(resumeSignal, (a) => {
+    if (s.emergencyStop) {
+      const v = resumeVerdict(s.lastReserveRatio, s.config.risk.minRrThreshold);
+      if (!v.ok) return note('resume', a, false, `refused: ${v.reason}`);
+      s.emergencyStop = false;
+    }
+    s.paused = false;
+    note('resume', a, true, 'resumed');
+  });
+  const applyConfig = (patch: unknown, a: OperatorAction): Config => {
+    s.config = mergeConfig(s.config, patch, 'updateConfig');
+    note('updateConfig', a, true, JSON.stringify(patch));
+    s.wake = true;
+    return s.config;
+  };
+  setHandler(updateConfigUpdate, ({ patch, ...a }) => applyConfig(patch, a), {
+    validator: ({ patch }) => {
+      try {
+        const next = mergeConfig(s.config, patch, 'updateConfig');
+        if (next.treasuryId !== s.config.treasuryId) throw new ConfigError('updateConfig', ['treasuryId cannot change on a running monitor']);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidConfig');
+      }
+    },
+  });
+  setHandler(updateConfigSignal, ({ patch, ...a }) => {
+    try {
+      applyConfig(patch, a);
+    } catch (err) {
+      note('updateConfig', a, false, `refused: ${(err as Error).message}`);
+    }
+  });
+  setHandler(interventionSettledSignal, (e) => {
+    s.inFlight = s.inFlight.filter((id) => id !== e.interventionId);
+    if (e.status === 'executed' && e.executedAt !== null && (s.lastExecutedSwapAt === null || e.executedAt > s.lastExecutedSwapAt)) {
+      s.lastExecutedSwapAt = e.executedAt;
+    }
+  });
+  setHandler(cancelInterventionSignal, async ({ interventionId, ...a }) => {
+    note('cancelIntervention', a, true, interventionId);
+    await getExternalWorkflowHandle(interventionId).cancel();
+  });
+  setHandler(statusQuery, (): MonitorStatus => ({
+    treasuryId, mode: s.config.mode, paused: s.paused, emergencyStop: s.emergencyStop, cycles: s.cycles, lastCycle: s.lastCycle,
+    pendingInterventions: [...s.inFlight], interventionCount: s.nextSeq - 1, lastExecutedSwapAt: s.lastExecutedSwapAt,
+    noValidPriceStreak: s.noValidPriceStreak, recentOperatorEvents: s.operatorEvents, cycleIntervalSeconds: s.config.monitor.cycleIntervalSeconds,
+  }));
+  setHandler(healthQuery, () => s.health);
+
+  for (let cyclesThisRun = 0; ; cyclesThisRun++) {
+    const started = Date.now();
+    await runCycle(s);
+    s.wake = false;
+    const next = started + s.config.monitor.cycleIntervalSeconds * 1000;
+    await condition(() => s.wake, Math.max(1, next - Date.now()));
+    if (cyclesThisRun + 1 >= CYCLES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof strategyMonitor>({ config: s.config, state: { ...s, wake: false } });
+    }
+  }
+}
+
+async function runCycle(s: MonitorState): Promise<void> {
+  const { config } = s;
+  const treasuryId = config.treasuryId;
+  const cycleId = `${treasuryId}/${s.cycles + 1}`;
+  const obs = await acts.observeMarket({ treasuryId });
+  const now = Date.now();
+  const consensus = consensusOf(obs, now, config);
+  const vwap = consensus.ok
+    ? await acts.recordSample({
+      treasuryId, cycleId, at: now, pstrPrice: consensus.price, volumeUsd: obs.volumeUsd, pumpPrice: obs.pumpPrice,
+      solPrice: obs.solPrice, consensus, vwapWindowDays: config.strategy.vwapWindowDays,
+    })
+    : null;
+  // Only starts of the trailing window matter to the daily-limit gate.
+  s.interventionStarts = s.interventionStarts.filter((t) => t > now - 48 * HOUR_MS);
+  const v = decideCycle(cycleId, now, obs, consensus, vwap, s, config);
+  s.cycles += 1;
+  s.emergencyStop = v.emergency.latched;
+  s.alertState = v.alertState;
+  s.noValidPriceStreak = v.alertState.noValidPriceStreak;
+  if (v.state) {
+    s.lastReserveRatio = v.state.reserveRatio;
+    s.health = {
+      score: v.summary.health, level: v.summary.healthLevel, reserveRatio: v.state.reserveRatio,
+      interventionCapacity: v.state.interventionCapacity, diversification: null, at: now,
+    };
+  }
+  let summary = v.summary;
+  if (v.decision?.intervene) {
+    const seq = s.nextSeq;
+    const id = interventionWorkflowId(treasuryId, seq);
+    // The deterministic id makes a second start of the same intervention impossible.
+    await startChild(intervention, {
+      workflowId: id,
+      args: [{ treasuryId, seq, config, decidedInCycle: cycleId, decision: v.decision, consensus, vwap30: vwap?.vwap ?? 0, startedAt: now }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    s.nextSeq += 1;
+    s.inFlight = [...s.inFlight, id];
+    s.interventionStarts = [...s.interventionStarts, now];
+    summary = { ...summary, startedIntervention: id };
+  }
+  s.lastCycle = summary;
+  await acts.recordCycle({
+    treasuryId,
+    cycle: { summary, balances: obs.balances, consensus, decision: v.decision, emergency: v.emergency, alerts: v.alerts.map((a) => ({ level: a.level, kind: a.kind, message: a.message })) },
+  });
+}
