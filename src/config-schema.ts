@@ -128,6 +128,24 @@ export const configSchema = z.strictObject({
     }).prefault({}),
     holders: z.array(holder).default([]),
   }).prefault({}),
+  /** Paper mode: the simulated market and ledger (the default until configured otherwise). */
+  paper: z.strictObject({
+    seed: z.number().int().min(0).default(7),
+    /** Simulated network latency of a swap. */
+    swapDelayMs: nonNegative.default(0),
+    /** Constant-product pool depth in USD for paper swaps; absent: fills at the market price. */
+    poolDepthUsd: positive.optional(),
+    /** Days of simulated price history written to an empty store, so the 30-day VWAP is warm. */
+    seedHistoryDays: nonNegative.default(30),
+    /** A simulated PSTR drawdown, starting this many seconds after start-up (the demo's trigger). */
+    drawdown: z.strictObject({
+      startInSeconds: nonNegative.default(60),
+      depth: z.number().gt(0).lt(1).default(0.17),
+      rampSeconds: positive.default(60),
+      holdSeconds: positive.default(1800),
+      recoverSeconds: positive.default(600),
+    }).optional(),
+  }).prefault({}),
   backtest: z.strictObject({
     /** Constant-product pool depth in USD (both sides together); absent: swaps fill at the row's price. */
     poolDepthUsd: positive.optional(),

@@ -115,6 +115,31 @@ export class TreasuryStore {
     return inserted(this.db.insert(priceSamples).values(s).onConflictDoNothing().run());
   }
 
+  /**
+   * recordPriceSample for many rows, atomically; returns how many were new.
+   * A drizzle insert costs ~60 µs to build and a month of 5-minute samples is
+   * 8,640 rows, so this runs one prepared statement, still converting every
+   * value through the schema's column mappers (the same checks as drizzle).
+   */
+  recordPriceSamples(samples: readonly NewPriceSample[]): number {
+    const columns = Object.entries(getTableColumns(priceSamples));
+    const statement = this.sqlite.prepare(
+      `INSERT INTO "price_samples" (${columns.map(([, c]) => `"${c.name}"`).join(', ')}) ` +
+        `VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
+    );
+    return this.transaction(() => {
+      let written = 0;
+      for (const sample of samples) {
+        const values = columns.map(([key, column]) => {
+          const value: unknown = sample[key as keyof NewPriceSample];
+          return value === undefined || value === null ? null : column.mapToDriverValue(value);
+        });
+        written += statement.run(values).changes;
+      }
+      return written;
+    });
+  }
+
   /** Samples with `fromMs ≤ timestamp ≤ toMs`, oldest first. */
   priceSamples(treasuryId: string, fromMs: number, toMs: number): PriceSampleRow[] {
     return this.db.select().from(priceSamples)

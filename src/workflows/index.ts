@@ -1,0 +1,5 @@
+/** Every workflow the worker runs. */
+export { strategyMonitor } from './monitor.ts';
+export { intervention } from './intervention.ts';
+export { governanceProposal } from './governance.ts';
+export { accumulationJob, liquidityRebalanceJob, performanceReportJob, riskAssessmentJob } from './scheduled.ts';

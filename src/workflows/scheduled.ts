@@ -1,0 +1,121 @@
+/**
+ * The scheduled jobs, each a short workflow started by a Temporal Schedule
+ * (visible and pausable in the UI): hourly accumulation, daily liquidity
+ * rebalance, 6-hourly performance report, 2-hourly risk assessment. Each asks
+ * the domain for the decision and writes its result to the store.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import type { Config } from '../config-schema.ts';
+import { decideRebalance, positionValue } from '../domain/liquidity.ts';
+import { compoundGrowth30d, maxDrawdown, sharpeRatio, successRate } from '../domain/performance.ts';
+import { annualizedVolatility, historicalValues, marketRiskLevel, simpleReturns, valueAtRisk } from '../domain/risk.ts';
+import { slippageFloor } from '../domain/swap.ts';
+import { decideAccumulation } from '../domain/treasury.ts';
+import { systemFailureAlert } from '../domain/alerts.ts';
+import { consensusOf, stateOf } from './monitor-cycle.ts';
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+export interface JobInput {
+  config: Config;
+}
+
+const hourKey = (t: number) => new Date(t).toISOString().slice(0, 13);
+
+/** Hourly: buy dailyBudget/24 of PUMP with USDC unless paused, stopped, short of USDC or too concentrated (SPEC §3). */
+export async function accumulationJob({ config }: JobInput): Promise<{ bought: boolean; reason: string }> {
+  const treasuryId = config.treasuryId;
+  const control = await acts.controlState({ treasuryId });
+  const obs = await acts.observeMarket({ treasuryId });
+  const now = Date.now();
+  const consensus = consensusOf(obs, now, config);
+  const key = `accumulation/${treasuryId}/${hourKey(now)}`;
+  if (!consensus.ok) {
+    await acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { bought: false, reason: `no valid price: ${consensus.reason}` } });
+    return { bought: false, reason: `no valid price: ${consensus.reason}` };
+  }
+  const state = stateOf(obs, consensus.price, config);
+  const t = config.tokens;
+  const holdings = {
+    pump: { raw: BigInt(obs.balances.pump), decimals: t.pump.decimals }, usdc: { raw: BigInt(obs.balances.usdc), decimals: t.usdc.decimals },
+    sol: { raw: BigInt(obs.balances.sol), decimals: t.sol.decimals }, pstrRetired: { raw: BigInt(obs.balances.pstrRetired), decimals: t.pstr.decimals },
+    lpValueUsd: obs.balances.lpValueUsd,
+  };
+  const d = decideAccumulation({ holdings, state, prices: { pstr: consensus.price, pump: obs.pumpPrice, sol: obs.solPrice }, paused: control.paused, emergencyStop: control.emergencyStop }, config);
+  let result = { bought: false, reason: d.reason };
+  if (d.buy) {
+    // Accept a fill at most maxSlippage below the PUMP the budget buys at the observed price.
+    const minPumpOut = slippageFloor(d.pumpOut.raw, config.risk.maxSlippage);
+    const r = await acts.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString() });
+    result = { bought: true, reason: r.applied ? d.reason : `${d.reason} (already done this hour)` };
+  }
+  await acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { ...result, skip: d.buy ? null : d.skip, running: control.running } });
+  return result;
+}
+
+/** Every 2 hours: VaR95/ES95 over 90 days of today's holdings, and PSTR's 30-day volatility level (SPEC §7). */
+export async function riskAssessmentJob({ config }: JobInput): Promise<unknown> {
+  const treasuryId = config.treasuryId;
+  const closes = await acts.dailyCloses({ treasuryId, days: config.risk.varLookbackDays });
+  const obs = await acts.observeMarket({ treasuryId });
+  const now = Date.now();
+  const t = config.tokens;
+  const holdings = {
+    pump: Number(BigInt(obs.balances.pump)) / 10 ** t.pump.decimals,
+    usdc: Number(BigInt(obs.balances.usdc)) / 10 ** t.usdc.decimals,
+    sol: Number(BigInt(obs.balances.sol)) / 10 ** t.sol.decimals,
+  };
+  const days = closes.map((c) => ({ pump: c.pump, usdc: 1, sol: c.sol ?? obs.solPrice }));
+  const values = days.length ? historicalValues(holdings, days) : [];
+  const current = values.at(-1) ?? 0;
+  const returns = values.length > 1 ? simpleReturns(values) : [];
+  const varResult = valueAtRisk(returns, current, config.risk.minReturnsForVar);
+  const vol = annualizedVolatility(closes.slice(-config.risk.volatilityWindowDays - 1).map((c) => c.pstr));
+  const data = { var: varResult, volatility: vol, marketRisk: vol === null ? 'insufficient history' : marketRiskLevel(vol), days: closes.length };
+  await acts.recordJobResult({ treasuryId, job: 'risk', runKey: hourKey(now), at: now, data });
+  return data;
+}
+
+/** Every 6 hours: success rate, 30-day compound growth, Sharpe, max drawdown. */
+export async function performanceReportJob({ config }: JobInput): Promise<unknown> {
+  const treasuryId = config.treasuryId;
+  const inputs = await acts.performanceInputs({ treasuryId, days: 90 });
+  const now = Date.now();
+  const values = inputs.dailyValues.map((d) => d.value).filter((v) => v > 0);
+  const data = {
+    interventions: inputs.interventions.length,
+    successRate: successRate(inputs.interventions.map((i) => ({ executed: i.status === 'executed', roi7d: i.roi7d }))),
+    sharpe: values.length > 2 ? sharpeRatio(simpleReturns(values)) : null,
+    maxDrawdown: maxDrawdown(values),
+    growth30d: values.length > 1 ? compoundGrowth30d(values[0] as number, values.at(-1) as number, values.length - 1) : null,
+  };
+  await acts.recordJobResult({ treasuryId, job: 'performance', runKey: hourKey(now), at: now, data });
+  return data;
+}
+
+/** Daily: re-center any pool whose price drifted more than 15 % from its range center (SPEC §8). */
+export async function liquidityRebalanceJob({ config }: JobInput): Promise<unknown> {
+  const treasuryId = config.treasuryId;
+  const { positions } = await acts.liquidityPositions();
+  const obs = await acts.observeMarket({ treasuryId });
+  const now = Date.now();
+  const consensus = consensusOf(obs, now, config);
+  if (!consensus.ok) {
+    await acts.raiseAlerts({ treasuryId, key: `liquidity/${hourKey(now)}`, at: now, alerts: [systemFailureAlert('liquidity rebalance', `no valid price: ${consensus.reason}`)] });
+    return { rebalanced: [], reason: consensus.reason };
+  }
+  const l = config.liquidity;
+  const results = [];
+  for (const p of positions) {
+    const price = consensus.price / (p.quote === 'SOL' ? obs.solPrice : 1);
+    const d = decideRebalance({ center: p.center, price, lastRebalanceAt: p.lastRebalanceAt, now }, { width: l.rangeWidth, threshold: l.rebalanceThreshold, minIntervalHours: l.minRebalanceIntervalHours });
+    const applied = d.rebalance ? (await acts.rebalancePosition({ pool: p.pool, range: d.newRange, at: now })).applied : false;
+    results.push({ pool: p.pool, rebalance: d.rebalance, applied, reason: d.reason, valueQuote: positionValue(p.liquidity, p, price) });
+  }
+  await acts.recordJobResult({ treasuryId, job: 'liquidity', runKey: hourKey(now), at: now, data: { results } });
+  return { results, state: stateOf(obs, consensus.price, config).lpValueUsd };
+}
