@@ -64,13 +64,15 @@ describe('SimulatedMarket base paths', () => {
       const market = new SimulatedMarket({ seed, originMs: origin });
       const samples = historySamples({ treasuryId: 't', market, nowMs: origin + 10 * DAY });
       const vwap = vwapOf(samples.map((s) => ({ timestamp: s.timestamp, price: s.pstrPrice, volume: s.pstrVolume })), origin + 10 * DAY);
-      for (const s of samples) expect(Math.abs(drawdown(s.pstrPrice, vwap?.vwap ?? NaN))).toBeLessThan(0.02);
+      const worst = Math.max(...samples.map((s) => Math.abs(drawdown(s.pstrPrice, vwap?.vwap ?? NaN))));
+      expect(worst).toBeLessThan(0.02);
     }), { numRuns: 10 });
   });
 
   it('uses the configured starting levels', () => {
     const m = new SimulatedMarket({ seed: 3, originMs: ORIGIN, pstr0: 1, pump0: 2, sol0: 3 });
-    expect(m.pstrPrice(ORIGIN) / 1).toBeCloseTo(m.pumpPrice(ORIGIN) / 2 / (m.pumpPrice(ORIGIN) / 2) * (m.pstrPrice(ORIGIN) / 1), 12);
+    const standard = new SimulatedMarket({ seed: 3, originMs: ORIGIN });
+    expect(m.pstrPrice(ORIGIN + 5 * MIN) / 1).toBeCloseTo(standard.pstrPrice(ORIGIN + 5 * MIN) / 0.0002, 12);
     expect(Math.abs(Math.log(m.pstrPrice(ORIGIN)))).toBeLessThanOrEqual(0.012);
     expect(Math.abs(Math.log(m.pumpPrice(ORIGIN) / 2))).toBeLessThanOrEqual(0.015);
     expect(Math.abs(Math.log(m.solPrice(ORIGIN) / 3))).toBeLessThanOrEqual(0.01);

@@ -63,6 +63,7 @@ describe('the dev server', () => {
     try {
       expect(first.address).toBe(`127.0.0.1:${port}`);
       expect(first.uiUrl).toBe(`http://127.0.0.1:${uiPort}`);
+      expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
       const worker = await Worker.create({
         connection: first.env.nativeConnection,
         taskQueue: 'hello',

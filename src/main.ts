@@ -1,0 +1,95 @@
+/**
+ * npm start [-- --config FILE] [--data-dir DIR]
+ *
+ * The main job: Temporal (TEMPORAL_ADDRESS, or the embedded dev server
+ * persisted under the data directory), a worker, and the configured
+ * treasury's monitor and schedules. With no --config it runs the demo profile.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import { ConfigError, loadConfigFile, type Config } from './config.ts';
+import { demoConfig } from './runtime/demo.ts';
+import { ensureMonitor, ensureSchedules } from './runtime/ensure.ts';
+import { buildPaperWorld } from './runtime/paper-world.ts';
+import { createWorker, paperDeps } from './runtime/worker.ts';
+import { connectOrStart } from './temporal/server.ts';
+import { monitorWorkflowId, statusQuery, type MonitorStatus } from './workflows/contract.ts';
+
+interface Options {
+  config?: string;
+  dataDir: string;
+  port: string;
+  uiPort: string;
+}
+
+const program = new Command()
+  .name('start')
+  .description('Run the treasury agent: Temporal, a worker, the monitor and its schedules.')
+  .option('--config <file>', 'JSON config merged over the defaults (default: the demo profile)')
+  .option('--data-dir <dir>', 'where the store and the embedded Temporal server keep their files', 'data')
+  .option('--port <n>', 'embedded Temporal server gRPC port', '7233')
+  .option('--ui-port <n>', 'embedded Temporal Web UI port', '8233');
+
+function statusLine(s: MonitorStatus): string {
+  const c = s.lastCycle;
+  const f = (x: number | null | undefined, d = 4) => (x === null || x === undefined ? '—' : Number.isFinite(x) ? x.toFixed(d) : '∞');
+  const flags = [s.paused ? 'PAUSED' : null, s.emergencyStop ? 'EMERGENCY STOP' : null].filter(Boolean).join(' ');
+  return `[${new Date(c?.at ?? Date.now()).toISOString().slice(11, 19)}] cycle ${s.cycles} ${flags} price ${c?.consensusPrice?.toPrecision(5) ?? '—'} vwap ${c?.vwap30?.toPrecision(5) ?? '—'} drawdown ${c?.drawdown === null || c?.drawdown === undefined ? '—' : `${(c.drawdown * 100).toFixed(2)} %`} RR ${f(c?.reserveRatio, 3)} health ${f(c?.health, 3)} ${c?.healthLevel ?? ''} · ${c?.decision ?? ''}${s.pendingInterventions.length ? ` · pending: ${s.pendingInterventions.join(', ')}` : ''}`;
+}
+
+async function main(): Promise<void> {
+  const opts = program.parse().opts<Options>();
+  const config: Config = opts.config ? loadConfigFile(opts.config) : demoConfig();
+  if (config.mode !== 'paper') {
+    throw new ConfigError(opts.config ?? 'demo', [`mode = "${config.mode}": live trading is not available in this build yet; use mode "paper"`]);
+  }
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { treasuryId: config.treasuryId } }, pino.destination({ dest: resolve(dataDir, 'agent.log'), sync: false }));
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+
+  console.log(`Starting the PSTR treasury agent (${opts.config ? `config ${opts.config}` : 'demo profile'}, ${config.mode} mode, treasury "${config.treasuryId}")`);
+  const temporal = await connectOrStart({ dataDir, port: Number(opts.port), uiPort: Number(opts.uiPort) });
+  console.log(`Temporal at ${temporal.address}${temporal.uiUrl ? ` · Web UI ${temporal.uiUrl}` : ''}`);
+  const world = buildPaperWorld(config, { dataDir });
+  const worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, deps: paperDeps(config, world, temporal.client, logger) });
+  const running = worker.run();
+  console.log(`Monitor ${monitorWorkflowId(config.treasuryId)}: ${await ensureMonitor(temporal.client, config)}`);
+  const schedules = await ensureSchedules(temporal.client, config);
+  console.log(`Schedules: ${[...schedules.created.map((s) => `${s} (created)`), ...schedules.existing].join(', ')}`);
+  console.log(`Operate it with: npx tsx client.ts status | interventions | approve <id> --operator alice · logs in ${resolve(dataDir, 'agent.log')}`);
+
+  let lastCycle = -1;
+  const handle = temporal.client.workflow.getHandle(monitorWorkflowId(config.treasuryId));
+  const poll = setInterval(() => {
+    handle.query(statusQuery).then((s) => {
+      if (s.cycles !== lastCycle) {
+        lastCycle = s.cycles;
+        console.log(statusLine(s));
+      }
+    }, () => undefined);
+  }, 1000);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping (workflows stay durable; start again to resume)...');
+    clearInterval(poll);
+    worker.shutdown();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  await running;
+  world.store.close();
+  await temporal.shutdown();
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(`The agent stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+});
