@@ -8,7 +8,6 @@ import { parseConfig, type Config } from '../config.ts';
 
 export function demoConfig(): Config {
   return parseConfig({
-    treasuryId: 'demo',
     mode: 'paper',
     monitor: { cycleIntervalSeconds: 15 },
     // 40M PUMP ≈ 200k USD: tier 1 deploys ≈ 20k USD, above the 10k timelock threshold, so an operator must approve.

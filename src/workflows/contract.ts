@@ -42,6 +42,8 @@ export const cancelInterventionSignal = defineSignal<[{ interventionId: string }
 
 export const statusQuery = defineQuery<MonitorStatus>('status');
 export const healthQuery = defineQuery<MonitorHealth>('health');
+/** The running configuration (after every accepted update). */
+export const configQuery = defineQuery<Config>('config');
 
 export interface InterventionSettled {
   interventionId: string;

@@ -14,7 +14,7 @@ import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
 import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
 import { HOUR_MS, resumeVerdict } from '../domain/intervention.ts';
 import {
-  cancelInterventionSignal, emergencyStopSignal, healthQuery, interventionSettledSignal, interventionWorkflowId, pauseSignal,
+  cancelInterventionSignal, configQuery, emergencyStopSignal, healthQuery, interventionSettledSignal, interventionWorkflowId, pauseSignal,
   resumeSignal, statusQuery, updateConfigSignal, updateConfigUpdate, type CycleSummary, type MonitorHealth, type MonitorStatus,
   type OperatorAction, type OperatorEvent,
 } from './contract.ts';
@@ -121,6 +121,7 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     noValidPriceStreak: s.noValidPriceStreak, recentOperatorEvents: s.operatorEvents, cycleIntervalSeconds: s.config.monitor.cycleIntervalSeconds,
   }));
   setHandler(healthQuery, () => s.health);
+  setHandler(configQuery, () => s.config);
 
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     const started = Date.now();
