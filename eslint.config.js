@@ -13,8 +13,9 @@ const noIoImports = {
       message: 'No Node built-ins in the pure core or in workflows.',
     },
     {
-      group: ['better-sqlite3', 'drizzle-orm', 'drizzle-orm/*', 'pino', '@solana/*', '@pythnetwork/*', '@switchboard-xyz/*', '**/db/*', '**/activities/*', '**/cli/*'],
-      message: 'No I/O in the pure core or in workflows: pass the data in, or call an activity.',
+      group: ['better-sqlite3', 'drizzle-orm', 'drizzle-orm/*', 'pino', '@solana/*', '@pythnetwork/*', '@switchboard-xyz/*', '**/db/*', '**/activities/*', '**/cli/*', '**/paper/*', '**/runtime/*', '**/config.ts'],
+      message: 'No I/O in the pure core or in workflows: pass the data in, or call an activity (type-only imports are fine).',
+      allowTypeImports: true,
     },
   ],
 };
@@ -53,7 +54,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.js', 'eslint.config.js'],
+    files: ['**/*.js', '**/*.mjs', 'eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -85,7 +85,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   await running;
   world.store.close();
+  // The SDK's runtime catches SIGINT/SIGTERM to drain the worker; the process must still exit and stop the server.
   await temporal.shutdown();
+  process.exit(0);
 }
 
 main().catch((err: unknown) => {

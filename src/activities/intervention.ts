@@ -1,4 +1,5 @@
 /** Intervention activities: its record and steps in the store, the gate context, quotes, and the at-most-once swap. */
+import { Context } from '@temporalio/activity';
 import type { Alert } from '../domain/alerts.ts';
 import type { InterventionStatus } from '../db/store.ts';
 import type { RecordStepInput } from '../workflows/contract.ts';
@@ -48,6 +49,24 @@ export interface WireSwapResult {
   reference: string;
   alreadyDone: boolean;
   error: string | null;
+}
+
+/** Heartbeats every 2 s while `work` runs, so Temporal notices a dead worker within the heartbeat timeout. */
+async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  let ctx: Context | null = null;
+  try {
+    ctx = Context.current();
+  } catch {
+    return work();
+  }
+  const beat = ctx;
+  const timer = setInterval(() => beat.heartbeat(), 2_000);
+  try {
+    beat.heartbeat();
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 export function interventionActivities(deps: ActivityDeps) {
@@ -102,7 +121,7 @@ export function interventionActivities(deps: ActivityDeps) {
         interventionId: req.interventionId, slice: req.slice, treasuryId: req.treasuryId, at, status: 'prepared',
         pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut }, updatedAt: at,
       });
-      const r = await deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) });
+      const r = await withHeartbeat(() => deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) }));
       store.updateSwap(req.interventionId, req.slice, {
         status: r.status, updatedAt: serverClock(), pstrOut: r.pstrOut, signature: r.reference,
         details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },

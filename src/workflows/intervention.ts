@@ -25,9 +25,14 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 
-/** A swap slice may wait on a slow chain; it is safe to retry (at most once per slice) without limit. */
+/**
+ * A swap slice may wait on a slow chain; it is safe to retry (at most once per
+ * slice) without limit. It heartbeats, so a crashed worker's attempt is retried
+ * within the heartbeat timeout rather than after the whole start-to-close.
+ */
 const swapActs = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 
