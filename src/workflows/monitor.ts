@@ -26,8 +26,8 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
-/** Keeps a run's history a few thousand events at most, well under the server's suggestion point. */
-const CYCLES_PER_RUN = 200;
+/** Keeps a run's history to a few thousand events (about 20 a cycle), under the server's 4,096-event suggestion. */
+const CYCLES_PER_RUN = 150;
 
 export interface MonitorState extends MonitorMemory {
   config: Config;
@@ -45,6 +45,8 @@ export interface MonitorInput {
   config: Config;
   /** Carried across continue-as-new. */
   state?: MonitorState;
+  /** Cycles per run before continuing as new (default 150); tests use a small number. */
+  cyclesPerRun?: number;
 }
 
 export function initialMonitorState(config: Config): MonitorState {
@@ -129,9 +131,9 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     s.wake = false;
     const next = started + s.config.monitor.cycleIntervalSeconds * 1000;
     await condition(() => s.wake, Math.max(1, next - Date.now()));
-    if (cyclesThisRun + 1 >= CYCLES_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (cyclesThisRun + 1 >= (input.cyclesPerRun ?? CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof strategyMonitor>({ config: s.config, state: { ...s, wake: false } });
+      await continueAsNew<typeof strategyMonitor>({ config: s.config, state: { ...s, wake: false }, ...(input.cyclesPerRun ? { cyclesPerRun: input.cyclesPerRun } : {}) });
     }
   }
 }

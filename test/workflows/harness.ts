@@ -36,6 +36,8 @@ export interface Harness {
   config: Config;
   worker: Worker;
   dir: string;
+  taskQueue: string;
+  treasuryId: string;
   /** Runs `fn` while the worker polls; stops the worker after. */
   run<T>(fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -55,18 +57,27 @@ export function sharedEnv(): Promise<TestWorkflowEnvironment> {
   return shared;
 }
 
+let harnessCount = 0;
+
+/**
+ * A worker over a fresh paper world, on its own task queue and treasury id:
+ * workflow ids (intervention/<treasury>/<n>) never collide between tests.
+ */
 export async function harness(config: Config, opts: { drawdownInMinutes?: number; depth?: number; holdMinutes?: number } = {}): Promise<Harness> {
   const env = await sharedEnv();
   const now = await env.currentTimeMs();
   const dir = mkdtempSync(join(tmpdir(), 'pstr-wf-'));
+  harnessCount += 1;
+  const treasuryId = `${config.treasuryId}-${process.pid}-${harnessCount}`;
+  const taskQueue = `${TASK_QUEUE}-${treasuryId}`;
   const cfg = opts.drawdownInMinutes === undefined
-    ? config
-    : parseConfig({ ...config, paper: { ...config.paper, drawdown: { startInSeconds: opts.drawdownInMinutes * 60, depth: opts.depth ?? 0.17, rampSeconds: 60, holdSeconds: (opts.holdMinutes ?? 600) * 60, recoverSeconds: 600 } } });
+    ? parseConfig({ ...config, treasuryId })
+    : parseConfig({ ...config, treasuryId, paper: { ...config.paper, drawdown: { startInSeconds: opts.drawdownInMinutes * 60, depth: opts.depth ?? 0.17, rampSeconds: 60, holdSeconds: (opts.holdMinutes ?? 600) * 60, recoverSeconds: 600 } } });
   const world = buildPaperWorld(cfg, { dataDir: dir, now });
   const logger = pino({ level: 'silent' });
-  const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', deps: paperDeps(cfg, world, env.client, logger), taskQueue: TASK_QUEUE });
+  const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', deps: paperDeps(cfg, world, env.client, logger), taskQueue });
   return {
-    env, world, config: cfg, worker, dir,
+    env, world, config: cfg, worker, dir, taskQueue, treasuryId,
     run: (fn) => worker.runUntil(fn),
     async close() {
       world.store.close();

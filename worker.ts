@@ -1,0 +1,92 @@
+/**
+ * npm run worker [-- --config FILE] [--data-dir DIR]
+ *
+ * A standalone worker: polls the treasury task queue of the Temporal frontend
+ * at TEMPORAL_ADDRESS and runs our workflows and activities over the paper
+ * world in the data directory. Start as many as you like (several machines
+ * against one cluster); workflows move to a surviving worker when one dies.
+ * SIGINT/SIGTERM drain it (in-flight tasks finish) and then it exits.
+ */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import pino from 'pino';
+import { ConfigError, loadConfigFile, type Config } from './src/config.ts';
+import { demoConfig } from './src/runtime/demo.ts';
+import { buildPaperWorld } from './src/runtime/paper-world.ts';
+import { createWorker, paperDeps } from './src/runtime/worker.ts';
+import { connectOrStart } from './src/temporal/server.ts';
+import { TASK_QUEUE } from './src/workflows/contract.ts';
+
+/** Printed once the worker polls; tests and supervisors wait for it. */
+const POLLING_LINE = `worker polling task queue ${TASK_QUEUE}`;
+
+interface Options {
+  config?: string;
+  dataDir: string;
+  logFile?: string;
+}
+
+const program = new Command()
+  .name('worker')
+  .description('Run one worker of the treasury agent against the Temporal frontend at TEMPORAL_ADDRESS.')
+  .option('--config <file>', 'JSON config merged over the defaults (default: the demo profile)')
+  .option('--data-dir <dir>', 'where the store and the paper ledger keep their files', 'data')
+  .option('--log-file <file>', 'structured log file, or - for stdout (default: <data-dir>/agent.log)');
+
+/** A user mistake: a clear message and exit code 2, no stack trace. */
+class UsageError extends Error {}
+/** The frontend did not answer: a clear message and exit code 1, no stack trace. */
+class Unreachable extends Error {}
+
+async function main(): Promise<void> {
+  const opts = program.parse().opts<Options>();
+  // Never start an embedded server here: a worker with its own server would run workflows nobody else sees.
+  if (!process.env.TEMPORAL_ADDRESS) {
+    throw new UsageError('set TEMPORAL_ADDRESS to the Temporal frontend, or use npm start for the embedded server');
+  }
+  const config: Config = opts.config ? loadConfigFile(opts.config) : demoConfig();
+  if (config.mode !== 'paper') {
+    throw new ConfigError(opts.config ?? 'demo', [`mode = "${config.mode}": live trading is not available in this build yet; use mode "paper"`]);
+  }
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const identity = `worker@${hostname()}/${process.pid}`;
+  const destination = opts.logFile === '-' ? pino.destination(1) : pino.destination({ dest: resolve(opts.logFile ?? resolve(dataDir, 'agent.log')), sync: false });
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { treasuryId: config.treasuryId, worker: identity } }, destination);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+
+  const temporal = await connectOrStart({ dataDir }).catch((err: unknown) => {
+    throw new Unreachable(`cannot reach the Temporal frontend at ${process.env.TEMPORAL_ADDRESS}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
+  const world = buildPaperWorld(config, { dataDir });
+  const worker = await createWorker({
+    connection: temporal.nativeConnection, namespace: temporal.namespace, identity,
+    deps: paperDeps(config, world, temporal.client, logger),
+  });
+  const running = worker.run();
+  console.log(`${POLLING_LINE} at ${temporal.address} (namespace ${temporal.namespace}, ${identity}, treasury "${config.treasuryId}", data ${dataDir})`);
+
+  // The SDK's runtime already drains every worker on these signals; this only says so.
+  const stopping = () => console.log('Stopping: finishing the tasks in flight (workflows stay durable)...');
+  process.once('SIGINT', stopping);
+  process.once('SIGTERM', stopping);
+  try {
+    await running;
+  } finally {
+    world.store.close();
+    logger.flush();
+    await temporal.shutdown();
+  }
+  // The runtime caught the signal, so nothing else ends the process.
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  const usage = err instanceof ConfigError || err instanceof UsageError;
+  if (usage || err instanceof Unreachable) console.error(err.message);
+  else console.error(`The worker stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  process.exit(usage ? 2 : 1);
+});
