@@ -58,14 +58,15 @@ export async function governanceProposal(input: ProposalInput): Promise<Proposal
     }
   };
 
-  await save();
   let warned = false;
-  const raise = async () => {
-    const g = governanceAlerts({ id, kind: input.kind, createdAt: input.createdAt, deadline, deadlineWarned: warned }, Date.now(), input.config.deadlineWarningHours);
+  const raise = async (now = Date.now()) => {
+    const g = governanceAlerts({ id, kind: input.kind, createdAt: input.createdAt, deadline, deadlineWarned: warned }, now, input.config.deadlineWarningHours);
     warned = g.deadlineWarned;
     if (g.alerts.length) await acts.raiseAlerts({ treasuryId: input.treasuryId, key: `${id}/${Date.now()}`, at: Date.now(), alerts: g.alerts });
   };
-  await raise();
+  await save();
+  // Raised as of the proposal's creation: it needs votes (and, for a short vote, its deadline is already near).
+  await raise(input.createdAt);
 
   // The voting period: wake for votes (to store them) and once at the deadline-warning mark.
   const warnAt = deadline - input.config.deadlineWarningHours * HOUR_MS;

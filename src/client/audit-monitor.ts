@@ -1,0 +1,122 @@
+/**
+ * The timeline of a StrategyMonitor run: for every cycle the readings (source,
+ * price, confidence, age), the exclusions and why, the consensus price, VWAP,
+ * drawdown, RR, health, the decision and every gate verdict, the alerts, and
+ * the interventions it started; between cycles the operators' signals and
+ * updates. A monitor continues as new: one run is one history, and the first
+ * line says when earlier runs exist.
+ */
+import type { MonitorInput } from '../workflows/monitor.ts';
+import type { MarketObservation, RecordCycleInput } from '../workflows/contract.ts';
+import { at, commonLine, detail, rec, stringOr } from './audit-lines.ts';
+import { brief, num, pct, price, seconds } from './format.ts';
+import type { DecodedEvent } from './history.ts';
+
+export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCycles?: number } = {}): string[] {
+  const cycleIds = events.filter(isCycleRecord).map((e) => e.id);
+  // Keep the events after the end of the cycle just before the last N: they belong to those N cycles.
+  const n = opts.lastCycles;
+  const cutoff = n !== undefined && n < cycleIds.length ? (cycleIds[cycleIds.length - n - 1] ?? 0) : 0;
+  const lines: string[] = [];
+  let observation: MarketObservation | null = null;
+  for (const e of events) {
+    if (e.kind === 'activityCompleted' && e.activityType === 'observeMarket') observation = e.result as MarketObservation;
+    if (e.id <= cutoff && e.kind !== 'workflowStarted') continue;
+    const common = commonLine(e);
+    if (common) {
+      lines.push(...common);
+      continue;
+    }
+    switch (e.kind) {
+      case 'workflowStarted':
+        lines.push(...started(e.at, e.input[0] as MonitorInput | undefined, e.continuedFromRunId));
+        if (cutoff > 0) lines.push(`… ${cycleIds.length - (n ?? 0)} earlier cycle(s) of this run not shown (--last ${n})`);
+        break;
+      case 'activityScheduled':
+        if (isCycleRecord(e)) lines.push(...cycleLines(e.at, (e.input[0] as RecordCycleInput).cycle, observation));
+        break;
+      case 'childStarting':
+        lines.push(at(e.at, `starting ${e.workflowType} ${e.workflowId}`));
+        break;
+      case 'signaled':
+        lines.push(signalLine(e.at, e.name, e.input[0], e.identity));
+        break;
+      case 'updateAccepted':
+        lines.push(at(e.at, `update ${e.name}${by(e.input[0])}${e.identity ? ` (from ${e.identity})` : ''}: ${brief(rec(e.input[0]).patch)}`));
+        break;
+      case 'updateCompleted':
+        lines.push(at(e.at, e.failure ? `update refused: ${e.failure}` : 'update applied: the new configuration is running'));
+        break;
+      default:
+        break;
+    }
+  }
+  return lines;
+}
+
+function isCycleRecord(e: DecodedEvent): e is Extract<DecodedEvent, { kind: 'activityScheduled' }> {
+  return e.kind === 'activityScheduled' && e.activityType === 'recordCycle';
+}
+
+function started(t: number, input: MonitorInput | undefined, previousRun: string | null): string[] {
+  if (!input) return [at(t, 'started (no input)')];
+  const c = input.config;
+  const lines = [at(t, `monitor of ${c.treasuryId} started: ${c.mode} mode, a cycle every ${c.monitor.cycleIntervalSeconds} s`)];
+  if (previousRun) lines.push(detail(`continued from run ${previousRun}: earlier runs exist (audit one with --run ${previousRun})`));
+  const s = input.state;
+  if (s) {
+    const state = [s.emergencyStop ? 'EMERGENCY STOP' : null, s.paused ? 'PAUSED' : null].filter(Boolean).join(' + ') || 'running';
+    lines.push(detail(`carried over: ${s.cycles} cycles so far, ${s.nextSeq - 1} intervention(s) started, ${state}, in flight: ${s.inFlight.join(', ') || 'none'}`));
+  }
+  return lines;
+}
+
+function cycleLines(t: number, c: RecordCycleInput['cycle'], obs: MarketObservation | null): string[] {
+  const s = c.summary;
+  const lines = [at(t, `cycle ${s.cycleId}`)];
+  for (const r of c.consensus.readings) {
+    lines.push(detail(`reading ${r.source}: ${price(r.price)} ± ${price(r.confidence)} · ${seconds(Math.max(0, s.at - r.publishTime))} old`));
+  }
+  for (const x of c.consensus.excluded) lines.push(detail(`excluded ${x.source} (${price(x.price)}): ${x.reason} — ${x.detail}`));
+  for (const f of obs?.failures ?? []) lines.push(detail(`source ${f.source} failed: ${f.error}`));
+  if (c.consensus.ok) {
+    const k = c.consensus;
+    lines.push(detail(`consensus ${price(k.price)} (median' ${price(k.agreeingMedian)}, confidence-weighted ${price(k.weightedMean)}) · VWAP ${price(s.vwap30)}${s.volumeless ? ' (volumeless)' : ''} · drawdown ${pct(s.drawdown)}`));
+    lines.push(detail(`RR ${num(s.reserveRatio, 3)} · PUMP concentration ${pct(s.pumpConcentration)} · health ${num(s.health, 3)} ${s.healthLevel ?? ''}`.trimEnd()));
+  } else {
+    lines.push(detail(`no valid price: ${c.consensus.reason}`));
+  }
+  lines.push(detail(`decision: ${s.decision}`));
+  const gates = c.decision?.gates ?? [];
+  if (gates.length) lines.push(detail(`gates: ${gates.map((g) => (g.passed ? `✓ ${g.gate}` : `✗ ${g.gate} (${g.reason})`)).join(', ')}`));
+  if (c.emergency.entered) lines.push(detail('EMERGENCY STOP entered: RR below the minimum'));
+  for (const a of c.alerts) lines.push(detail(`alert ${a.level} ${a.kind}: ${a.message}`));
+  if (s.startedIntervention) lines.push(detail(`→ started ${s.startedIntervention}`));
+  return lines;
+}
+
+function by(arg: unknown): string {
+  const a = rec(arg);
+  const who = stringOr(a.by);
+  const why = stringOr(a.reason);
+  return `${who ? ` by ${who}` : ''}${why ? ` ("${why}")` : ''}`;
+}
+
+function signalLine(t: number, name: string, arg: unknown, identity: string | null): string {
+  const from = identity ? ` (from ${identity})` : '';
+  const a = rec(arg);
+  switch (name) {
+    case 'pause':
+    case 'resume':
+    case 'emergencyStop':
+      return at(t, `operator ${name}${by(arg)}${from}`);
+    case 'updateConfig':
+      return at(t, `operator updateConfig${by(arg)}${from}: ${brief(a.patch)}`);
+    case 'cancelIntervention':
+      return at(t, `operator cancelIntervention ${String(a.interventionId)}${by(arg)}${from}`);
+    case 'interventionSettled':
+      return at(t, `${String(a.interventionId)} settled: ${String(a.status)}`);
+    default:
+      return at(t, `signal ${name}${from}: ${brief(arg)}`);
+  }
+}
