@@ -14,7 +14,7 @@ let bundled: Promise<WorkflowBundleWithSourceMap> | null = null;
 
 /** Bundles the workflow code once per process (webpack takes seconds; every worker reuses it). */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundled ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } as never });
+  bundled ??= bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
   return bundled;
 }
 

@@ -7,7 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Config, ProposalKind } from '../config-schema.ts';
 import type { ApprovalState, TimelockVerdict } from '../domain/approval.ts';
 import type { ConsensusResult, OracleReading } from '../domain/consensus.ts';
-import type { VoteChoice, Tally } from '../domain/governance.ts';
+import type { Tally } from '../domain/governance.ts';
 import type { HealthLevel } from '../domain/health.ts';
 import type { InterventionDecision } from '../domain/intervention.ts';
 
@@ -177,7 +177,8 @@ export interface ProposalInput {
   createdAt: number;
 }
 
-export const voteSignal = defineSignal<[{ voter: string; choice: VoteChoice | string }]>('vote');
+/** `choice` is checked by the workflow (yes | no | abstain); anything else is refused and recorded. */
+export const voteSignal = defineSignal<[{ voter: string; choice: string }]>('vote');
 export const tallyQuery = defineQuery<ProposalTally>('tally');
 
 export interface ProposalTally {

@@ -70,12 +70,12 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   const save = () =>
     acts.upsertIntervention({
       id, treasuryId, seq: input.seq, startedAt: input.startedAt, status: st.status, tier: st.tier, fraction: st.fraction,
-      pumpAmount: st.pumpAmount, pstrBought: st.result?.pstrBought ?? null, usdValue: st.result ? usdSpent : null,
+      pumpAmount: st.pumpAmount, pstrBought: st.result?.pstrBought ?? null, usdValue: st.result ? run.usdSpent : null,
       decidedPrice: input.consensus.ok ? input.consensus.price : 0, vwap30: input.vwap30, drawdown: input.decision.drawdown ?? 0,
-      executedAt, reason: st.reason, updatedAt: Date.now(),
+      executedAt: run.executedAt, reason: st.reason, updatedAt: Date.now(),
     });
-  let usdSpent = 0;
-  let executedAt: number | null = null;
+  // Filled in by the swap step (a nested function, so kept in one object the type checker can follow).
+  const run: { usdSpent: number; executedAt: number | null } = { usdSpent: 0, executedAt: null };
   const fresh = async (): Promise<{ obs: MarketObservation; price: number | null; why: string }> => {
     const obs = await acts.observeMarket({ treasuryId });
     const c = consensusOf(obs, Date.now(), config);
@@ -156,15 +156,16 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   });
 
   // 6. Track ROI at each horizon; only executed interventions have something to track.
+  const executedAt = run.executedAt;
   if (st.status === 'executed' && executedAt !== null && st.result) {
     st.stage = 'track';
     const bought = { raw: BigInt(st.result.pstrBought), decimals: config.tokens.pstr.decimals };
     for (const h of config.intervention.trackHorizonsHours) {
       await sleep(Math.max(1, executedAt + h * HOUR_MS - Date.now()));
       const t = await fresh();
-      const roi = t.price === null ? null : buybackRoi(bought, t.price, usdSpent);
+      const roi = t.price === null ? null : buybackRoi(bought, t.price, run.usdSpent);
       st.roi[`${h}h`] = roi;
-      await record(`track:${h}h`, roi === null ? `no valid price: ${t.why}` : `ROI ${(roi * 100).toFixed(2)} %`, { horizonHours: h, usdSpent }, { price: t.price, roi });
+      await record(`track:${h}h`, roi === null ? `no valid price: ${t.why}` : `ROI ${(roi * 100).toFixed(2)} %`, { horizonHours: h, usdSpent: run.usdSpent }, { price: t.price, roi });
     }
   }
   st.stage = 'done';
@@ -204,7 +205,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       spent += BigInt(r.pumpIn);
       bought += BigInt(r.pstrOut);
       implied += ideal;
-      usdSpent += toTokens({ raw: BigInt(r.pumpIn), decimals: pumpDecimals }) * obs.pumpPrice;
+      run.usdSpent += toTokens({ raw: BigInt(r.pumpIn), decimals: pumpDecimals }) * obs.pumpPrice;
       remaining -= BigInt(r.pumpIn);
       slice += 1;
       if (remaining > 0n) {
@@ -217,17 +218,17 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     }
     const unfilled = remaining.toString();
     if (spent === 0n) throw new Ended('aborted', `no slice could be filled within the ${config.risk.maxSlippage} slippage bound; nothing moved`);
-    executedAt = Date.now();
+    run.executedAt = Date.now();
     const pstrTokens = toTokens({ raw: bought, decimals: config.tokens.pstr.decimals });
-    st.result = { pumpSpent: spent.toString(), pstrBought: bought.toString(), realizedPrice: pstrTokens > 0 ? usdSpent / pstrTokens : null, slippage: slippage(bought, implied), unfilledPump: unfilled };
+    st.result = { pumpSpent: spent.toString(), pstrBought: bought.toString(), realizedPrice: pstrTokens > 0 ? run.usdSpent / pstrTokens : null, slippage: slippage(bought, implied), unfilledPump: unfilled };
     st.status = 'executed';
     st.reason = remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled within ${config.intervention.sliceWindowMinutes} min` : 'executed';
-    await acts.raiseAlerts({ treasuryId, key: `${id}/executed`, at: executedAt, alerts: [interventionExecutedAlert({ id, pumpSpent: spent.toString(), pstrBought: bought.toString(), usdValue: usdSpent, price: st.result.realizedPrice ?? 0 })] });
+    await acts.raiseAlerts({ treasuryId, key: `${id}/executed`, at: run.executedAt, alerts: [interventionExecutedAlert({ id, pumpSpent: spent.toString(), pstrBought: bought.toString(), usdValue: run.usdSpent, price: st.result.realizedPrice ?? 0 })] });
   }
 
   async function settleWithMonitor(): Promise<void> {
     try {
-      await getExternalWorkflowHandle(monitorWorkflowId(treasuryId)).signal(interventionSettledSignal, { interventionId: id, status: st.status === 'running' ? 'aborted' : st.status, executedAt });
+      await getExternalWorkflowHandle(monitorWorkflowId(treasuryId)).signal(interventionSettledSignal, { interventionId: id, status: st.status === 'running' ? 'aborted' : st.status, executedAt: run.executedAt });
     } catch (err) {
       log.warn('monitor not reachable to settle the intervention', { workflowId: id, error: String(err) });
     }

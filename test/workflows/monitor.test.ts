@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import { intervention, strategyMonitor } from '../../src/workflows/index.ts';
+import { strategyMonitor, type intervention } from '../../src/workflows/index.ts';
 import {
   approveSignal, configQuery, emergencyStopSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, pauseSignal, rejectSignal, resumeSignal,
   statusQuery, updateConfigUpdate, type InterventionState,

@@ -5,7 +5,7 @@
  *   npx tsx test/workflows/record-histories.ts
  */
 import { writeFileSync } from 'node:fs';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { strategyMonitor } from '../../src/workflows/index.ts';
 import { approveSignal, interventionWorkflowId, monitorWorkflowId } from '../../src/workflows/contract.ts';
 import { HOUR, MINUTE, harness, sharedEnv, testConfig } from './harness.ts';

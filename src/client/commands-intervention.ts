@@ -1,0 +1,59 @@
+/** `interventions`, `approve` and `reject`: the operator's side of SPEC §5's timelock. */
+import type { ApprovalState } from '../domain/approval.ts';
+import { approveSignal, interventionStateQuery, interventionWorkflowId, rejectSignal, type InterventionState } from '../workflows/contract.ts';
+import { call } from './connect.ts';
+import { configOrDefault, describeOpen, listWorkflows, query, stateOf, waitFor, type Ctx } from './context.ts';
+import { CliError } from './errors.ts';
+import { interventionLines, utc } from './format.ts';
+
+/** "3" is shorthand for intervention/<treasury>/3. */
+export function interventionId(ctx: Pick<Ctx, 'treasuryId'>, id: string): string {
+  return /^\d+$/.test(id) ? interventionWorkflowId(ctx.treasuryId, Number(id)) : id;
+}
+
+export async function interventions(ctx: Ctx): Promise<void> {
+  const rows = await listWorkflows(ctx, 'intervention', `intervention/${ctx.treasuryId}/`);
+  if (!rows.length) {
+    ctx.out(`no interventions for treasury "${ctx.treasuryId}" yet`);
+    return;
+  }
+  const decimals = (await configOrDefault(ctx)).tokens.pump.decimals;
+  for (const wf of rows) {
+    const state = await stateOf(ctx, wf, interventionStateQuery);
+    interventionLines({ id: wf.workflowId, execution: wf.status.name, startTime: wf.startTime.getTime(), state }, decimals).forEach((l) => ctx.out(l));
+  }
+}
+
+const signalsSeen = (a: ApprovalState) => a.approvals.length + a.refused.length + (a.rejection ? 1 : 0);
+
+/** Where a decision can still change the outcome: before the swap starts. */
+const DECIDABLE: readonly InterventionState['stage'][] = ['validate', 'assess', 'size', 'timelock'];
+
+export async function decide(ctx: Ctx, kind: 'approve' | 'reject', rawId: string, opts: { operator: string; reason?: string }): Promise<void> {
+  const id = interventionId(ctx, rawId);
+  await describeOpen(ctx, id, 'intervention', 'intervention');
+  const read = () => query(ctx, id, interventionStateQuery, `no intervention ${id}`);
+  const before = await read();
+  if (before.status !== 'running' || !DECIDABLE.includes(before.stage)) {
+    throw new CliError(`intervention ${id} is past its decision (status ${before.status}, stage ${before.stage}${before.reason ? `: ${before.reason}` : ''}); nothing to ${kind}`);
+  }
+  const seen = signalsSeen(before.approvals);
+  const signal = kind === 'approve' ? approveSignal : rejectSignal;
+  await call(ctx, `signal ${kind} to ${id}`, () => ctx.client.workflow.getHandle(id).signal(signal, { operator: opts.operator, ...(opts.reason ? { reason: opts.reason } : {}) }));
+  const { value: after, done } = await waitFor(read, (s) => signalsSeen(s.approvals) > seen);
+  if (!done) throw new CliError(`${kind} was sent to ${id} but it has not taken it yet: is a worker running (\`npm start\`)?`);
+  const refused = after.approvals.refused.slice(before.approvals.refused.length).find((r) => r.signal.operator === opts.operator && r.signal.kind === kind);
+  if (refused) throw new CliError(`${kind} by ${opts.operator} refused by ${id}: ${refused.why}`);
+  decisionLines(id, kind, opts.operator, after).forEach((l) => ctx.out(l));
+}
+
+export function decisionLines(id: string, kind: 'approve' | 'reject', operator: string, s: InterventionState): string[] {
+  if (kind === 'reject') return [`${id}: rejected by ${operator}; it ends without a swap`];
+  const names = s.approvals.approvals.map((a) => `${a.operator} (${utc(a.at)})`).join(', ');
+  const lines = [`${id}: approved by ${operator}; approvals so far: ${names}`];
+  const v = s.timelock.verdict;
+  if (!s.timelock.required && s.stage !== 'timelock') lines.push(`  stage ${s.stage}: the approval counts if the size turns out to need the timelock`);
+  else if (v?.kind === 'waiting') lines.push(`  still waiting until ${utc(v.until)}: ${v.why}`);
+  else lines.push(`  the timelock is satisfied: the intervention proceeds to the final trigger check and the swap (stage ${s.stage})`);
+  return lines;
+}
