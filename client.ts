@@ -1,0 +1,122 @@
+/**
+ * The operator's tool: `npx tsx client.ts <command>` against the same Temporal
+ * server the agent runs on (TEMPORAL_ADDRESS, default 127.0.0.1:7233;
+ * TEMPORAL_NAMESPACE, default `default`). Commander wiring only: the commands
+ * live in src/client/.
+ */
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { audit, auditFile } from './src/client/commands-audit.ts';
+import { proposals, propose, vote } from './src/client/commands-governance.ts';
+import { decide, interventions } from './src/client/commands-intervention.ts';
+import { operate, report, status } from './src/client/commands-monitor.ts';
+import { connect, targetFromEnv } from './src/client/connect.ts';
+import type { Ctx } from './src/client/context.ts';
+import { CliError } from './src/client/errors.ts';
+import { PROPOSAL_TYPES } from './src/client/proposal.ts';
+
+const program = new Command()
+  .name('client.ts')
+  .description('Operate the PSTR treasury agent through Temporal (TEMPORAL_ADDRESS, default 127.0.0.1:7233; TEMPORAL_NAMESPACE, default "default").')
+  .option('--treasury <id>', 'the treasury to act on', treasuryId, 'pstr-main')
+  .showHelpAfterError('(run with --help for usage)');
+
+function treasuryId(value: string): string {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(value)) throw new InvalidArgumentError('lowercase letters, digits and dashes, e.g. pstr-main');
+  return value;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('a whole number ≥ 1');
+  return n;
+}
+
+/** Connects, runs one command, and always closes the connection. */
+async function run(action: (ctx: Ctx) => Promise<void>): Promise<void> {
+  const session = await connect(targetFromEnv(process.env));
+  try {
+    await action({ ...session, treasuryId: program.opts<{ treasury: string }>().treasury, out: (line) => console.log(line), now: () => Date.now() });
+  } finally {
+    await session.close();
+  }
+}
+
+program.command('status')
+  .description("the monitor's status and health: mode, pause/emergency stop, the last cycle, pending interventions, recent operator events")
+  .option('--json', 'print the raw status and health as JSON')
+  .action((o: { json?: boolean }) => run((ctx) => status(ctx, o)));
+
+program.command('interventions')
+  .description("the treasury's interventions with status, stage, tier and size")
+  .action(() => run(interventions));
+
+program.command('approve')
+  .description('approve an intervention waiting in its timelock (id intervention/<treasury>/<n>, or just <n>)')
+  .argument('<id>', 'intervention workflow id or number')
+  .requiredOption('--operator <name>', 'who approves (must be a configured operator)')
+  .option('--reason <text>', 'why')
+  .action((id: string, o: { operator: string; reason?: string }) => run((ctx) => decide(ctx, 'approve', id, o)));
+
+program.command('reject')
+  .description('reject an intervention before its swap (it ends without moving funds)')
+  .argument('<id>', 'intervention workflow id or number')
+  .requiredOption('--operator <name>', 'who rejects (must be a configured operator)')
+  .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
+  .action((id: string, o: { operator: string; reason: string }) => run((ctx) => decide(ctx, 'reject', id, o)));
+
+const monitorActions = [
+  ['pause', 'pause', 'pause interventions and accumulation until resume'],
+  ['resume', 'resume', 'resume after a pause or an emergency stop (refused while RR < 1.5)'],
+  ['emergency-stop', 'emergencyStop', 'latch the emergency stop: no interventions or accumulation until an operator resumes'],
+] as const;
+for (const [name, action, description] of monitorActions) {
+  program.command(name)
+    .description(description)
+    .requiredOption('--by <name>', 'who does it')
+    .option('--reason <text>', 'why (recorded with the event)')
+    .action((o: { by: string; reason?: string }) => run((ctx) => operate(ctx, action, o)));
+}
+
+program.command('propose')
+  .description('open a governance proposal (proposal/<n>) with the running governance settings')
+  .addArgument(new Argument('<type>', 'proposal type').choices(Object.keys(PROPOSAL_TYPES)))
+  .option('--change <json>', 'the change: {"action":"updateConfig","patch":{...}} | {"action":"pause"} | {"action":"resume"} | {"action":"cancelIntervention","interventionId":"..."}')
+  .requiredOption('--description <text>', 'what and why')
+  .requiredOption('--proposer <name>', 'who proposes')
+  .action((type: string, o: { change?: string; description: string; proposer: string }) => run((ctx) => propose(ctx, type, o)));
+
+program.command('vote')
+  .description('vote on an open proposal (a later vote by the same holder replaces the earlier)')
+  .argument('<proposal>', 'proposal workflow id or number')
+  .requiredOption('--voter <name>', 'the holder voting')
+  .addOption(new Option('--choice <choice>', 'the vote').choices(['yes', 'no', 'abstain']).makeOptionMandatory())
+  .action((id: string, o: { voter: string; choice: string }) => run((ctx) => vote(ctx, id, o)));
+
+program.command('proposals')
+  .description('every proposal with its tally, votes and outcome')
+  .action(() => run(proposals));
+
+program.command('report')
+  .description('run the performance report and the risk assessment once, now, and print them')
+  .action(() => run(report));
+
+program.command('audit')
+  .description("a workflow's history as a timeline (UTC): a monitor's cycles, or an intervention's steps, approvals and swap")
+  .argument('<workflowId>', 'e.g. intervention/pstr-main/1 or monitor/pstr-main')
+  .option('--run <runId>', 'a specific run (a monitor continues as new; default: the latest run)')
+  .option('--last <n>', 'monitor: only the last n cycles of the run', positiveInt)
+  .option('--file <history.json>', 'audit a history exported with `temporal workflow show --output json` instead of asking the server')
+  .action((id: string, o: { run?: string; last?: number; file?: string }) => {
+    if (o.file) return auditFile({ out: (l) => console.log(l) }, id, o.file, o);
+    return run((ctx) => audit(ctx, id, o));
+  });
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof CliError) {
+    console.error(`error: ${err.message}`);
+    process.exitCode = err.exitCode;
+  } else {
+    console.error(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    process.exitCode = 1;
+  }
+});
