@@ -116,7 +116,8 @@ program.parseAsync().catch((err: unknown) => {
     console.error(`error: ${err.message}`);
     process.exitCode = err.exitCode;
   } else {
-    console.error(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    // An unexpected failure: its message, and the stack only when asked for (DEBUG=1).
+    console.error(`error: ${err instanceof Error ? ((process.env.DEBUG ? err.stack : undefined) ?? err.message) : String(err)}`);
     process.exitCode = 1;
   }
 });

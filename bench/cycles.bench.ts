@@ -57,6 +57,7 @@ interface HistoryEvent {
   workflowExecutionStartedEventAttributes?: unknown;
   timerFiredEventAttributes?: unknown;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  activityTaskStartedEventAttributes?: { scheduledEventId?: unknown } | null;
   activityTaskCompletedEventAttributes?: { scheduledEventId?: unknown } | null;
 }
 
@@ -89,6 +90,28 @@ function cyclesOf(events: HistoryEvent[]): Cycle[] {
     }
   }
   return cycles;
+}
+
+/** Per activity type: queue wait (scheduled → started) and run time (started → completed), in ms. */
+function activityTimes(events: HistoryEvent[]): Map<string, { wait: number[]; run: number[] }> {
+  const byId = new Map<number, { type: string; scheduledAt: number; startedAt: number | null }>();
+  const out = new Map<string, { wait: number[]; run: number[] }>();
+  for (const e of events) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) byId.set(num(e.eventId), { type: s.activityType?.name ?? '', scheduledAt: timeOf(e), startedAt: null });
+    const st = e.activityTaskStartedEventAttributes;
+    const a = st ? byId.get(num(st.scheduledEventId)) : undefined;
+    if (a) a.startedAt = timeOf(e);
+    const c = e.activityTaskCompletedEventAttributes;
+    const done = c ? byId.get(num(c.scheduledEventId)) : undefined;
+    if (done && done.startedAt !== null) {
+      const t = out.get(done.type) ?? { wait: [], run: [] };
+      t.wait.push(done.startedAt - done.scheduledAt);
+      t.run.push(timeOf(e) - done.startedAt);
+      out.set(done.type, t);
+    }
+  }
+  return out;
 }
 
 async function historyOf(client: Client, treasuryId: string): Promise<HistoryEvent[]> {
@@ -138,6 +161,7 @@ async function main(): Promise<void> {
     connection: server.env.nativeConnection, namespace: 'default',
     deps: paperDeps(base, world, client, pino({ level: 'silent' })),
   });
+  /** Every monitor this bench started, terminated at the end. */
   const started: string[] = [];
   const seed = (treasuryId: string) => seedPriceHistory(world.store, { treasuryId, market: world.market, nowMs: Date.now(), days: 30 });
 
@@ -166,10 +190,13 @@ async function main(): Promise<void> {
       console.log('\n(a) history events per monitoring cycle (1 monitor, 1 s interval)');
       console.log(`    ${events.length} events after ${all.length} cycles begun (${(events.length / all.length).toFixed(1)} per cycle overall, start-up included)`);
       console.log(`    ${perCycle.toFixed(1)} events per cycle at steady state (cycles 1–${CYCLES + 1})`);
-      console.log(`    → continue-as-new every 200 cycles keeps a run at ≈ ${Math.round(perCycle * 200)} events (server suggests at 4,096; hard limit 51,200)`);
+      console.log(`    → 200 cycles per run (the monitor's CYCLES_PER_RUN) ≈ ${Math.round(perCycle * 200)} events; the server suggests continue-as-new at 4,096 events ≈ cycle ${Math.floor(4096 / perCycle)} (hard limit 51,200)`);
       console.log(`\n(b) cycle latency over ${measured.length} cycles (1 monitor, 1 s interval)`);
       console.log(`    due → recordCycle done: p50 ${ms(pct(dueToDone, 0.5))}  p99 ${ms(pct(dueToDone, 0.99))}  max ${ms(Math.max(...dueToDone))}`);
       console.log(`    observeMarket scheduled → recordCycle done: p50 ${ms(pct(work, 0.5))}  p99 ${ms(pct(work, 0.99))}`);
+      for (const [type, t] of activityTimes(events)) {
+        console.log(`    ${type.padEnd(14)} queue p50 ${ms(pct(t.wait, 0.5)).padStart(6)}, run p50 ${ms(pct(t.run, 0.5)).padStart(6)} p99 ${ms(pct(t.run, 0.99)).padStart(6)}`);
+      }
       await handle.terminate('bench (a)/(b) done');
 
       /* (c): N monitors at SCALE_INTERVAL_S, raised until p99 exceeds the interval. */
@@ -205,7 +232,6 @@ async function main(): Promise<void> {
         console.log(`    N = ${String(n).padStart(3)}: ${cycles.length} cycles, p50 ${ms(row.p50)}, p99 ${ms(row.p99)}`);
         if (row.p99 > SCALE_INTERVAL_S * 1000) break;
       }
-      for (const id of running) await client.workflow.getHandle(monitorWorkflowId(id)).terminate('bench done').catch(() => undefined);
 
       const b = rows[0];
       const header = ['N', 'cycles', 'cycles/s (target)', 'p50 due→done', 'p99 due→done', 'max', 'p99 work', 'late (> interval)', 'p50 vs N=1', 'p99 vs N=1'];
@@ -223,6 +249,8 @@ async function main(): Promise<void> {
       console.log(`\n    one worker keeps a ${SCALE_INTERVAL_S} s cadence (p99 ≤ interval) for up to ${kept?.n ?? 0} treasuries${broke ? `; at N = ${broke.n} p99 is ${ms(broke.p99)}` : ' (the largest N tried)'}`);
     });
   } finally {
+    // Terminated once the worker is stopped, so it does not log completions of tasks that vanished.
+    await Promise.all(started.map((id) => client.workflow.getHandle(monitorWorkflowId(id)).terminate('bench done').catch(() => undefined)));
     world.store.close();
     await server.shutdown();
     rmSync(dir, { recursive: true, force: true });

@@ -63,8 +63,7 @@ export function monitorActivities(deps: ActivityDeps) {
         consensus: input.consensus,
       });
       const windowMs = input.vwapWindowDays * DAY_MS;
-      const rows = store.priceSamples(input.treasuryId, input.at - windowMs + 1, input.at);
-      return vwapOf(rows.map((r) => ({ timestamp: r.timestamp, price: r.pstrPrice, volume: r.pstrVolume })), input.at, windowMs);
+      return vwapOf(store.vwapSamples(input.treasuryId, input.at - windowMs + 1, input.at), input.at, windowMs);
     },
 
     /** Writes the cycle's log, its treasury snapshot and its alerts; every write keyed by the cycle id. */

@@ -10,6 +10,7 @@
  */
 import type { Config } from '../config-schema.ts';
 import { applySignal, NO_APPROVALS, timelockParams, type ApprovalState, type OperatorSignal } from '../domain/approval.ts';
+import { computeConsensus, consensusParams, type OracleReading } from '../domain/consensus.ts';
 import type { WireSwapRequest, WireSwapResult } from '../activities/intervention.ts';
 import type { InterventionInput, InterventionState, RecordStepInput, StepRecord } from '../workflows/contract.ts';
 import { at, commonLine, detail, numberOr, rec, stringOr } from './audit-lines.ts';
@@ -96,10 +97,16 @@ function stepLines(t: number, step: StepRecord, ctx: Ctx): string[] {
     case 'validate':
     case 'recheck': {
       lines.push(detail(`fresh consensus ${price(numberOr(out.price))} vs VWAP ${price(numberOr(inp.vwap30))}: ${out.triggered === true ? 'at or below the trigger' : 'not at the trigger'}`));
-      for (const r of Array.isArray(inp.readings) ? inp.readings : []) {
-        const x = rec(r);
-        const age = typeof x.publishTime === 'number' ? ` · ${seconds(Math.max(0, step.at - x.publishTime))} old` : '';
-        lines.push(detail(`reading ${String(x.source)}: ${price(numberOr(x.price))} ± ${price(numberOr(x.confidence))}${age}`));
+      const readings = (Array.isArray(inp.readings) ? inp.readings : []) as OracleReading[];
+      for (const r of readings) {
+        lines.push(detail(`reading ${r.source}: ${price(r.price)} ± ${price(r.confidence)} · ${seconds(Math.max(0, step.at - r.publishTime))} old`));
+      }
+      // The step records the readings, not the exclusions: the consensus is recomputed exactly as
+      // the workflow computed it (same readings, same config, same workflow time).
+      if (readings.length && ctx.config) {
+        for (const x of computeConsensus(readings, step.at, consensusParams(ctx.config)).excluded) {
+          lines.push(detail(`excluded ${x.source} (${price(x.price)}): ${x.reason} — ${x.detail}`));
+        }
       }
       break;
     }

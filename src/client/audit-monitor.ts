@@ -5,11 +5,19 @@
  * the interventions it started; between cycles the operators' signals and
  * updates. A monitor continues as new: one run is one history, and the first
  * line says when earlier runs exist.
+ *
+ * Whether a resume or an updateConfig signal was accepted is not written in
+ * history (the monitor keeps it in its state); it is recomputed with the
+ * workflow's own rules (`resumeVerdict`, `mergeConfig`) over what the history
+ * shows: the emergency latch and reserve ratio of the recorded cycles, the
+ * operators' stops and resumes, and the accepted configuration changes.
  */
+import { mergeConfig, type Config } from '../config-schema.ts';
+import { resumeVerdict } from '../domain/intervention.ts';
 import type { MonitorInput } from '../workflows/monitor.ts';
 import type { MarketObservation, RecordCycleInput } from '../workflows/contract.ts';
 import { at, commonLine, detail, rec, stringOr } from './audit-lines.ts';
-import { brief, num, pct, price, seconds } from './format.ts';
+import { brief, decisionText, num, pct, price, seconds } from './format.ts';
 import type { DecodedEvent } from './history.ts';
 
 export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCycles?: number } = {}): string[] {
@@ -19,8 +27,10 @@ export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCyc
   const cutoff = n !== undefined && n < cycleIds.length ? (cycleIds[cycleIds.length - n - 1] ?? 0) : 0;
   const lines: string[] = [];
   let observation: MarketObservation | null = null;
+  const memory: Memory = { config: null, emergencyStop: false, lastReserveRatio: null };
   for (const e of events) {
     if (e.kind === 'activityCompleted' && e.activityType === 'observeMarket') observation = e.result as MarketObservation;
+    track(memory, e);
     if (e.id <= cutoff && e.kind !== 'workflowStarted') continue;
     const common = commonLine(e);
     if (common) {
@@ -39,7 +49,7 @@ export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCyc
         lines.push(at(e.at, `starting ${e.workflowType} ${e.workflowId}`));
         break;
       case 'signaled':
-        lines.push(signalLine(e.at, e.name, e.input[0], e.identity));
+        lines.push(signalLine(e.at, e.name, e.input[0], e.identity, memory));
         break;
       case 'updateAccepted':
         lines.push(at(e.at, `update ${e.name}${by(e.input[0])}${e.identity ? ` (from ${e.identity})` : ''}: ${brief(rec(e.input[0]).patch)}`));
@@ -52,6 +62,46 @@ export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCyc
     }
   }
   return lines;
+}
+
+/** What the monitor knew when a signal arrived, as far as the history shows it. */
+interface Memory {
+  config: Config | null;
+  emergencyStop: boolean;
+  lastReserveRatio: number | null;
+}
+
+function track(m: Memory, e: DecodedEvent): void {
+  if (e.kind === 'workflowStarted') {
+    const input = e.input[0] as MonitorInput | undefined;
+    m.config = input?.config ?? null;
+    m.emergencyStop = input?.state?.emergencyStop ?? false;
+    m.lastReserveRatio = input?.state?.lastReserveRatio ?? null;
+  } else if (isCycleRecord(e)) {
+    const c = (e.input[0] as RecordCycleInput).cycle;
+    m.emergencyStop = c.emergency.latched;
+    if (c.consensus.ok && c.summary.reserveRatio !== null) m.lastReserveRatio = c.summary.reserveRatio;
+  } else if (e.kind === 'updateCompleted' && !e.failure && e.result) {
+    m.config = e.result as Config;
+  }
+}
+
+/** Applies an operator signal to the memory the way the monitor does; says whether it was accepted. */
+function verdict(m: Memory, name: string, arg: unknown): string {
+  if (name === 'emergencyStop') m.emergencyStop = true;
+  if (name === 'resume' && m.emergencyStop && m.config) {
+    const v = resumeVerdict(m.lastReserveRatio, m.config.risk.minRrThreshold);
+    if (!v.ok) return `REFUSED — ${v.reason}`;
+    m.emergencyStop = false;
+  }
+  if (name === 'updateConfig' && m.config) {
+    try {
+      m.config = mergeConfig(m.config, rec(arg).patch, 'updateConfig');
+    } catch (err) {
+      return `REFUSED — ${(err as Error).message.replace(/\s+/g, ' ')}`;
+    }
+  }
+  return 'accepted';
 }
 
 function isCycleRecord(e: DecodedEvent): e is Extract<DecodedEvent, { kind: 'activityScheduled' }> {
@@ -83,10 +133,9 @@ function cycleLines(t: number, c: RecordCycleInput['cycle'], obs: MarketObservat
     const k = c.consensus;
     lines.push(detail(`consensus ${price(k.price)} (median' ${price(k.agreeingMedian)}, confidence-weighted ${price(k.weightedMean)}) · VWAP ${price(s.vwap30)}${s.volumeless ? ' (volumeless)' : ''} · drawdown ${pct(s.drawdown)}`));
     lines.push(detail(`RR ${num(s.reserveRatio, 3)} · PUMP concentration ${pct(s.pumpConcentration)} · health ${num(s.health, 3)} ${s.healthLevel ?? ''}`.trimEnd()));
-  } else {
-    lines.push(detail(`no valid price: ${c.consensus.reason}`));
   }
-  lines.push(detail(`decision: ${s.decision}`));
+  // Without a valid price the decision is the consensus failure itself (fail closed).
+  lines.push(detail(`decision: ${decisionText(s.decision)}`));
   const gates = c.decision?.gates ?? [];
   if (gates.length) lines.push(detail(`gates: ${gates.map((g) => (g.passed ? `✓ ${g.gate}` : `✗ ${g.gate} (${g.reason})`)).join(', ')}`));
   if (c.emergency.entered) lines.push(detail('EMERGENCY STOP entered: RR below the minimum'));
@@ -102,16 +151,16 @@ function by(arg: unknown): string {
   return `${who ? ` by ${who}` : ''}${why ? ` ("${why}")` : ''}`;
 }
 
-function signalLine(t: number, name: string, arg: unknown, identity: string | null): string {
+function signalLine(t: number, name: string, arg: unknown, identity: string | null, m: Memory): string {
   const from = identity ? ` (from ${identity})` : '';
   const a = rec(arg);
   switch (name) {
     case 'pause':
     case 'resume':
     case 'emergencyStop':
-      return at(t, `operator ${name}${by(arg)}${from}`);
+      return at(t, `operator ${name}${by(arg)}${from}: ${verdict(m, name, arg)}`);
     case 'updateConfig':
-      return at(t, `operator updateConfig${by(arg)}${from}: ${brief(a.patch)}`);
+      return at(t, `operator updateConfig${by(arg)}${from}: ${brief(a.patch)} — ${verdict(m, name, arg)}`);
     case 'cancelIntervention':
       return at(t, `operator cancelIntervention ${String(a.interventionId)}${by(arg)}${from}`);
     case 'interventionSettled':

@@ -27,8 +27,8 @@ export function newEvents(before: readonly OperatorEvent[], after: readonly Oper
   const last = before.at(-1);
   if (!last) return [...after];
   const key = JSON.stringify(last);
-  const i = after.findLastIndex((e) => JSON.stringify(e) === key);
-  return after.slice(i + 1);
+  for (let i = after.length - 1; i >= 0; i--) if (JSON.stringify(after[i]) === key) return after.slice(i + 1);
+  return [...after];
 }
 
 /** Signals the monitor, waits until it has recorded the action, and reports whether it was accepted. */

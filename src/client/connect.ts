@@ -6,11 +6,11 @@
  * within seconds, never a hang.
  */
 import { hostname } from 'node:os';
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { Client, Connection, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { CliError } from './errors.ts';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
-export const CONNECT_TIMEOUT_MS = 8_000;
+export const CONNECT_TIMEOUT_MS = 5_000;
 /** A query or describe answers in milliseconds when a worker is polling; far longer means nobody is. */
 export const CALL_TIMEOUT_MS = 10_000;
 
@@ -87,5 +87,10 @@ export function explain(err: unknown, target: Target, what: string, timeoutMs = 
     return new CliError(`${what}: no answer within ${timeoutMs / 1000} s; is a worker running (\`npm start\`)?`);
   }
   if (NOT_FOUND_NAMESPACE.test(message)) return new CliError(`namespace "${target.namespace}" does not exist at ${target.address}: check TEMPORAL_NAMESPACE`);
+  // The server refused the call (a malformed run id, say): its own words are the useful part.
+  if (err instanceof ServiceError) {
+    const cause = err.cause as { details?: unknown; message?: string } | undefined;
+    return new CliError(`${what}: ${typeof cause?.details === 'string' && cause.details ? cause.details : (cause?.message ?? message)}`);
+  }
   return err;
 }

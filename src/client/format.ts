@@ -53,6 +53,11 @@ export function brief(value: unknown, max = 160): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** The monitor writes "no valid price: " before a reason that already begins with it: say it once. */
+export function decisionText(decision: string): string {
+  return decision.replace(/^(no valid price: )+/, 'no valid price: ');
+}
+
 export function operatorEvent(e: OperatorEvent): string {
   const who = e.by ? ` by ${e.by}` : '';
   const why = e.reason ? ` ("${e.reason}")` : '';
@@ -97,7 +102,7 @@ export function statusReport(s: MonitorStatus, h: MonitorHealth, now: number): s
         : `  no valid price: ${c.consensusReason ?? 'unknown'}`,
       `  RR ${num(c.reserveRatio, 3)} · PUMP concentration ${pct(c.pumpConcentration)} · treasury ${usd(c.treasuryValueUsd)} · PSTR market cap ${usd(c.marketCapUsd)}`,
       `  health ${num(c.health, 3)} ${c.healthLevel ?? ''}`.trimEnd(),
-      `  decision: ${c.decision}`,
+      `  decision: ${decisionText(c.decision)}`,
     );
     if (c.startedIntervention) lines.push(`  started ${c.startedIntervention}`);
   } else {

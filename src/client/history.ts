@@ -76,7 +76,7 @@ export function decodeHistory(history: History, converter: PayloadConverter = de
     const base = { id: int64(e.eventId), at: protoMs(e.eventTime) };
     const d = decodeEvent(e, converter, activityTypes);
     if (d.kind === 'activityScheduled') activityTypes.set(base.id, d.activityType);
-    out.push({ ...base, ...d } as DecodedEvent);
+    out.push({ ...base, ...d });
   }
   return out;
 }

@@ -60,7 +60,7 @@ export function parseChange(kind: ProposalKind, json: string | undefined, config
   const action = value.action as ProposalChange['action'];
   const allowed = ACTIONS_BY_KIND[kind];
   if (!allowed.includes(action)) {
-    throw new CliError(`--change action "${value.action}" is not allowed for a ${kind} proposal (allowed: ${allowed.join(', ')})`);
+    throw new CliError(`--change action "${value.action}" is not allowed for ${kind} proposals (allowed: ${allowed.join(', ')})`);
   }
   const extra = Object.keys(value).filter((k) => !KEYS_BY_ACTION[action].includes(k));
   if (extra.length) throw new CliError(`--change has unknown key(s) ${extra.map((k) => `"${k}"`).join(', ')} for action ${action}`);

@@ -348,3 +348,20 @@ describe('transaction', () => {
     expect([count('interventions'), count('swap_records')]).toEqual([1, 1]);
   });
 });
+
+describe('vwap samples', () => {
+  it('returns time, price and volume of the window only, oldest first', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pstr-vwap-'));
+    const store = TreasuryStore.open(path.join(dir, 's.sqlite'));
+    for (const [t, p] of [[3, 1.5], [1, 1.0], [2, 1.2], [9, 9]] as const) {
+      store.recordPriceSample({ treasuryId: 't', cycleId: `c${t}`, timestamp: t, pstrPrice: p, pstrVolume: t * 10, pumpPrice: 1, solPrice: null, consensus: { big: 'x'.repeat(1000) } });
+    }
+    expect(store.vwapSamples('t', 1, 3)).toEqual([
+      { timestamp: 1, price: 1.0, volume: 10 },
+      { timestamp: 2, price: 1.2, volume: 20 },
+      { timestamp: 3, price: 1.5, volume: 30 },
+    ]);
+    store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});

@@ -141,6 +141,14 @@ export class TreasuryStore {
   }
 
   /** Samples with `fromMs ≤ timestamp ≤ toMs`, oldest first. */
+  /** Only what a VWAP needs (time, price, volume), oldest first: the monitor reads it every cycle, so no JSON column. */
+  vwapSamples(treasuryId: string, fromMs: number, toMs: number): { timestamp: number; price: number; volume: number }[] {
+    return this.db.select({ timestamp: priceSamples.timestamp, price: priceSamples.pstrPrice, volume: priceSamples.pstrVolume }).from(priceSamples)
+      .where(and(eq(priceSamples.treasuryId, treasuryId), gte(priceSamples.timestamp, fromMs), lte(priceSamples.timestamp, toMs)))
+      .orderBy(asc(priceSamples.timestamp), asc(priceSamples.cycleId))
+      .all();
+  }
+
   priceSamples(treasuryId: string, fromMs: number, toMs: number): PriceSampleRow[] {
     return this.db.select().from(priceSamples)
       .where(and(eq(priceSamples.treasuryId, treasuryId), gte(priceSamples.timestamp, fromMs), lte(priceSamples.timestamp, toMs)))

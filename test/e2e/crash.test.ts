@@ -79,8 +79,12 @@ describe('a worker killed in the middle of a swap', () => {
     expect(ledger.swapCount()).toBe(0);
 
     expect(await ensureMonitor(client, config)).toBe('started');
-    const prepared = await waitFor('the swap of intervention/crash/1 to be prepared', () => preparedSwap(store)?.status === 'prepared', { timeoutMs: 90_000, intervalMs: 100 });
-    expect(prepared).toBe(true);
+    const prepared = await waitFor('the swap of intervention/crash/1 to be prepared', () => {
+      const row = preparedSwap(store);
+      return row?.status === 'prepared' ? row : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 100 });
+    expect(prepared.pumpIn).toBeGreaterThan(0n);
+    expect(prepared.pstrOut).toBeNull();
     const state = await client.workflow.getHandle(interventionId).query(interventionStateQuery);
     expect(state.stage).toBe('swap');
 

@@ -59,9 +59,12 @@ describe('the scheduled jobs on the dev server', () => {
       expect(first.created.sort()).toEqual([...ids].sort());
       expect(first.existing).toEqual([]);
 
-      const listed: string[] = [];
-      for await (const s of client.schedule.list()) listed.push(s.scheduleId);
-      expect(listed.sort()).toEqual([...ids].sort());
+      // The list comes from the visibility store, which catches up a moment after the creates.
+      const listed = await waitFor('the four schedules to be listed', async () => {
+        const found = await listedIds();
+        return found.length >= ids.length ? found : undefined;
+      }, { timeoutMs: 10_000 });
+      expect(listed).toEqual([...ids].sort());
 
       // Each schedule fires and the workflow it started completes.
       for (const s of SCHEDULES) {
@@ -99,9 +102,8 @@ describe('the scheduled jobs on the dev server', () => {
       const again = await ensureSchedules(client, config, { everyOverride: '2s' });
       expect(again.created).toEqual([]);
       expect(again.existing.sort()).toEqual([...ids].sort());
-      const relisted: string[] = [];
-      for await (const s of client.schedule.list()) relisted.push(s.scheduleId);
-      expect(relisted).toHaveLength(ids.length);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await listedIds()).toEqual([...ids].sort());
 
       // An operator pauses one schedule; the others stay active.
       const accumulation = client.schedule.getHandle(scheduleId(TREASURY, 'accumulation'));
@@ -115,6 +117,12 @@ describe('the scheduled jobs on the dev server', () => {
     });
   }, 120_000);
 });
+
+async function listedIds(): Promise<string[]> {
+  const found: string[] = [];
+  for await (const s of server.env.client.schedule.list()) found.push(s.scheduleId);
+  return found.sort();
+}
 
 function firstStarted(d: ScheduleDescription): { workflowId: string; firstExecutionRunId: string } {
   const action = d.info.recentActions[0]?.action;
