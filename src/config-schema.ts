@@ -13,6 +13,8 @@ const hours = z.number().min(0);
 /** Whole tokens as a decimal string: exact, never a float. */
 const tokenAmount = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal string of whole tokens, e.g. "1250.5"');
 
+const hexId = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits, no 0x');
+
 const token = (decimals: number) =>
   z.strictObject({
     decimals: z.number().int().min(0).max(18).default(decimals),
@@ -79,6 +81,58 @@ export const configSchema = z.strictObject({
     maxStalenessSeconds: positive.default(60),
     minAgreeingSources: z.number().int().min(1).default(2),
     noValidPriceAlertCycles: z.number().int().min(1).default(3),
+    /** Every source: one attempt's timeout, bounded retries with backoff, and a circuit breaker. */
+    timeoutMs: positive.default(3_000),
+    retries: z.number().int().min(0).max(5).default(2),
+    retryBackoffMs: positive.default(200),
+    breaker: z.strictObject({
+      failures: z.number().int().min(1).default(3),
+      cooldownSeconds: positive.default(60),
+    }).prefault({}),
+    pyth: z.strictObject({
+      endpoint: z.url().default('https://hermes.pyth.network'),
+      /** Sent as a header; never logged. Or env PYTH_API_KEY. */
+      apiKey: z.string().optional(),
+      /** Hex feed ids (no 0x). No PSTR feed exists on Pyth: PSTR comes from Switchboard and the DEX. */
+      feeds: z.strictObject({
+        pstr: hexId.optional(),
+        pump: hexId.default('7a01fca212788bba7c5bf8c9efd576a8a722f070d2c17596ff7bb609b8d5c3b9'),
+        sol: hexId.default('ef0d8b6fda2ceba41da15d4095d1da392a0d2f8ed0c6c7bc0f4cfac8c280b56d'),
+        usdc: hexId.default('eaa020c61cc479712813461ce153894a96a6c00b21ed0cfc2798d1f9a9e9c94a'),
+      }).prefault({}),
+      /** Stream price updates over SSE so a trigger is acted on between cycles. */
+      streaming: z.boolean().default(false),
+    }).prefault({}),
+    switchboard: z.strictObject({
+      /** PullFeed account (base58) for PSTR/USD. */
+      pstrFeed: z.string().optional(),
+    }).prefault({}),
+    dex: z.strictObject({
+      /** The PSTR pool (base58) whose price is sampled every cycle. */
+      pool: z.string().optional(),
+      twapWindowSeconds: positive.default(1800),
+      /** Share of the window the samples must cover, and the largest gap between two samples. */
+      minCoverage: fraction.default(0.6),
+      maxGapSeconds: positive.default(900),
+    }).prefault({}),
+  }).prefault({}),
+  /** Live modes only: where and how to trade on Solana. */
+  solana: z.strictObject({
+    rpcUrl: z.url().optional(),
+    commitment: z.enum(['processed', 'confirmed', 'finalized']).default('confirmed'),
+    /** Path to a keypair file (permissions 600 or stricter). Its contents are never logged. */
+    keypairPath: z.string().optional(),
+    /** Propose-only: the agent creates Squads v4 proposals and waits for the multisig to execute them. */
+    multisig: z.strictObject({ address: z.string(), vaultIndex: z.number().int().min(0).default(0) }).optional(),
+    priorityFee: z.strictObject({
+      percentile: z.number().min(0).max(100).default(75),
+      maxMicroLamports: z.number().int().min(0).default(200_000),
+    }).prefault({}),
+    durableNonce: z.strictObject({ account: z.string() }).optional(),
+    jupiter: z.strictObject({
+      baseUrl: z.url().default('https://lite-api.jup.ag/swap/v1'),
+      apiKey: z.string().optional(),
+    }).prefault({}),
   }).prefault({}),
   monitor: z.strictObject({
     cycleIntervalSeconds: positive.default(300),
@@ -171,6 +225,21 @@ export const configSchema = z.strictObject({
   const shares = c.liquidity.pools.reduce((s, p) => s + p.share, 0);
   if (Math.abs(shares - 1) > 1e-9) {
     ctx.addIssue({ code: 'custom', path: ['liquidity', 'pools'], input: shares, message: `pool shares must sum to 1 (got ${shares})` });
+  }
+  if (c.mode !== 'paper') {
+    // Live trading refuses to start without every address it would act on.
+    const need: [string[], unknown][] = [
+      [['solana', 'rpcUrl'], c.solana.rpcUrl],
+      [['tokens', 'pstr', 'mint'], c.tokens.pstr.mint],
+      [['tokens', 'pump', 'mint'], c.tokens.pump.mint],
+      [['tokens', 'usdc', 'mint'], c.tokens.usdc.mint],
+    ];
+    for (const [path, value] of need) {
+      if (value === undefined) ctx.addIssue({ code: 'custom', path, input: value, message: `required in mode ${c.mode}` });
+    }
+    if (c.solana.keypairPath === undefined && c.solana.multisig === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['solana', 'keypairPath'], input: undefined, message: `mode ${c.mode} needs a keypair (solana.keypairPath) or a multisig (solana.multisig)` });
+    }
   }
   if (c.mode !== 'paper' && c.intervention.operators.length < c.intervention.approvalsRequired) {
     ctx.addIssue({

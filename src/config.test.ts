@@ -52,7 +52,14 @@ describe('configuration', () => {
       expect.stringMatching(/strategy\.liquidityAllocation = 0\.1: treasuryAllocation \+ liquidityAllocation must not exceed 1/),
     ]);
     expect(problemsOf({ risk: { minReserveRatio: 1.2 } })[0]).toMatch(/risk\.minReserveRatio = 1\.2: must be greater than risk\.minRrThreshold/);
-    expect(problemsOf({ mode: 'mainnet' })[0]).toMatch(/intervention\.operators = \[\]: mode mainnet needs at least approvalsRequired/);
+    expect(problemsOf({ mode: 'mainnet' })).toEqual([
+      'solana.rpcUrl = missing: required in mode mainnet',
+      'tokens.pstr.mint = missing: required in mode mainnet',
+      'tokens.pump.mint = missing: required in mode mainnet',
+      'tokens.usdc.mint = missing: required in mode mainnet',
+      'solana.keypairPath = missing: mode mainnet needs a keypair (solana.keypairPath) or a multisig (solana.multisig)',
+      expect.stringMatching(/^intervention\.operators = \[\]: mode mainnet needs at least approvalsRequired/),
+    ]);
   });
 
   it('re-validates a merged update, so a bad patch changes nothing', () => {
