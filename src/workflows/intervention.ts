@@ -8,11 +8,12 @@ import {
   CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setHandler, sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { mulFraction, toTokens } from '../domain/amount.ts';
+import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
 import { interventionExecutedAlert, swapFailedAlert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
 import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierFor } from '../domain/intervention.ts';
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
+import type { ConsensusResult } from '../domain/consensus.ts';
 import { drawdown } from '../domain/vwap.ts';
 import {
   approveSignal, interventionSettledSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, rejectSignal,
@@ -76,10 +77,10 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     });
   // Filled in by the swap step (a nested function, so kept in one object the type checker can follow).
   const run: { usdSpent: number; executedAt: number | null } = { usdSpent: 0, executedAt: null };
-  const fresh = async (): Promise<{ obs: MarketObservation; price: number | null; why: string }> => {
+  const fresh = async (): Promise<{ obs: MarketObservation; price: number | null; why: string; excluded: ConsensusResult['excluded'] }> => {
     const obs = await acts.observeMarket({ treasuryId });
     const c = consensusOf(obs, Date.now(), config);
-    return { obs, price: c.ok ? c.price : null, why: c.ok ? `consensus ${c.price}` : c.reason };
+    return { obs, price: c.ok ? c.price : null, why: c.ok ? `consensus ${c.price}` : c.reason, excluded: c.excluded };
   };
 
   await save();
@@ -87,7 +88,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     // 1. Validate: a fresh consensus, not the cycle's, must still be at or below the trigger.
     const v = await fresh();
     const triggered = v.price !== null && isTriggered(v.price, input.vwap30, config.strategy.triggerThreshold);
-    await record('validate', triggered ? `still triggered at ${v.price}` : `not triggered: ${v.why}`, { vwap30: input.vwap30, readings: v.obs.readings }, { price: v.price, triggered });
+    await record('validate', triggered ? `still triggered at ${v.price}` : `not triggered: ${v.why}`, { vwap30: input.vwap30, readings: v.obs.readings }, { price: v.price, triggered, excluded: v.excluded });
     if (!triggered || v.price === null) throw new Ended('invalidated', `fresh consensus no longer at the trigger (${v.why})`);
 
     // 2. Assess: every gate of SPEC §4 against current state.
@@ -223,7 +224,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     st.result = { pumpSpent: spent.toString(), pstrBought: bought.toString(), realizedPrice: pstrTokens > 0 ? run.usdSpent / pstrTokens : null, slippage: slippage(bought, implied), unfilledPump: unfilled };
     st.status = 'executed';
     st.reason = remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled within ${config.intervention.sliceWindowMinutes} min` : 'executed';
-    await acts.raiseAlerts({ treasuryId, key: `${id}/executed`, at: run.executedAt, alerts: [interventionExecutedAlert({ id, pumpSpent: spent.toString(), pstrBought: bought.toString(), usdValue: run.usdSpent, price: st.result.realizedPrice ?? 0 })] });
+    await acts.raiseAlerts({ treasuryId, key: `${id}/executed`, at: run.executedAt, alerts: [interventionExecutedAlert({ id, pumpSpent: formatAmount({ raw: spent, decimals: pumpDecimals }), pstrBought: formatAmount({ raw: bought, decimals: config.tokens.pstr.decimals }), usdValue: run.usdSpent, price: st.result.realizedPrice ?? 0 })] });
   }
 
   async function settleWithMonitor(): Promise<void> {

@@ -76,7 +76,7 @@ export function decideCycle(
   if (!consensus.ok) {
     // Fail closed: no valid price, no decision (SPEC §2).
     const { alerts, state } = classifyCycle(memory.alertState, { validPrice: false, outliers: consensus.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null }, alertParams(config));
-    return { summary: { ...base, decision: `no valid price: ${consensus.reason}` }, decision: null, emergency: { latched: memory.emergencyStop, entered: false }, alerts, alertState: state, state: null };
+    return { summary: { ...base, decision: consensus.reason.startsWith('no valid price') ? consensus.reason : `no valid price: ${consensus.reason}` }, decision: null, emergency: { latched: memory.emergencyStop, entered: false }, alerts, alertState: state, state: null };
   }
   const state = stateOf(obs, consensus.price, config);
   const emergency = nextEmergencyState(memory.emergencyStop, state.reserveRatio, config.risk.minRrThreshold);
