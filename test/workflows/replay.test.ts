@@ -1,7 +1,7 @@
 /**
  * Determinism guard: committed histories of a monitor and an intervention
  * must replay against the current workflow code. A change that would break
- * running workflows fails here; record new histories (record-histories.ts)
+ * running workflows fails here; record new histories
  * only with a versioned (patched) change: `RECORD_HISTORIES=1 npx vitest run test/e2e/devserver.test.ts`.
  */
 import { readFileSync } from 'node:fs';
