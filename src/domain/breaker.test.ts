@@ -61,6 +61,13 @@ describe('circuit breaker', () => {
     expect(requestPermission(reopened, T0 + 121_000, params).allowed).toBe(true);
   });
 
+  it('a late failure reported while open counts but does not push the next trial back', () => {
+    const open = failTimes(CLOSED_BREAKER, 3);
+    const late = recordFailure(open, T0 + 30_000, params);
+    expect(late).toEqual({ status: 'open', openedAt: T0, consecutiveFailures: 4 });
+    expect(requestPermission(late, T0 + 60_000, params).allowed).toBe(true);
+  });
+
   it('gives the trial slot back when the trial is released without an outcome', () => {
     const trial = requestPermission(failTimes(CLOSED_BREAKER, 3), T0 + 60_000, params).state;
     expect(requestPermission(releaseTrial(trial), T0 + 60_000, params).allowed).toBe(true);

@@ -71,12 +71,12 @@ export function recordFailure(state: BreakerState, now: number, params: BreakerP
   checkNow(now);
   checkBreakerParams(params);
   const consecutiveFailures = state.consecutiveFailures + 1;
+  if (state.status === 'open') {
+    // A failure reported while open (a read that began before it opened) only extends the count, not the cooldown.
+    return { ...state, consecutiveFailures };
+  }
   if (state.status === 'half-open' || consecutiveFailures >= params.failureThreshold) {
     return { status: 'open', openedAt: now, consecutiveFailures };
-  }
-  if (state.status === 'open') {
-    // A failure reported while open (a read that began before it opened) only extends the count.
-    return { ...state, consecutiveFailures };
   }
   return { status: 'closed', consecutiveFailures };
 }
