@@ -1,0 +1,116 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTransferCheckedInstruction } from '@solana/spl-token';
+import { ComputeBudgetProgram, Keypair, NONCE_ACCOUNT_LENGTH, SystemProgram } from '@solana/web3.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TreasuryStore } from '../../src/db/store.ts';
+import { SolanaTreasury, attemptsOf } from '../../src/solana/executor.ts';
+import type { SolanaTreasuryOptions } from '../../src/solana/executor.ts';
+import { fileSwapJournal } from '../../src/solana/journal.ts';
+import { jupiterClient } from '../../src/solana/jupiter.ts';
+import { buildNonceTransaction, createNonceAccountInstructions, readNonce, signWith } from '../../src/solana/nonce.ts';
+import { spyChain } from './litesvm-chain.ts';
+import type { Spy } from './litesvm-chain.ts';
+import { DECIMALS, UNIT, fakeJupiter, makeWorld, sendNow, storeWithIntervention } from './world.ts';
+import type { FakeJupiter, World } from './world.ts';
+
+const ID = 'intervention/pstr-main/7';
+let world: World;
+let jup: FakeJupiter;
+let store: TreasuryStore;
+let nonceAccount: Keypair;
+
+beforeEach(async () => {
+  world = makeWorld();
+  jup = await fakeJupiter(world);
+  store = storeWithIntervention(ID);
+  nonceAccount = Keypair.generate();
+  const lamports = Number(world.svm.minimumBalanceForRentExemption(BigInt(NONCE_ACCOUNT_LENGTH)));
+  sendNow(world.svm, world.treasury, createNonceAccountInstructions({ payer: world.treasury.publicKey, nonceAccount: nonceAccount.publicKey, authority: world.treasury.publicKey, lamports }), [nonceAccount]);
+  // A nonce can only be advanced once the blockhash it was derived from is no longer the latest.
+  world.svm.expireBlockhash();
+});
+afterEach(async () => {
+  await jup.close();
+  store.close();
+});
+
+const pumpOf = () => world.balance(world.treasury.publicKey, world.mints.pump);
+
+describe('durable-nonce transactions', () => {
+  it('land at most once across two differently-signed variants over the same nonce', async () => {
+    const nonce = await readNonce(world.chain, nonceAccount.publicKey);
+    const leg = createTransferCheckedInstruction(
+      world.ata(world.treasury.publicKey, world.mints.pump), world.mints.pump, world.ata(world.pool.publicKey, world.mints.pump), world.treasury.publicKey, 7n * UNIT, DECIMALS,
+    );
+    const variant = (microLamports: number) => signWith(buildNonceTransaction({
+      payer: world.treasury.publicKey, nonce, instructions: [ComputeBudgetProgram.setComputeUnitPrice({ microLamports }), leg],
+    }), [world.treasury]);
+    const a = variant(1);
+    const b = variant(2);
+    const sigA = await world.chain.sendRawTransaction(a.serialize());
+    const sigB = await world.chain.sendRawTransaction(b.serialize());
+
+    expect(sigA).not.toBe(sigB);
+    expect(await world.chain.signatureStatus(sigA)).toMatchObject({ err: null });
+    expect(await world.chain.signatureStatus(sigB)).toBeNull();
+    expect(await pumpOf()).toBe(1_000_000n * UNIT - 7n * UNIT);
+    expect((await readNonce(world.chain, nonceAccount.publicKey)).nonce).not.toBe(nonce.nonce);
+  });
+
+  it('puts nonceAdvance first', () => {
+    const tx = buildNonceTransaction({ payer: world.treasury.publicKey, nonce: { account: nonceAccount.publicKey, nonce: world.svm.latestBlockhash(), authority: world.treasury.publicKey }, instructions: [] });
+    const first = tx.message.compiledInstructions[0];
+    expect(tx.message.staticAccountKeys[first?.programIdIndex ?? -1]?.equals(SystemProgram.programId)).toBe(true);
+    expect(Buffer.from(first?.data ?? []).readUInt32LE(0)).toBe(4); // SystemInstruction::AdvanceNonceAccount
+  });
+
+  function treasury(spy: Spy, extra: Partial<SolanaTreasuryOptions> = {}): SolanaTreasury {
+    const spec = (mint: typeof world.mints.pump) => ({ mint, decimals: DECIMALS });
+    return new SolanaTreasury({
+      treasuryId: 'pstr-main', store, chain: spyChain(world.chain, spy), jupiter: jupiterClient({ baseUrl: jup.baseUrl }), payer: world.treasury, cosigners: [world.pool],
+      tokens: { pump: spec(world.mints.pump), pstr: spec(world.mints.pstr), usdc: spec(world.mints.usdc) }, maxSlippageBps: 200,
+      priorityFee: { percentile: 75, maxMicroLamports: 200_000 }, accumulationJournal: fileSwapJournal(mkdtempSync(join(tmpdir(), 'nonce-journal-'))),
+      durableNonce: { account: nonceAccount.publicKey, authority: world.treasury },
+      pollIntervalMs: 1, resendIntervalMs: 1, confirmTimeoutMs: 5, sleep: async () => world.chain.advanceSlots(100),
+      ...extra,
+    });
+  }
+  const req = { interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 0n };
+
+  it('re-sends the same bytes after a wait far longer than a blockhash lives', async () => {
+    await expect(treasury({ sends: [], drop: () => true }).swap(req)).rejects.toThrow(/still unconfirmed after 5 polls/);
+    world.chain.advanceSlots(10_000);
+    world.svm.expireBlockhash();
+
+    const s: Spy = { sends: [] };
+    const r = await treasury(s).swap(req);
+    expect(r.status).toBe('confirmed');
+    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> });
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]?.lifetime.kind).toBe('nonce');
+    expect(s.sends).toEqual([r.reference]);
+    expect(await pumpOf()).toBe(999_000n * UNIT);
+  });
+
+  it('builds a new transaction only once the nonce has moved and the old signature is unknown', async () => {
+    await expect(treasury({ sends: [], drop: () => true }).swap(req)).rejects.toThrow(/still unconfirmed/);
+    // Someone else advances the nonce: the recorded transaction can never land now.
+    world.svm.expireBlockhash();
+    sendNow(world.svm, world.treasury, [SystemProgram.nonceAdvance({ noncePubkey: nonceAccount.publicKey, authorizedPubkey: world.treasury.publicKey })]);
+
+    // Blocks go by while it waits (a nonce derived from the current blockhash cannot be advanced again until the next one).
+    const sleep = async () => {
+      world.chain.advanceSlots(100);
+      world.svm.expireBlockhash();
+    };
+    const r = await treasury({ sends: [] }, { sleep }).swap(req);
+    expect(r.status).toBe('confirmed');
+    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> });
+    expect(attempts).toHaveLength(2);
+    expect(attempts[0]?.lifetime.kind === 'nonce' && attempts[1]?.lifetime.kind === 'nonce' && attempts[0].lifetime.nonce !== attempts[1].lifetime.nonce).toBe(true);
+    expect(await world.chain.signatureStatus(attempts[0]?.signature ?? '')).toBeNull();
+    expect(await pumpOf()).toBe(999_000n * UNIT);
+  });
+});
