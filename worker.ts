@@ -12,10 +12,10 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import pino from 'pino';
 import { ConfigError, loadConfigFile, type Config } from './src/config.ts';
 import { demoConfig } from './src/runtime/demo.ts';
 import { buildPaperWorld } from './src/runtime/paper-world.ts';
+import { startOps } from './src/runtime/ops.ts';
 import { createWorker, paperDeps } from './src/runtime/worker.ts';
 import { connectOrStart } from './src/temporal/server.ts';
 import { TASK_QUEUE } from './src/workflows/contract.ts';
@@ -54,8 +54,8 @@ async function main(): Promise<void> {
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const identity = `worker@${hostname()}/${process.pid}`;
-  const destination = opts.logFile === '-' ? pino.destination(1) : pino.destination({ dest: resolve(opts.logFile ?? resolve(dataDir, 'agent.log')), sync: false });
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { treasuryId: config.treasuryId, worker: identity } }, destination);
+  const ops = await startOps(config, { destination: opts.logFile === '-' ? 'stdout' : resolve(opts.logFile ?? resolve(dataDir, 'agent.log')), identity });
+  const { logger } = ops;
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
   const temporal = await connectOrStart({ dataDir }).catch((err: unknown) => {
@@ -64,10 +64,11 @@ async function main(): Promise<void> {
   const world = buildPaperWorld(config, { dataDir });
   const worker = await createWorker({
     connection: temporal.nativeConnection, namespace: temporal.namespace, identity,
-    deps: paperDeps(config, world, temporal.client, logger),
+    deps: { ...paperDeps(config, world, temporal.client, logger), metrics: ops.metrics },
+    interceptors: ops.interceptors,
   });
   const running = worker.run();
-  console.log(`${POLLING_LINE} at ${temporal.address} (namespace ${temporal.namespace}, ${identity}, treasury "${config.treasuryId}", data ${dataDir})`);
+  console.log(`${POLLING_LINE} at ${temporal.address} (namespace ${temporal.namespace}, ${identity}, treasury "${config.treasuryId}", data ${dataDir}, metrics ${ops.metricsUrl ?? 'off'})`);
 
   // The SDK's runtime already drains every worker on these signals; this only says so.
   const stopping = () => console.log('Stopping: finishing the tasks in flight (workflows stay durable)...');
@@ -77,7 +78,7 @@ async function main(): Promise<void> {
     await running;
   } finally {
     world.store.close();
-    logger.flush();
+    await ops.close();
     await temporal.shutdown();
   }
   // The runtime caught the signal, so nothing else ends the process.

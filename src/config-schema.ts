@@ -5,6 +5,8 @@
  * keys are refused (a typo must not silently fall back to a default).
  */
 import { z } from 'zod';
+import { alertsConfigSchema } from './alerts/config.ts';
+import { opsSchema } from './ops/config.ts';
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
@@ -200,6 +202,10 @@ export const configSchema = z.strictObject({
       recoverSeconds: positive.default(600),
     }).optional(),
   }).prefault({}),
+  /** Where alerts go beyond the log and the store (webhook, Slack, Discord, Telegram), and their dedupe window. */
+  alerts: alertsConfigSchema,
+  /** Metrics endpoint and log level of the worker. */
+  ops: opsSchema,
   backtest: z.strictObject({
     /** Constant-product pool depth in USD (both sides together); absent: swaps fill at the row's price. */
     poolDepthUsd: positive.optional(),

@@ -9,11 +9,11 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import pino from 'pino';
 import { ConfigError, loadConfigFile, type Config } from './config.ts';
 import { demoConfig } from './runtime/demo.ts';
 import { ensureMonitor, ensureSchedules } from './runtime/ensure.ts';
 import { buildPaperWorld } from './runtime/paper-world.ts';
+import { startOps } from './runtime/ops.ts';
 import { createWorker, paperDeps } from './runtime/worker.ts';
 import { connectOrStart } from './temporal/server.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from './workflows/contract.ts';
@@ -48,19 +48,22 @@ async function main(): Promise<void> {
   }
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const logger = pino({ level: process.env.LOG_LEVEL ?? 'info', base: { treasuryId: config.treasuryId } }, pino.destination({ dest: resolve(dataDir, 'agent.log'), sync: false }));
+  const ops = await startOps(config, { destination: resolve(dataDir, 'agent.log') });
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
   console.log(`Starting the PSTR treasury agent (${opts.config ? `config ${opts.config}` : 'demo profile'}, ${config.mode} mode, treasury "${config.treasuryId}")`);
   const temporal = await connectOrStart({ dataDir, port: Number(opts.port), uiPort: Number(opts.uiPort) });
   console.log(`Temporal at ${temporal.address}${temporal.uiUrl ? ` · Web UI ${temporal.uiUrl}` : ''}`);
   const world = buildPaperWorld(config, { dataDir });
-  const worker = await createWorker({ connection: temporal.nativeConnection, namespace: temporal.namespace, deps: paperDeps(config, world, temporal.client, logger) });
+  const worker = await createWorker({
+    connection: temporal.nativeConnection, namespace: temporal.namespace,
+    deps: { ...paperDeps(config, world, temporal.client, ops.logger), metrics: ops.metrics }, interceptors: ops.interceptors,
+  });
   const running = worker.run();
   console.log(`Monitor ${monitorWorkflowId(config.treasuryId)}: ${await ensureMonitor(temporal.client, config)}`);
   const schedules = await ensureSchedules(temporal.client, config);
   console.log(`Schedules: ${[...schedules.created.map((s) => `${s} (created)`), ...schedules.existing].join(', ')}`);
-  console.log(`Operate it with: npx tsx client.ts status | interventions | approve <id> --operator alice · logs in ${resolve(dataDir, 'agent.log')}`);
+  console.log(`Metrics: ${ops.metricsUrl ?? 'off'} · Operate it with: npx tsx client.ts status | interventions | approve <id> --operator alice · logs in ${resolve(dataDir, 'agent.log')}`);
 
   let lastCycle = -1;
   const handle = temporal.client.workflow.getHandle(monitorWorkflowId(config.treasuryId));
@@ -85,6 +88,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   await running;
   world.store.close();
+  await ops.close();
   // The SDK's runtime catches SIGINT/SIGTERM to drain the worker; the process must still exit and stop the server.
   await temporal.shutdown();
   process.exit(0);

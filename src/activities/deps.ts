@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { TreasuryStore } from '../db/store.ts';
+import type { Metrics } from '../ops/metrics.ts';
 import type { LiquidityManager, MarketData, OracleSource, Treasury } from '../ports.ts';
 import type { MonitorStatus } from '../workflows/contract.ts';
 
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   /** Reads the live monitor's status (paused, emergency stop); null when no monitor runs. */
   monitorStatus(treasuryId: string): Promise<MonitorStatus | null>;
   logger: Logger;
+  /** Prometheus metrics of this worker (absent in tests that do not scrape). */
+  metrics?: Metrics;
   /** Per-source read timeout, so one slow source never delays a cycle past it. */
   sourceTimeoutMs?: number;
 }

@@ -2,6 +2,7 @@
  * Every activity, built from injected dependencies (the samples'
  * activities-dependency-injection idiom). Workflows import only the type.
  */
+import { alertActivities } from '../alerts/activity.ts';
 import type { ActivityDeps } from './deps.ts';
 import { governanceActivities } from './governance.ts';
 import { interventionActivities } from './intervention.ts';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...interventionActivities(deps),
     ...scheduledActivities(deps),
     ...governanceActivities(deps),
+    ...alertActivities({ store: deps.store, logger: deps.logger, alerts: deps.config.alerts }),
   };
 }
 

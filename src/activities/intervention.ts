@@ -78,6 +78,7 @@ export function interventionActivities(deps: ActivityDeps) {
         pumpAmount: i.pumpAmount === null ? null : BigInt(i.pumpAmount),
         pstrBought: i.pstrBought === null ? null : BigInt(i.pstrBought),
       });
+      deps.metrics?.interventionEnded(i.treasuryId, i.status, i.id);
     },
 
     async recordInterventionStep(input: RecordStepInput): Promise<void> {
@@ -122,9 +123,11 @@ export function interventionActivities(deps: ActivityDeps) {
         pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut }, updatedAt: at,
       });
       const r = await withHeartbeat(() => deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) }));
+      // Merge, never replace: the executor may have stored signed bytes, attempts and realized figures there.
+      const earlier = store.swap(req.interventionId, req.slice)?.details;
       store.updateSwap(req.interventionId, req.slice, {
         status: r.status, updatedAt: serverClock(), pstrOut: r.pstrOut, signature: r.reference,
-        details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },
+        details: { ...(typeof earlier === 'object' && earlier !== null ? earlier : {}), minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },
       });
       deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, status: r.status, alreadyDone: r.alreadyDone }, 'swap');
       return { status: r.status, pumpIn: r.pumpIn.toString(), pstrOut: r.pstrOut.toString(), reference: r.reference, alreadyDone: r.alreadyDone, error: r.error ?? null };

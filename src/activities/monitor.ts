@@ -1,7 +1,8 @@
 /** Monitoring-cycle activities: observe the market, record the sample (and read the VWAP back), log the cycle. */
 import type { OracleReading } from '../domain/consensus.ts';
 import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
-import type { CycleRecord, MarketObservation, RecordCycleInput } from '../workflows/contract.ts';
+import { undeliveredCritical } from '../db/alert-delivery.ts';
+import type { CycleRecord, MarketObservation, RecordCycleInput, RecordCycleResult } from '../workflows/contract.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
 import { toWire } from './wire.ts';
 
@@ -47,7 +48,9 @@ export function monitorActivities(deps: ActivityDeps) {
         deps.market.volumeUsd(last ? last.timestamp : at - 60_000, at),
         deps.treasury.balances(),
       ]);
-      return { at, readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
+      const obs = { at, readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
+      deps.metrics?.marketObserved(input.treasuryId, obs);
+      return obs;
     },
 
     /** Records the cycle's sample (idempotent on the cycle id) and returns the 30-day VWAP at its time. */
@@ -67,20 +70,29 @@ export function monitorActivities(deps: ActivityDeps) {
     },
 
     /** Writes the cycle's log, its treasury snapshot and its alerts; every write keyed by the cycle id. */
-    async recordCycle(input: RecordCycleInput): Promise<void> {
+    async recordCycle(input: RecordCycleInput): Promise<RecordCycleResult> {
       const { treasuryId, cycle } = input;
       const s = cycle.summary;
       store.transaction(() => {
         store.recordMonitoringLog({ treasuryId, cycleId: s.cycleId, at: s.at, data: cycle });
         writeSnapshot(deps, treasuryId, cycle);
         cycle.alerts.forEach((a, i) => {
-          store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId } });
+          store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId, ...a.data } });
         });
       });
+      deps.metrics?.observeCycle(treasuryId, cycle, undefined, serverClock());
       for (const a of cycle.alerts) {
         const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
         log({ treasuryId, cycleId: s.cycleId, alert: a.kind, level: a.level }, a.message);
       }
+      const pending = undeliveredCritical(store, treasuryId, { sinceMs: s.at - 7 * DAY_MS });
+      const oldest = pending[0];
+      return {
+        undeliveredCritical: {
+          count: pending.length,
+          oldest: oldest ? { kind: oldest.kind, at: oldest.at, message: oldest.message, failures: oldest.failures.map((f) => `${f.sink}: ${f.error ?? 'failed'}`) } : null,
+        },
+      };
     },
   };
 }

@@ -1,4 +1,5 @@
 /** Activities of the scheduled jobs: accumulation, risk, performance, liquidity. Rules stay in the workflows' domain calls. */
+import { toTokens } from '../domain/amount.ts';
 import type { PositionView } from '../ports.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
 
@@ -31,6 +32,8 @@ export function scheduledActivities(deps: ActivityDeps) {
     /** One hourly buy, at most once per key whatever retries happen. */
     async accumulate(input: { treasuryId: string; key: string; usdcIn: string; minPumpOut: string }): Promise<{ applied: boolean; pumpOut: string; usdcIn: string }> {
       const r = await deps.treasury.accumulate({ key: input.key, usdcIn: BigInt(input.usdcIn), minPumpOut: BigInt(input.minPumpOut) });
+      // USDC counted at 1 USD.
+      if (r.applied) deps.metrics?.accumulated(input.treasuryId, toTokens({ raw: r.usdcIn, decimals: deps.config.tokens.usdc.decimals }));
       deps.logger.info({ treasuryId: input.treasuryId, key: input.key, applied: r.applied }, 'accumulation');
       return { applied: r.applied, pumpOut: r.pumpOut.toString(), usdcIn: r.usdcIn.toString() };
     },

@@ -10,6 +10,7 @@ function status(over: Partial<MonitorStatus> = {}): MonitorStatus {
   return {
     treasuryId: 'pstr-main', mode: 'paper', paused: false, emergencyStop: false, cycles: 12, pendingInterventions: [], interventionCount: 0,
     lastExecutedSwapAt: null, noValidPriceStreak: 0, recentOperatorEvents: [], cycleIntervalSeconds: 15,
+    undeliveredCritical: { count: 0, oldest: null },
     lastCycle: {
       cycleId: 'pstr-main/12', at: T0, validPrice: true, consensusPrice: 0.000166, consensusReason: null, vwap30: 0.0002, volumeless: false,
       warmingUp: false, drawdown: 0.17, reserveRatio: 2.5, pumpConcentration: 0.22, treasuryValueUsd: 900_000, marketCapUsd: 332_000,
@@ -116,5 +117,13 @@ describe('intervention and proposal rows', () => {
     expect(lines).toContain('    quorum 25.00 % (needs 10 %) · approval 100.00 % (needs 51 %) · passing');
     expect(lines).toContain('    votes: alice=yes');
     expect(lines.at(-1)).toBe('    refused vote zed=no at 2025-03-01T10:15:00.250Z: not a holder');
+  });
+});
+
+describe('undelivered critical alerts in the status', () => {
+  it('are shown with the oldest one and each failed sink', () => {
+    const lines = statusReport(status({ undeliveredCritical: { count: 2, oldest: { kind: 'reserve-ratio-critical', at: T0, message: 'RR low', failures: ['slack: HTTP 503'] } } }), health, T0);
+    expect(lines.join('\n')).toMatch(/ALERT DELIVERY: 2 critical alert\(s\) not delivered to any sink \(oldest: reserve-ratio-critical at .*; slack: HTTP 503\)/);
+    expect(statusReport(status(), health, T0).join('\n')).not.toMatch(/ALERT DELIVERY/);
   });
 });

@@ -94,6 +94,11 @@ export function statusReport(s: MonitorStatus, h: MonitorHealth, now: number): s
     `Cycles run: ${s.cycles} · interventions started: ${s.interventionCount} · last executed swap: ${s.lastExecutedSwapAt === null ? 'never' : utc(s.lastExecutedSwapAt)}`,
   ];
   if (s.noValidPriceStreak > 0) lines.push(`No valid price for the last ${s.noValidPriceStreak} cycle(s)`);
+  const u = s.undeliveredCritical;
+  if (u && u.count > 0) {
+    const o = u.oldest;
+    lines.push(`ALERT DELIVERY: ${u.count} critical alert(s) not delivered to any sink${o ? ` (oldest: ${o.kind} at ${utc(o.at)}${o.failures.length ? `; ${o.failures.join('; ')}` : ''})` : ''}: check the alert sinks`);
+  }
   if (c) {
     lines.push(
       `Last cycle ${c.cycleId} at ${utc(c.at)} (${seconds(Math.max(0, now - c.at))} ago)`,

@@ -1,7 +1,7 @@
 /** Builds the Temporal worker: activities from injected dependencies, workflows from src/workflows. */
 import { fileURLToPath } from 'node:url';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { Worker, bundleWorkflowCode, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type NativeConnection, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import type { Config } from '../config.ts';
@@ -45,6 +45,7 @@ export async function createWorker(opts: {
   deps: ActivityDeps;
   taskQueue?: string;
   identity?: string;
+  interceptors?: WorkerInterceptors;
 }): Promise<Worker> {
   return Worker.create({
     connection: opts.connection,
@@ -53,5 +54,6 @@ export async function createWorker(opts: {
     workflowBundle: await workflowBundle(),
     activities: createActivities(opts.deps),
     ...(opts.identity ? { identity: opts.identity } : {}),
+    ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
 }

@@ -75,6 +75,8 @@ export interface MonitorStatus {
   lastExecutedSwapAt: number | null;
   noValidPriceStreak: number;
   recentOperatorEvents: OperatorEvent[];
+  /** Critical alerts that could not be delivered to any sink yet. */
+  undeliveredCritical: RecordCycleResult['undeliveredCritical'];
   cycleIntervalSeconds: number;
 }
 
@@ -230,7 +232,12 @@ export interface CycleRecord {
   consensus: ConsensusResult;
   decision: InterventionDecision | null;
   emergency: { latched: boolean; entered: boolean };
-  alerts: { level: string; kind: string; message: string }[];
+  alerts: { level: string; kind: string; message: string; data?: Record<string, unknown> }[];
+}
+
+/** What recordCycle reports back: critical alerts no sink has taken yet (shown by `client.ts status`). */
+export interface RecordCycleResult {
+  undeliveredCritical: { count: number; oldest: { kind: string; at: number; message: string; failures: string[] } | null };
 }
 
 export interface RecordCycleInput {

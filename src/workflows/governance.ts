@@ -6,6 +6,7 @@
  */
 import { condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { raiseAlerts } from './alerts.ts';
 import { governanceAlerts } from '../domain/alerts.ts';
 import { castVote, executionDelayHours, tally, takeSnapshot, votingPeriodHours, type Votes } from '../domain/governance.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
@@ -62,7 +63,7 @@ export async function governanceProposal(input: ProposalInput): Promise<Proposal
   const raise = async (now = Date.now()) => {
     const g = governanceAlerts({ id, kind: input.kind, createdAt: input.createdAt, deadline, deadlineWarned: warned }, now, input.config.deadlineWarningHours);
     warned = g.deadlineWarned;
-    if (g.alerts.length) await acts.raiseAlerts({ treasuryId: input.treasuryId, key: `${id}/${Date.now()}`, at: Date.now(), alerts: g.alerts });
+    if (g.alerts.length) await raiseAlerts(input.treasuryId, `${id}/${Date.now()}`, Date.now(), g.alerts);
   };
   await save();
   // Raised as of the proposal's creation: it needs votes (and, for a short vote, its deadline is already near).

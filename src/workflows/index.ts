@@ -3,3 +3,4 @@ export { strategyMonitor } from './monitor.ts';
 export { intervention } from './intervention.ts';
 export { governanceProposal } from './governance.ts';
 export { accumulationJob, liquidityRebalanceJob, performanceReportJob, riskAssessmentJob } from './scheduled.ts';
+export { alertDelivery } from './alerts.ts';

@@ -8,6 +8,7 @@ import {
   CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setHandler, sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { raiseAlerts } from './alerts.ts';
 import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
 import { interventionExecutedAlert, swapFailedAlert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
@@ -200,7 +201,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       });
       await record(`swap:${slice}`, r.status === 'confirmed' ? `filled ${r.pstrOut} PSTR for ${r.pumpIn} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: sliceSize.toString(), quote: quote.toString(), implied: ideal.toString() }, r);
       if (r.status !== 'confirmed') {
-        await acts.raiseAlerts({ treasuryId, key: `${id}/swap/${slice}`, at: Date.now(), alerts: [swapFailedAlert(id, r.error ?? 'unknown')] });
+        await raiseAlerts(treasuryId, `${id}/swap/${slice}`, Date.now(), [swapFailedAlert(id, r.error ?? 'unknown')]);
         break;
       }
       spent += BigInt(r.pumpIn);
@@ -224,7 +225,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     st.result = { pumpSpent: spent.toString(), pstrBought: bought.toString(), realizedPrice: pstrTokens > 0 ? run.usdSpent / pstrTokens : null, slippage: slippage(bought, implied), unfilledPump: unfilled };
     st.status = 'executed';
     st.reason = remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled within ${config.intervention.sliceWindowMinutes} min` : 'executed';
-    await acts.raiseAlerts({ treasuryId, key: `${id}/executed`, at: run.executedAt, alerts: [interventionExecutedAlert({ id, pumpSpent: formatAmount({ raw: spent, decimals: pumpDecimals }), pstrBought: formatAmount({ raw: bought, decimals: config.tokens.pstr.decimals }), usdValue: run.usdSpent, price: st.result.realizedPrice ?? 0 })] });
+    await raiseAlerts(treasuryId, `${id}/executed`, run.executedAt, [interventionExecutedAlert({ id, pumpSpent: formatAmount({ raw: spent, decimals: pumpDecimals }), pstrBought: formatAmount({ raw: bought, decimals: config.tokens.pstr.decimals }), usdValue: run.usdSpent, price: st.result.realizedPrice ?? 0 })]);
   }
 
   async function settleWithMonitor(): Promise<void> {

@@ -19,6 +19,7 @@ import {
   type OperatorAction, type OperatorEvent,
 } from './contract.ts';
 import { intervention } from './intervention.ts';
+import { deliverInBackground } from './alerts.ts';
 import { consensusOf, decideCycle, type MonitorMemory } from './monitor-cycle.ts';
 
 const acts = proxyActivities<Activities>({
@@ -39,6 +40,7 @@ export interface MonitorState extends MonitorMemory {
   noValidPriceStreak: number;
   operatorEvents: OperatorEvent[];
   wake: boolean;
+  undeliveredCritical: MonitorStatus['undeliveredCritical'];
 }
 
 export interface MonitorInput {
@@ -54,7 +56,7 @@ export function initialMonitorState(config: Config): MonitorState {
     config, paused: false, emergencyStop: false, lastExecutedSwapAt: null, interventionStarts: [], inFlight: [],
     alertState: INITIAL_ALERT_STATE, cycles: 0, nextSeq: 1, lastCycle: null,
     health: { score: null, level: null, reserveRatio: null, interventionCapacity: null, diversification: null, at: null },
-    lastReserveRatio: null, noValidPriceStreak: 0, operatorEvents: [], wake: false,
+    lastReserveRatio: null, noValidPriceStreak: 0, operatorEvents: [], wake: false, undeliveredCritical: { count: 0, oldest: null },
   };
 }
 
@@ -121,6 +123,7 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     treasuryId, mode: s.config.mode, paused: s.paused, emergencyStop: s.emergencyStop, cycles: s.cycles, lastCycle: s.lastCycle,
     pendingInterventions: [...s.inFlight], interventionCount: s.nextSeq - 1, lastExecutedSwapAt: s.lastExecutedSwapAt,
     noValidPriceStreak: s.noValidPriceStreak, recentOperatorEvents: s.operatorEvents, cycleIntervalSeconds: s.config.monitor.cycleIntervalSeconds,
+    undeliveredCritical: s.undeliveredCritical ?? { count: 0, oldest: null },
   }));
   setHandler(healthQuery, () => s.health);
   setHandler(configQuery, () => s.config);
@@ -182,8 +185,11 @@ async function runCycle(s: MonitorState): Promise<void> {
     summary = { ...summary, startedIntervention: id };
   }
   s.lastCycle = summary;
-  await acts.recordCycle({
+  const recorded = await acts.recordCycle({
     treasuryId,
-    cycle: { summary, balances: obs.balances, consensus, decision: v.decision, emergency: v.emergency, alerts: v.alerts.map((a) => ({ level: a.level, kind: a.kind, message: a.message })) },
+    cycle: { summary, balances: obs.balances, consensus, decision: v.decision, emergency: v.emergency, alerts: v.alerts.map((a) => ({ level: a.level, kind: a.kind, message: a.message, data: a.data })) },
   });
+  // Histories recorded before recordCycle reported this carry no result.
+  if (recorded?.undeliveredCritical) s.undeliveredCritical = recorded.undeliveredCritical;
+  await deliverInBackground(treasuryId, cycleId, now, v.alerts);
 }

@@ -6,6 +6,7 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
 import { decideRebalance, positionValue } from '../domain/liquidity.ts';
 import { compoundGrowth30d, maxDrawdown, sharpeRatio, successRate } from '../domain/performance.ts';
@@ -105,7 +106,7 @@ export async function liquidityRebalanceJob({ config }: JobInput): Promise<unkno
   const now = Date.now();
   const consensus = consensusOf(obs, now, config);
   if (!consensus.ok) {
-    await acts.raiseAlerts({ treasuryId, key: `liquidity/${hourKey(now)}`, at: now, alerts: [systemFailureAlert('liquidity rebalance', `no valid price: ${consensus.reason}`)] });
+    await raiseAlerts(treasuryId, `liquidity/${treasuryId}/${hourKey(now)}`, now, [systemFailureAlert('liquidity rebalance', `no valid price: ${consensus.reason}`)]);
     return { rebalanced: [], reason: consensus.reason };
   }
   const l = config.liquidity;
