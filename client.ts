@@ -13,6 +13,8 @@ import { connect, targetFromEnv } from './src/client/connect.ts';
 import type { Ctx } from './src/client/context.ts';
 import { CliError } from './src/client/errors.ts';
 import { PROPOSAL_TYPES } from './src/client/proposal.ts';
+import { defaultConfig, loadConfigFile } from './src/config.ts';
+import { formatPricesReport, readPricesReport } from './src/oracles/prices-command.ts';
 
 const program = new Command()
   .name('client.ts')
@@ -99,6 +101,17 @@ program.command('proposals')
 program.command('report')
   .description('run the performance report and the risk assessment once, now, and print them')
   .action(() => run(report));
+
+program.command('prices')
+  .description("each oracle source's reading, which were excluded and why, and the consensus, from the configured endpoints (no Temporal needed)")
+  .option('--config <file>', 'the agent\'s config file (its oracle endpoints and feeds); default: the defaults')
+  .option('--json', 'print the report as JSON')
+  .action(async (o: { config?: string; json?: boolean }) => {
+    const config = o.config ? loadConfigFile(o.config) : defaultConfig();
+    const reportOf = await readPricesReport(config);
+    console.log(o.json ? JSON.stringify(reportOf, null, 2) : formatPricesReport(reportOf));
+    if (!reportOf.consensus.ok) process.exitCode = 1;
+  });
 
 program.command('audit')
   .description("a workflow's history as a timeline (UTC): a monitor's cycles, or an intervention's steps, approvals and swap")

@@ -14,9 +14,10 @@ import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfigFile, type Config } from './src/config.ts';
 import { demoConfig } from './src/runtime/demo.ts';
-import { buildPaperWorld } from './src/runtime/paper-world.ts';
 import { startOps } from './src/runtime/ops.ts';
-import { createWorker, paperDeps } from './src/runtime/worker.ts';
+import { createWorker } from './src/runtime/worker.ts';
+import { LiveModeError } from './src/runtime/live-world.ts';
+import { openWorld } from './src/runtime/world.ts';
 import { connectOrStart } from './src/temporal/server.ts';
 import { TASK_QUEUE } from './src/workflows/contract.ts';
 
@@ -48,9 +49,6 @@ async function main(): Promise<void> {
     throw new UsageError('set TEMPORAL_ADDRESS to the Temporal frontend, or use npm start for the embedded server');
   }
   const config: Config = opts.config ? loadConfigFile(opts.config) : demoConfig();
-  if (config.mode !== 'paper') {
-    throw new ConfigError(opts.config ?? 'demo', [`mode = "${config.mode}": live trading is not available in this build yet; use mode "paper"`]);
-  }
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const identity = `worker@${hostname()}/${process.pid}`;
@@ -61,10 +59,10 @@ async function main(): Promise<void> {
   const temporal = await connectOrStart({ dataDir }).catch((err: unknown) => {
     throw new Unreachable(`cannot reach the Temporal frontend at ${process.env.TEMPORAL_ADDRESS}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
-  const world = buildPaperWorld(config, { dataDir });
+  const world = openWorld(config, { dataDir, client: temporal.client, logger });
   const worker = await createWorker({
     connection: temporal.nativeConnection, namespace: temporal.namespace, identity,
-    deps: { ...paperDeps(config, world, temporal.client, logger), metrics: ops.metrics },
+    deps: { ...world.deps, metrics: ops.metrics },
     interceptors: ops.interceptors,
   });
   const running = worker.run();
@@ -77,7 +75,7 @@ async function main(): Promise<void> {
   try {
     await running;
   } finally {
-    world.store.close();
+    world.close();
     await ops.close();
     await temporal.shutdown();
   }
@@ -86,7 +84,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const usage = err instanceof ConfigError || err instanceof UsageError;
+  const usage = err instanceof ConfigError || err instanceof UsageError || err instanceof LiveModeError;
   if (usage || err instanceof Unreachable) console.error(err.message);
   else console.error(`The worker stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exit(usage ? 2 : 1);

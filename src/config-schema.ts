@@ -131,6 +131,8 @@ export const configSchema = z.strictObject({
       maxMicroLamports: z.number().int().min(0).default(200_000),
     }).prefault({}),
     durableNonce: z.strictObject({ account: z.string() }).optional(),
+    /** Where hourly accumulation buys are journaled before sending (at most once); default <data-dir>/journal. */
+    journalDir: z.string().optional(),
     jupiter: z.strictObject({
       baseUrl: z.url().default('https://lite-api.jup.ag/swap/v1'),
       apiKey: z.string().optional(),

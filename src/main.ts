@@ -12,9 +12,10 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfigFile, type Config } from './config.ts';
 import { demoConfig } from './runtime/demo.ts';
 import { ensureMonitor, ensureSchedules } from './runtime/ensure.ts';
-import { buildPaperWorld } from './runtime/paper-world.ts';
 import { startOps } from './runtime/ops.ts';
-import { createWorker, paperDeps } from './runtime/worker.ts';
+import { createWorker } from './runtime/worker.ts';
+import { LiveModeError } from './runtime/live-world.ts';
+import { openWorld } from './runtime/world.ts';
 import { connectOrStart } from './temporal/server.ts';
 import { monitorWorkflowId, statusQuery, type MonitorStatus } from './workflows/contract.ts';
 
@@ -43,9 +44,6 @@ function statusLine(s: MonitorStatus): string {
 async function main(): Promise<void> {
   const opts = program.parse().opts<Options>();
   const config: Config = opts.config ? loadConfigFile(opts.config) : demoConfig();
-  if (config.mode !== 'paper') {
-    throw new ConfigError(opts.config ?? 'demo', [`mode = "${config.mode}": live trading is not available in this build yet; use mode "paper"`]);
-  }
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const ops = await startOps(config, { destination: resolve(dataDir, 'agent.log') });
@@ -54,10 +52,10 @@ async function main(): Promise<void> {
   console.log(`Starting the PSTR treasury agent (${opts.config ? `config ${opts.config}` : 'demo profile'}, ${config.mode} mode, treasury "${config.treasuryId}")`);
   const temporal = await connectOrStart({ dataDir, port: Number(opts.port), uiPort: Number(opts.uiPort) });
   console.log(`Temporal at ${temporal.address}${temporal.uiUrl ? ` · Web UI ${temporal.uiUrl}` : ''}`);
-  const world = buildPaperWorld(config, { dataDir });
+  const world = openWorld(config, { dataDir, client: temporal.client, logger: ops.logger });
   const worker = await createWorker({
     connection: temporal.nativeConnection, namespace: temporal.namespace,
-    deps: { ...paperDeps(config, world, temporal.client, ops.logger), metrics: ops.metrics }, interceptors: ops.interceptors,
+    deps: { ...world.deps, metrics: ops.metrics }, interceptors: ops.interceptors,
   });
   const running = worker.run();
   console.log(`Monitor ${monitorWorkflowId(config.treasuryId)}: ${await ensureMonitor(temporal.client, config)}`);
@@ -87,7 +85,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await running;
-  world.store.close();
+  world.close();
   await ops.close();
   // The SDK's runtime catches SIGINT/SIGTERM to drain the worker; the process must still exit and stop the server.
   await temporal.shutdown();
@@ -95,7 +93,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) console.error(err.message);
+  if (err instanceof ConfigError || err instanceof LiveModeError) console.error(err.message);
   else console.error(`The agent stopped: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  process.exit(err instanceof ConfigError || err instanceof LiveModeError ? 2 : 1);
 });

@@ -35,6 +35,8 @@ export const emergencyStopSignal = defineSignal<[OperatorAction]>('emergencyStop
 export const updateConfigUpdate = defineUpdate<Config, [{ patch: unknown } & OperatorAction]>('updateConfig');
 /** Same change as a signal (for the UI's signal form and governance); invalid ones are refused and recorded. */
 export const updateConfigSignal = defineSignal<[{ patch: unknown } & OperatorAction]>('updateConfig');
+/** Run a cycle now (streaming mode: a price update crossed the trigger between cycles). */
+export const wakeSignal = defineSignal<[{ reason: string }]>('wake');
 /** An intervention tells its monitor how it ended its swap phase. */
 export const interventionSettledSignal = defineSignal<[InterventionSettled]>('interventionSettled');
 /** Governance (Emergency Action) cancels a pending intervention through its monitor. */

@@ -15,7 +15,7 @@ import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
 import { HOUR_MS, resumeVerdict } from '../domain/intervention.ts';
 import {
   cancelInterventionSignal, configQuery, emergencyStopSignal, healthQuery, interventionSettledSignal, interventionWorkflowId, pauseSignal,
-  resumeSignal, statusQuery, updateConfigSignal, updateConfigUpdate, type CycleSummary, type MonitorHealth, type MonitorStatus,
+  resumeSignal, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal, type CycleSummary, type MonitorHealth, type MonitorStatus,
   type OperatorAction, type OperatorEvent,
 } from './contract.ts';
 import { intervention } from './intervention.ts';
@@ -108,6 +108,10 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     } catch (err) {
       note('updateConfig', a, false, `refused: ${(err as Error).message}`);
     }
+  });
+  setHandler(wakeSignal, ({ reason }) => {
+    log.info('woken for an early cycle', { treasuryId, reason });
+    s.wake = true;
   });
   setHandler(interventionSettledSignal, (e) => {
     s.inFlight = s.inFlight.filter((id) => id !== e.interventionId);

@@ -1,0 +1,107 @@
+/**
+ * The world of a live worker (mode devnet or mainnet): Pyth, Switchboard and
+ * the DEX TWAP as oracle sources, Pyth for PUMP/SOL, and the Solana treasury
+ * that swaps through Jupiter at most once. Every edge can be injected, so
+ * tests point the same builder at local servers and an in-process chain.
+ */
+import { join } from 'node:path';
+import { Connection, PublicKey, type Keypair } from '@solana/web3.js';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config.ts';
+import { TreasuryStore } from '../db/store.ts';
+import { liveMarketData, liveOracleSources, oracleReadBudgetMs, type OracleDeps } from '../oracles/index.ts';
+import { createHermesClient } from '../oracles/pyth.ts';
+import { PythPriceStream, triggerWatcher } from '../oracles/pyth-stream.ts';
+import type { MarketData, OracleSource, Treasury } from '../ports.ts';
+import { rpcChain, type Chain } from '../solana/chain.ts';
+import { SolanaTreasury } from '../solana/executor.ts';
+import { jupiterClient, type JupiterClient } from '../solana/jupiter.ts';
+import { fileSwapJournal } from '../solana/journal.ts';
+import { keypairPathFrom, loadKeypair } from '../solana/keys.ts';
+import { monitorWorkflowId, statusQuery, wakeSignal } from '../workflows/contract.ts';
+
+export interface LiveWorld {
+  store: TreasuryStore;
+  sources: OracleSource[];
+  marketData: MarketData;
+  treasury: Treasury;
+  sourceTimeoutMs: number;
+  close(): void;
+}
+
+export interface LiveOverrides extends OracleDeps {
+  chain?: Chain;
+  jupiter?: JupiterClient;
+  payer?: Keypair;
+  cosigners?: Keypair[];
+  storePath?: string;
+}
+
+export class LiveModeError extends Error {}
+
+function mint(config: Config, token: 'pstr' | 'pump' | 'usdc') {
+  const m = config.tokens[token].mint;
+  if (!m) throw new LiveModeError(`tokens.${token}.mint is required in mode ${config.mode}`);
+  return { mint: new PublicKey(m), decimals: config.tokens[token].decimals };
+}
+
+/** Builds the live edges; `client` lets a streamed trigger wake the monitor between cycles. */
+export function buildLiveWorld(config: Config, opts: { dataDir: string; client?: Client; overrides?: LiveOverrides }): LiveWorld {
+  const o = opts.overrides ?? {};
+  if (config.solana.multisig && !o.payer) {
+    throw new LiveModeError('solana.multisig (propose-only) is not available in this build yet: configure solana.keypairPath for direct execution, or run mode "paper"');
+  }
+  const store = TreasuryStore.open(o.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
+  const keyPath = keypairPathFrom(config.solana.keypairPath);
+  if (!o.payer && keyPath === null) throw new LiveModeError(`mode ${config.mode} needs solana.keypairPath (or SOLANA_KEYPAIR_PATH)`);
+  const payer = o.payer ?? loadKeypair(keyPath as string);
+  const rpcUrl = config.solana.rpcUrl;
+  const connection = o.connection ?? (rpcUrl ? new Connection(rpcUrl, config.solana.commitment) : undefined);
+  const chain = o.chain ?? (connection ? rpcChain(connection, { commitment: config.solana.commitment === 'processed' ? 'confirmed' : config.solana.commitment }) : null);
+  if (!chain) throw new LiveModeError(`solana.rpcUrl is required in mode ${config.mode}`);
+
+  let stream: PythPriceStream | undefined;
+  const feeds = config.oracle.pyth.feeds;
+  if (config.oracle.pyth.streaming && !o.stream) {
+    const hermes = o.hermes ?? createHermesClient({ endpoint: config.oracle.pyth.endpoint, apiKey: config.oracle.pyth.apiKey ?? process.env.PYTH_API_KEY, timeoutMs: config.oracle.timeoutMs });
+    // The trigger level comes from the monitor's last cycle; a crossing wakes it at once instead of at the next cycle.
+    let level: number | null = null;
+    const client = opts.client;
+    const refreshLevel = () => {
+      if (!client) return;
+      client.workflow.getHandle(monitorWorkflowId(config.treasuryId)).query(statusQuery).then((s) => {
+        const vwap = s.lastCycle?.vwap30 ?? null;
+        level = vwap === null ? null : vwap * config.strategy.triggerThreshold;
+      }, () => undefined);
+    };
+    refreshLevel();
+    const timer = setInterval(refreshLevel, 10_000);
+    timer.unref();
+    stream = new PythPriceStream({
+      client: hermes,
+      feedIds: [feeds.pump, feeds.sol, ...(feeds.pstr ? [feeds.pstr] : [])],
+      onUpdate: triggerWatcher(() => level, (reading) => {
+        if (reading.feedId !== feeds.pstr || !client) return;
+        void client.workflow.getHandle(monitorWorkflowId(config.treasuryId)).signal(wakeSignal, { reason: `streamed price ${reading.price} crossed the trigger` }).catch(() => undefined);
+      }),
+    });
+    stream.start();
+  }
+  const deps: OracleDeps = { ...o, ...(connection ? { connection } : {}), ...(stream ? { stream } : {}) };
+  const treasury = new SolanaTreasury({
+    treasuryId: config.treasuryId, store, chain,
+    jupiter: o.jupiter ?? jupiterClient({ baseUrl: config.solana.jupiter.baseUrl, ...(config.solana.jupiter.apiKey ? { apiKey: config.solana.jupiter.apiKey } : {}) }),
+    payer, ...(o.cosigners ? { cosigners: o.cosigners } : {}),
+    tokens: { pump: mint(config, 'pump'), pstr: mint(config, 'pstr'), usdc: mint(config, 'usdc') },
+    maxSlippageBps: Math.round(config.risk.maxSlippage * 10_000),
+    priorityFee: config.solana.priorityFee,
+    accumulationJournal: fileSwapJournal(config.solana.journalDir ?? join(opts.dataDir, 'journal')),
+  });
+  return {
+    store, treasury, sources: liveOracleSources(config, deps), marketData: liveMarketData(config, deps), sourceTimeoutMs: oracleReadBudgetMs(config),
+    close() {
+      stream?.close();
+      store.close();
+    },
+  };
+}
