@@ -85,7 +85,8 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
         void client.workflow.getHandle(monitorWorkflowId(config.treasuryId)).signal(wakeSignal, { reason: `streamed price ${reading.price} crossed the trigger` }).catch(() => undefined);
       }),
     });
-    stream.start();
+    // start() resolves when the stream closes; failures are retried inside it and reported through onError.
+    void stream.start();
   }
   const deps: OracleDeps = { ...o, ...(connection ? { connection } : {}), ...(stream ? { stream } : {}) };
   const treasury = new SolanaTreasury({
