@@ -85,7 +85,7 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
         void client.workflow.getHandle(monitorWorkflowId(config.treasuryId)).signal(wakeSignal, { reason: `streamed price ${reading.price} crossed the trigger` }).catch(() => undefined);
       }),
     });
-    // start() resolves when the stream closes; failures are retried inside it and reported through onError.
+    // Resolves after the first connection attempt; reconnects with backoff on its own afterwards.
     void stream.start();
   }
   const deps: OracleDeps = { ...o, ...(connection ? { connection } : {}), ...(stream ? { stream } : {}) };
