@@ -199,7 +199,9 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       const r = await swapActs.executeSwap({
         treasuryId, interventionId: id, slice, pumpIn: sliceSize.toString(), minPstrOut: slippageFloor(ideal, config.risk.maxSlippage).toString(), impliedPstrOut: ideal.toString(),
       });
-      await record(`swap:${slice}`, r.status === 'confirmed' ? `filled ${r.pstrOut} PSTR for ${r.pumpIn} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: sliceSize.toString(), quote: quote.toString(), implied: ideal.toString() }, r);
+      const pstrText = formatAmount({ raw: BigInt(r.pstrOut), decimals: config.tokens.pstr.decimals });
+      const pumpText = formatAmount({ raw: BigInt(r.pumpIn), decimals: pumpDecimals });
+      await record(`swap:${slice}`, r.status === 'confirmed' ? `filled ${pstrText} PSTR for ${pumpText} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: sliceSize.toString(), quote: quote.toString(), implied: ideal.toString() }, r);
       if (r.status !== 'confirmed') {
         await raiseAlerts(treasuryId, `${id}/swap/${slice}`, Date.now(), [swapFailedAlert(id, r.error ?? 'unknown')]);
         break;
