@@ -7,15 +7,15 @@
  * RECORD_HISTORIES=1 also writes the intervention's and the monitor's
  * histories to test/fixtures/histories/ (the unit tests' recorded fixtures).
  */
+import { freePort, quietRuntime } from './fixtures/e2e.ts';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
@@ -31,23 +31,8 @@ const FIXTURES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url
 const TREASURY = 'e2e';
 const IV = `intervention/${TREASURY}/1`;
 
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-} catch {
-  // already installed by another file in this process
-}
+quietRuntime();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port assigned'));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
 
 interface Run {
   code: number;

@@ -1,11 +1,11 @@
 // Integration: the real `temporal` dev server and the real time-skipping test
 // server, driven by a real Worker that bundles TypeScript workflow files.
+import { freePort, quietRuntime } from '../e2e/fixtures/e2e.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOrStart, startDevServer, startTimeSkippingServer } from '../../src/temporal/server.ts';
@@ -15,25 +15,8 @@ import { sleepTwoDays } from './fixtures/sleep.workflow.ts';
 const helloPath = fileURLToPath(new URL('./fixtures/hello.workflow.ts', import.meta.url));
 const sleepPath = fileURLToPath(new URL('./fixtures/sleep.workflow.ts', import.meta.url));
 
-// Keep worker and webpack chatter out of the test output. Runtime.install only
-// works before the runtime exists; with a shared process (isolate: false) keep whatever is there.
-try {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-} catch {
-  // already installed
-}
+quietRuntime();
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port assigned'));
-      probe.close(() => resolve(address.port));
-    });
-  });
-}
 
 let helloBundle: WorkflowBundleWithSourceMap;
 
