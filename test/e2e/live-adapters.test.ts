@@ -192,10 +192,11 @@ describe('the intervention workflow on Temporal with the live adapters against l
         return s.interventionCount >= 1 ? s : undefined;
       }, { timeoutMs: 20_000 });
       const handle = client.workflow.getHandle(iv);
-      const done = await waitFor('the intervention to execute', async () => {
+      // The workflow's state says executed a moment before its record is saved: wait for both.
+      const done = await waitFor('the intervention to execute and be recorded', async () => {
         const st = await handle.query(interventionStateQuery);
         if (st.status !== 'running' && st.status !== 'executed') throw new Error(`intervention ended ${st.status}: ${st.reason}`);
-        return st.status === 'executed' ? st : undefined;
+        return st.status === 'executed' && live.open.store.intervention(iv)?.status === 'executed' ? st : undefined;
       }, { timeoutMs: 30_000 });
 
       // The cycle that started it: a valid three-source consensus at the oracles' price, a tier-1 (15 %) drawdown.

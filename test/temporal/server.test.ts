@@ -2,10 +2,11 @@
 // server, driven by a real Worker that bundles TypeScript workflow files.
 import { freePort, quietRuntime } from '../e2e/fixtures/e2e.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Worker, bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectOrStart, startDevServer, startTimeSkippingServer } from '../../src/temporal/server.ts';
