@@ -9,7 +9,8 @@ import { Connection, PublicKey, type Keypair } from '@solana/web3.js';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.ts';
 import { TreasuryStore } from '../db/store.ts';
-import { liveMarketData, liveOracleSources, oracleReadBudgetMs, type OracleDeps } from '../oracles/index.ts';
+import { liveMarketData, liveOracleSources, type OracleDeps } from '../oracles/index.ts';
+import { readBudgetMs, resilienceOptions } from '../oracles/resilience.ts';
 import { createHermesClient } from '../oracles/pyth.ts';
 import { PythPriceStream, triggerWatcher } from '../oracles/pyth-stream.ts';
 import type { MarketData, OracleSource, Treasury } from '../ports.ts';
@@ -99,7 +100,7 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
     accumulationJournal: fileSwapJournal(config.solana.journalDir ?? join(opts.dataDir, 'journal')),
   });
   return {
-    store, treasury, sources: liveOracleSources(config, deps), marketData: liveMarketData(config, deps), sourceTimeoutMs: oracleReadBudgetMs(config),
+    store, treasury, sources: liveOracleSources(config, deps), marketData: liveMarketData(config, deps), sourceTimeoutMs: readBudgetMs({ ...resilienceOptions(config), ...o.resilience }),
     close() {
       stream?.close();
       store.close();

@@ -18,6 +18,11 @@ export function consensusOf(obs: MarketObservation, now: number, config: Config)
   return computeConsensus(obs.readings, now, consensusParams(config));
 }
 
+/** A cycle whose market observation failed after every retry: no valid price, and the reason (SPEC §2 fails closed). */
+export function unobservedConsensus(error: string): ConsensusResult {
+  return { ok: false, reason: `no valid price: the market could not be observed (${error})`, readings: [], agreeing: [], excluded: [], outliers: [] };
+}
+
 export function stateOf(obs: MarketObservation, pstrPrice: number, config: Config): TreasuryState {
   const t = config.tokens;
   const b = obs.balances;
@@ -61,7 +66,7 @@ export interface CycleVerdict {
 export function decideCycle(
   cycleId: string,
   now: number,
-  obs: MarketObservation,
+  obs: MarketObservation | null,
   consensus: ConsensusResult,
   vwap: VwapReading | null,
   memory: MonitorMemory,
@@ -73,10 +78,11 @@ export function decideCycle(
     warmingUp: false, drawdown: null, reserveRatio: null, pumpConcentration: null, treasuryValueUsd: null, marketCapUsd: null,
     health: null, healthLevel: null, decision: '', startedIntervention: null,
   };
-  if (!consensus.ok) {
+  if (!consensus.ok || obs === null) {
     // Fail closed: no valid price, no decision (SPEC §2).
-    const { alerts, state } = classifyCycle(memory.alertState, { validPrice: false, outliers: consensus.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null }, alertParams(config));
-    return { summary: { ...base, decision: consensus.reason.startsWith('no valid price') ? consensus.reason : `no valid price: ${consensus.reason}` }, decision: null, emergency: { latched: memory.emergencyStop, entered: false }, alerts, alertState: state, state: null };
+    const { alerts, state } = classifyCycle(memory.alertState, { validPrice: false, outliers: consensus.ok ? [] : consensus.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null }, alertParams(config));
+    const reason = consensus.ok ? 'the market could not be observed' : consensus.reason;
+    return { summary: { ...base, decision: reason.startsWith('no valid price') ? reason : `no valid price: ${reason}` }, decision: null, emergency: { latched: memory.emergencyStop, entered: false }, alerts, alertState: state, state: null };
   }
   const state = stateOf(obs, consensus.price, config);
   const emergency = nextEmergencyState(memory.emergencyStop, state.reserveRatio, config.risk.minRrThreshold);

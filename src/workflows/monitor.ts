@@ -6,7 +6,7 @@
  * as new before its history grows large, carrying its memory and cycle count.
  */
 import {
-  ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
+  ActivityFailure, ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
   getExternalWorkflowHandle, proxyActivities, setHandler, startChild, workflowInfo, log,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
@@ -20,7 +20,7 @@ import {
 } from './contract.ts';
 import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
-import { consensusOf, decideCycle, type MonitorMemory } from './monitor-cycle.ts';
+import { consensusOf, decideCycle, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -149,10 +149,14 @@ async function runCycle(s: MonitorState): Promise<void> {
   const { config } = s;
   const treasuryId = config.treasuryId;
   const cycleId = `${treasuryId}/${s.cycles + 1}`;
-  const obs = await acts.observeMarket({ treasuryId });
+  // A market that cannot be observed at all (every source and price feed down) is a cycle with no valid price, not the monitor's end.
+  const obs = await acts.observeMarket({ treasuryId }).catch((err: unknown) => {
+    if (err instanceof ActivityFailure) return null;
+    throw err;
+  });
   const now = Date.now();
-  const consensus = consensusOf(obs, now, config);
-  const vwap = consensus.ok
+  const consensus = obs ? consensusOf(obs, now, config) : unobservedConsensus('observeMarket failed after its retries');
+  const vwap = consensus.ok && obs
     ? await acts.recordSample({
       treasuryId, cycleId, at: now, pstrPrice: consensus.price, volumeUsd: obs.volumeUsd, pumpPrice: obs.pumpPrice,
       solPrice: obs.solPrice, consensus, vwapWindowDays: config.strategy.vwapWindowDays,
@@ -191,7 +195,7 @@ async function runCycle(s: MonitorState): Promise<void> {
   s.lastCycle = summary;
   const recorded = await acts.recordCycle({
     treasuryId,
-    cycle: { summary, balances: obs.balances, consensus, decision: v.decision, emergency: v.emergency, alerts: v.alerts.map((a) => ({ level: a.level, kind: a.kind, message: a.message, data: a.data })) },
+    cycle: { summary, balances: obs?.balances ?? null, consensus, decision: v.decision, emergency: v.emergency, alerts: v.alerts.map((a) => ({ level: a.level, kind: a.kind, message: a.message, data: a.data })) },
   });
   // Histories recorded before recordCycle reported this carry no result.
   if (recorded?.undeliveredCritical) s.undeliveredCritical = recorded.undeliveredCritical;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
+import type { ActivityDeps } from '../../src/activities/index.ts';
 import { parseConfig, type Config, type ConfigInput } from '../../src/config.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
@@ -63,7 +64,10 @@ let harnessCount = 0;
  * A worker over a fresh paper world, on its own task queue and treasury id:
  * workflow ids (intervention/<treasury>/<n>) never collide between tests.
  */
-export async function harness(config: Config, opts: { drawdownInMinutes?: number; depth?: number; holdMinutes?: number } = {}): Promise<Harness> {
+export async function harness(
+  config: Config,
+  opts: { drawdownInMinutes?: number; depth?: number; holdMinutes?: number; wrapDeps?: (deps: ActivityDeps) => ActivityDeps } = {},
+): Promise<Harness> {
   const env = await sharedEnv();
   const now = await env.currentTimeMs();
   const dir = mkdtempSync(join(tmpdir(), 'pstr-wf-'));
@@ -75,7 +79,7 @@ export async function harness(config: Config, opts: { drawdownInMinutes?: number
     : parseConfig({ ...config, treasuryId, paper: { ...config.paper, drawdown: { startInSeconds: opts.drawdownInMinutes * 60, depth: opts.depth ?? 0.17, rampSeconds: 60, holdSeconds: (opts.holdMinutes ?? 600) * 60, recoverSeconds: 600 } } });
   const world = buildPaperWorld(cfg, { dataDir: dir, now });
   const logger = pino({ level: 'silent' });
-  const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', deps: paperDeps(cfg, world, env.client, logger), taskQueue });
+  const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', deps: (opts.wrapDeps ?? ((d) => d))(paperDeps(cfg, world, env.client, logger)), taskQueue });
   return {
     env, world, config: cfg, worker, dir, taskQueue, treasuryId,
     run: (fn) => worker.runUntil(fn),

@@ -200,6 +200,36 @@ describe('operator controls', () => {
   }, 120_000);
 });
 
+describe('a market that cannot be observed', () => {
+  it('records no-valid-price cycles, raises the critical alert after three, and keeps the monitor running', async () => {
+    let down = true;
+    const h = await harness(testConfig(), {
+      wrapDeps: (deps) => ({
+        ...deps,
+        market: { ...deps.market, pumpPrice: () => (down ? Promise.reject(new Error('pyth: unavailable (HTTP 503)')) : deps.market.pumpPrice()) },
+      }),
+    });
+    try {
+      await h.run(async () => {
+        const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
+        await h.env.sleep(16 * MINUTE);
+        let s = await monitor.query(statusQuery);
+        expect(s.cycles).toBeGreaterThanOrEqual(3);
+        expect(s.lastCycle?.decision).toMatch(/no valid price: the market could not be observed/);
+        expect(h.world.store.alerts(h.treasuryId, { level: 'critical' }).map((a) => a.kind)).toEqual(['no-valid-price']);
+        down = false;
+        await h.env.sleep(6 * MINUTE);
+        s = await monitor.query(statusQuery);
+        expect(s.lastCycle?.validPrice).toBe(true);
+        expect(s.noValidPriceStreak).toBe(0);
+        await monitor.terminate();
+      });
+    } finally {
+      await h.close();
+    }
+  }, 120_000);
+});
+
 describe('continue-as-new', () => {
   it('keeps the monitor state and its cycle count, with no cycle skipped or doubled', async () => {
     await withMonitor({}, {}, async (h, monitor) => {
