@@ -41,6 +41,7 @@ const MINUTE_MS = 60_000;
 /** Per kind, the data field that names what the alert is about; kinds not listed have one subject. */
 const SUBJECT_FIELD: Readonly<Record<string, string>> = Object.freeze({
   'oracle-outlier': 'source',
+  'oracle-source-failing': 'source',
   'swap-failed': 'interventionId',
   'system-failure': 'component',
   'intervention-executed': 'interventionId',

@@ -45,7 +45,7 @@ describe('ALERT_LEVEL', () => {
   it('follows SPEC §7: critical, warning, info and governance kinds', () => {
     const byLevel = (level: string) => Object.entries(ALERT_LEVEL).filter(([, l]) => l === level).map(([k]) => k).sort();
     expect(byLevel('critical')).toEqual(['no-valid-price', 'reserve-ratio-critical', 'swap-failed', 'system-failure']);
-    expect(byLevel('warning')).toEqual(['concentration-high', 'oracle-outlier', 'reserve-ratio-low']);
+    expect(byLevel('warning')).toEqual(['concentration-high', 'oracle-outlier', 'oracle-source-failing', 'reserve-ratio-low']);
     expect(byLevel('info')).toEqual(['health-improved', 'intervention-executed']);
     expect(byLevel('governance')).toEqual(['proposal-needs-votes', 'voting-deadline']);
   });
@@ -219,5 +219,27 @@ describe('governanceAlerts', () => {
 
   it('refuses a deadline that is not after creation', () => {
     expect(() => governanceAlerts({ ...proposal, deadline: createdAt }, createdAt, 24)).toThrow(/p-1: deadline/);
+  });
+});
+
+describe('oracle source failures', () => {
+  const params = { minRrThreshold: 1.5, reductionBelowRr: 2, maxPumpConcentration: 0.8, noValidPriceAlertCycles: 3 };
+  const cycle = (failed: { source: string; error: string }[]) => ({ validPrice: true, outliers: [], reserveRatio: 3, pumpConcentration: 0.2, healthLevel: null, failedSources: failed });
+
+  it('warns once when a source starts failing, and again only after it has answered in between', () => {
+    const down = [{ source: 'pyth', error: 'rate-limited (HTTP 429)' }];
+    const first = classifyCycle(INITIAL_ALERT_STATE, cycle(down), params);
+    expect(first.alerts.map((a) => [a.kind, a.level])).toEqual([['oracle-source-failing', 'warning']]);
+    expect(first.alerts[0]?.message).toMatch(/pyth could not be read: rate-limited \(HTTP 429\)/);
+    const second = classifyCycle(first.state, cycle(down), params);
+    expect(second.alerts).toEqual([]);
+    const back = classifyCycle(second.state, cycle([]), params);
+    expect(back.alerts).toEqual([]);
+    expect(classifyCycle(back.state, cycle(down), params).alerts).toHaveLength(1);
+  });
+
+  it('treats a state carried over from an older run (no failing list) as none failing', () => {
+    const { failingSources: _ignored, ...old } = INITIAL_ALERT_STATE;
+    expect(classifyCycle(old, cycle([{ source: 'switchboard', error: 'timeout' }]), params).alerts).toHaveLength(1);
   });
 });

@@ -26,6 +26,7 @@ export type AlertKind =
   | 'system-failure'
   | 'reserve-ratio-low'
   | 'oracle-outlier'
+  | 'oracle-source-failing'
   | 'concentration-high'
   | 'intervention-executed'
   | 'health-improved'
@@ -47,6 +48,7 @@ export const ALERT_LEVEL: Readonly<Record<AlertKind, AlertLevel>> = Object.freez
   'system-failure': 'critical',
   'reserve-ratio-low': 'warning',
   'oracle-outlier': 'warning',
+  'oracle-source-failing': 'warning',
   'concentration-high': 'warning',
   'intervention-executed': 'info',
   'health-improved': 'info',
@@ -65,6 +67,8 @@ export interface CycleAlertState {
   readonly rrBand: RrBand;
   readonly concentrationHigh: boolean;
   readonly healthLevel: HealthLevel | null;
+  /** Sources whose read failed last cycle (absent in states carried over from older runs). */
+  readonly failingSources?: readonly string[];
 }
 
 export const INITIAL_ALERT_STATE: CycleAlertState = Object.freeze({
@@ -72,6 +76,7 @@ export const INITIAL_ALERT_STATE: CycleAlertState = Object.freeze({
   rrBand: 'unknown',
   concentrationHigh: false,
   healthLevel: null,
+  failingSources: [],
 });
 
 export interface CycleObservation {
@@ -80,6 +85,8 @@ export interface CycleObservation {
   readonly reserveRatio: number | null;
   readonly pumpConcentration: number | null;
   readonly healthLevel: HealthLevel | null;
+  /** Sources that could not be read this cycle (timeout, HTTP 429/5xx, stale or malformed payload), with the error. */
+  readonly failedSources?: readonly { source: string; error: string }[];
 }
 
 export interface AlertParams {
@@ -165,7 +172,16 @@ export function classifyCycle(prev: CycleAlertState, obs: CycleObservation, para
       { from: prev.healthLevel, to: obs.healthLevel }));
   }
 
-  return { alerts, state: { noValidPriceStreak, rrBand, concentrationHigh, healthLevel: level } };
+  // A source that starts failing is a warning, once until it answers again (the cycle still has the others).
+  const failing = obs.failedSources ?? [];
+  for (const f of failing) {
+    if ((prev.failingSources ?? []).includes(f.source)) continue;
+    alerts.push(alert('oracle-source-failing',
+      `Oracle source ${f.source} could not be read: ${f.error}. The consensus uses the remaining sources; with fewer than the required agreeing sources there is no valid price. Check the ${f.source} endpoint and its credentials.`,
+      { source: f.source, error: f.error }));
+  }
+
+  return { alerts, state: { noValidPriceStreak, rrBand, concentrationHigh, healthLevel: level, failingSources: failing.map((f) => f.source) } };
 }
 
 export function swapFailedAlert(interventionId: string, error: string): Alert {

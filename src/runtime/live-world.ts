@@ -98,6 +98,8 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
     maxSlippageBps: Math.round(config.risk.maxSlippage * 10_000),
     priorityFee: config.solana.priorityFee,
     accumulationJournal: fileSwapJournal(config.solana.journalDir ?? join(opts.dataDir, 'journal')),
+    // The durable-nonce variant for long waits: the payer is the nonce authority.
+    ...(config.solana.durableNonce ? { durableNonce: { account: new PublicKey(config.solana.durableNonce.account), authority: payer } } : {}),
   });
   return {
     store, treasury, sources: liveOracleSources(config, deps), marketData: liveMarketData(config, deps), sourceTimeoutMs: readBudgetMs({ ...resilienceOptions(config), ...o.resilience }),

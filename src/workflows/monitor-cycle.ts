@@ -80,7 +80,7 @@ export function decideCycle(
   };
   if (!consensus.ok || obs === null) {
     // Fail closed: no valid price, no decision (SPEC §2).
-    const { alerts, state } = classifyCycle(memory.alertState, { validPrice: false, outliers: consensus.ok ? [] : consensus.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null }, alertParams(config));
+    const { alerts, state } = classifyCycle(memory.alertState, { validPrice: false, outliers: consensus.ok ? [] : consensus.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null, failedSources: obs?.failures ?? [] }, alertParams(config));
     const reason = consensus.ok ? 'the market could not be observed' : consensus.reason;
     return { summary: { ...base, decision: reason.startsWith('no valid price') ? reason : `no valid price: ${reason}` }, decision: null, emergency: { latched: memory.emergencyStop, entered: false }, alerts, alertState: state, state: null };
   }
@@ -99,7 +99,7 @@ export function decideCycle(
   );
   const { alerts, state: alertState } = classifyCycle(
     memory.alertState,
-    { validPrice: true, outliers: consensus.outliers, reserveRatio: state.reserveRatio, pumpConcentration: state.pumpConcentration, healthLevel: level },
+    { validPrice: true, outliers: consensus.outliers, reserveRatio: state.reserveRatio, pumpConcentration: state.pumpConcentration, healthLevel: level, failedSources: obs.failures },
     alertParams(config),
   );
   const summary: CycleSummary = {
