@@ -38,7 +38,8 @@ export interface SwapRequest {
 }
 
 export interface SwapResult {
-  status: 'confirmed' | 'failed';
+  /** 'pending': proposed to a multisig (propose-only mode) and not executed yet; ask again later with the same request. */
+  status: 'confirmed' | 'failed' | 'pending';
   pumpIn: bigint;
   pstrOut: bigint;
   /** Paper: a ledger entry key; Solana: the transaction signature. */

@@ -43,7 +43,7 @@ export interface WireSwapRequest {
 }
 
 export interface WireSwapResult {
-  status: 'confirmed' | 'failed';
+  status: 'confirmed' | 'failed' | 'pending';
   pumpIn: string;
   pstrOut: string;
   reference: string;
@@ -125,6 +125,10 @@ export function interventionActivities(deps: ActivityDeps) {
       const r = await withHeartbeat(() => deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) }));
       // Merge, never replace: the executor may have stored signed bytes, attempts and realized figures there.
       const earlier = store.swap(req.interventionId, req.slice)?.details;
+      if (r.status === 'pending') {
+        deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, reference: r.reference }, 'swap proposed to the multisig; waiting for its execution');
+        return { status: 'pending', pumpIn: r.pumpIn.toString(), pstrOut: '0', reference: r.reference, alreadyDone: r.alreadyDone, error: null };
+      }
       store.updateSwap(req.interventionId, req.slice, {
         status: r.status, updatedAt: serverClock(), pstrOut: r.pstrOut, signature: r.reference,
         details: { ...(typeof earlier === 'object' && earlier !== null ? earlier : {}), minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },

@@ -196,9 +196,17 @@ export async function intervention(input: InterventionInput): Promise<Interventi
         }
         break;
       }
-      const r = await swapActs.executeSwap({
+      const request = {
         treasuryId, interventionId: id, slice, pumpIn: sliceSize.toString(), minPstrOut: slippageFloor(ideal, config.risk.maxSlippage).toString(), impliedPstrOut: ideal.toString(),
-      });
+      };
+      let r = await swapActs.executeSwap(request);
+      // Propose-only: the multisig executes it when its members approve; ask again (the same request: at most once) until it has.
+      const proposedAt = Date.now();
+      while (r.status === 'pending' && Date.now() - proposedAt < tl.approvalTimeoutHours * HOUR_MS) {
+        await sleep(60_000);
+        r = await swapActs.executeSwap(request);
+      }
+      if (r.status === 'pending') r = { ...r, status: 'failed', error: `the multisig did not execute proposal ${r.reference} within ${tl.approvalTimeoutHours} h` };
       const pstrText = formatAmount({ raw: BigInt(r.pstrOut), decimals: config.tokens.pstr.decimals });
       const pumpText = formatAmount({ raw: BigInt(r.pumpIn), decimals: pumpDecimals });
       await record(`swap:${slice}`, r.status === 'confirmed' ? `filled ${pstrText} PSTR for ${pumpText} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: sliceSize.toString(), quote: quote.toString(), implied: ideal.toString() }, r);
