@@ -16,6 +16,7 @@ import { PythPriceStream, triggerWatcher } from '../oracles/pyth-stream.ts';
 import type { MarketData, OracleSource, Treasury } from '../ports.ts';
 import { rpcChain, type Chain } from '../solana/chain.ts';
 import { SolanaTreasury } from '../solana/executor.ts';
+import { SquadsTreasury } from '../solana/squads-treasury.ts';
 import { jupiterClient, type JupiterClient } from '../solana/jupiter.ts';
 import { fileSwapJournal } from '../solana/journal.ts';
 import { keypairPathFrom, loadKeypair } from '../solana/keys.ts';
@@ -40,6 +41,14 @@ export interface LiveOverrides extends OracleDeps {
 
 export class LiveModeError extends Error {}
 
+function publicKey(field: string, value: string): PublicKey {
+  try {
+    return new PublicKey(value);
+  } catch {
+    throw new LiveModeError(`${field} must be a base58 public key, got ${JSON.stringify(value)}`);
+  }
+}
+
 function mint(config: Config, token: 'pstr' | 'pump' | 'usdc') {
   const m = config.tokens[token].mint;
   if (!m) throw new LiveModeError(`tokens.${token}.mint is required in mode ${config.mode}`);
@@ -49,12 +58,13 @@ function mint(config: Config, token: 'pstr' | 'pump' | 'usdc') {
 /** Builds the live edges; `client` lets a streamed trigger wake the monitor between cycles. */
 export function buildLiveWorld(config: Config, opts: { dataDir: string; client?: Client; overrides?: LiveOverrides }): LiveWorld {
   const o = opts.overrides ?? {};
-  if (config.solana.multisig && !o.payer) {
-    throw new LiveModeError('solana.multisig (propose-only) is not available in this build yet: configure solana.keypairPath for direct execution, or run mode "paper"');
-  }
   const store = TreasuryStore.open(o.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
   const keyPath = keypairPathFrom(config.solana.keypairPath);
-  if (!o.payer && keyPath === null) throw new LiveModeError(`mode ${config.mode} needs solana.keypairPath (or SOLANA_KEYPAIR_PATH)`);
+  if (!o.payer && keyPath === null) {
+    // Propose-only still signs: the agent's member key creates the vault transaction and proposal.
+    const what = config.solana.multisig ? 'the multisig member key the agent proposes with (Initiate permission)' : 'the treasury keypair';
+    throw new LiveModeError(`mode ${config.mode} needs solana.keypairPath (or SOLANA_KEYPAIR_PATH): ${what}`);
+  }
   const payer = o.payer ?? loadKeypair(keyPath as string);
   const rpcUrl = config.solana.rpcUrl;
   const connection = o.connection ?? (rpcUrl ? new Connection(rpcUrl, config.solana.commitment) : undefined);
@@ -90,12 +100,19 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
     void stream.start();
   }
   const deps: OracleDeps = { ...o, ...(connection ? { connection } : {}), ...(stream ? { stream } : {}) };
-  const treasury = new SolanaTreasury({
-    treasuryId: config.treasuryId, store, chain,
-    jupiter: o.jupiter ?? jupiterClient({ baseUrl: config.solana.jupiter.baseUrl, ...(config.solana.jupiter.apiKey ? { apiKey: config.solana.jupiter.apiKey } : {}) }),
+  const jupiter = o.jupiter ?? jupiterClient({ baseUrl: config.solana.jupiter.baseUrl, ...(config.solana.jupiter.apiKey ? { apiKey: config.solana.jupiter.apiKey } : {}) });
+  const tokens = { pump: mint(config, 'pump'), pstr: mint(config, 'pstr'), usdc: mint(config, 'usdc') };
+  const maxSlippageBps = Math.round(config.risk.maxSlippage * 10_000);
+  const ms = config.solana.multisig;
+  // Propose-only: the vault holds the tokens and the members execute; the agent only proposes (see squads-treasury.ts).
+  const treasury: Treasury = ms ? new SquadsTreasury({
+    treasuryId: config.treasuryId, store, chain, jupiter, member: payer, multisig: publicKey('solana.multisig.address', ms.address), vaultIndex: ms.vaultIndex,
+    tokens, maxSlippageBps, priorityFee: config.solana.priorityFee,
+    ...(config.solana.commitment === 'finalized' ? { commitment: 'finalized' as const } : {}),
+  }) : new SolanaTreasury({
+    treasuryId: config.treasuryId, store, chain, jupiter,
     payer, ...(o.cosigners ? { cosigners: o.cosigners } : {}),
-    tokens: { pump: mint(config, 'pump'), pstr: mint(config, 'pstr'), usdc: mint(config, 'usdc') },
-    maxSlippageBps: Math.round(config.risk.maxSlippage * 10_000),
+    tokens, maxSlippageBps,
     priorityFee: config.solana.priorityFee,
     accumulationJournal: fileSwapJournal(config.solana.journalDir ?? join(opts.dataDir, 'journal')),
     // The durable-nonce variant for long waits: the payer is the nonce authority.
