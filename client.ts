@@ -99,8 +99,10 @@ program.command('proposals')
   .action(() => run(proposals));
 
 program.command('report')
-  .description('run the performance report and the risk assessment once, now, and print them')
-  .action(() => run(report));
+  .description('run the operator report once, now: interventions, growth, Sharpe, drawdown, VaR/ES, RR and health trends, oracle deviation, accumulation, liquidity')
+  .option('--html <file>', 'also write the report with its charts as one self-contained HTML page')
+  .option('--days <n>', 'the period, in days up to now (default 30)', positiveInt)
+  .action((o: { html?: string; days?: number }) => run((ctx) => report(ctx, o)));
 
 program.command('prices')
   .description("each oracle source's reading, which were excluded and why, and the consensus, from the configured endpoints (no Temporal needed)")

@@ -1,4 +1,5 @@
 /** `status`, `pause`, `resume`, `emergency-stop` and `report`: the monitor and the scheduled jobs. */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { VarResult } from '../domain/risk.ts';
 import {
@@ -7,8 +8,10 @@ import {
 } from '../workflows/contract.ts';
 import { call } from './connect.ts';
 import { monitorConfig, noMonitor, query, waitFor, type Ctx } from './context.ts';
+import { renderOperatorReport } from '../report/html.ts';
+import type { OperatorReport } from '../workflows/report.ts';
 import { CliError } from './errors.ts';
-import { num, operatorEvent, pct, statusLine, statusReport, usd } from './format.ts';
+import { DASH, num, operatorEvent, pct, statusLine, statusReport, usd, utc } from './format.ts';
 
 export async function status(ctx: Ctx, opts: { json?: boolean }): Promise<void> {
   const id = monitorWorkflowId(ctx.treasuryId);
@@ -45,22 +48,64 @@ export async function operate(ctx: Ctx, action: MonitorAction, opts: { by: strin
   if (!event.accepted) throw new CliError(`${action} refused: ${event.detail}`);
 }
 
-/** Runs the performance report and the risk assessment once, now, with the monitor's configuration. */
-export async function report(ctx: Ctx): Promise<void> {
+/**
+ * Runs the operator report (workflow `operatorReport`) once, now, with the monitor's configuration, prints
+ * its figures and, with `html`, writes the page with the charts to that file (atomically: a half-written
+ * file never replaces a good one).
+ */
+export async function report(ctx: Ctx, opts: { html?: string; days?: number } = {}): Promise<void> {
   const config = await monitorConfig(ctx);
-  const stamp = new Date(ctx.now()).toISOString();
-  const run = (job: 'performanceReportJob' | 'riskAssessmentJob', name: string) => {
-    const workflowId = `report/${ctx.treasuryId}/${stamp}/${name}`;
-    // The server ends the job after a minute when no worker takes it, so the tool never waits forever.
-    return call(ctx, workflowId, () => ctx.client.workflow.execute(job, { taskQueue: TASK_QUEUE, workflowId, args: [{ config }], workflowExecutionTimeout: '1 minute' }), 70_000)
-      .then((result) => ({ workflowId, result: result as unknown }))
-      .catch((err: unknown) => {
-        if (err instanceof WorkflowFailedError) throw new CliError(`${workflowId} did not complete: ${err.cause?.message ?? err.message} (is a worker running, \`npm start\`?)`);
-        throw err;
-      });
-  };
-  const [perf, risk] = await Promise.all([run('performanceReportJob', 'performance'), run('riskAssessmentJob', 'risk')]);
-  reportLines(perf, risk).forEach((l) => ctx.out(l));
+  const workflowId = `report/${ctx.treasuryId}/${new Date(ctx.now()).toISOString()}/operator`;
+  // The server ends the report after two minutes when no worker takes it, so the tool never waits forever.
+  const result = await call(ctx, workflowId, () => ctx.client.workflow.execute('operatorReport', {
+    taskQueue: TASK_QUEUE, workflowId, args: [{ config, ...(opts.days === undefined ? {} : { days: opts.days }) }], workflowExecutionTimeout: '2 minutes',
+  }), 130_000).catch((err: unknown) => {
+    if (err instanceof WorkflowFailedError) throw new CliError(`${workflowId} did not complete: ${err.cause?.message ?? err.message} (is a worker running, \`npm start\`?)`);
+    throw err;
+  }) as OperatorReport;
+  operatorReportLines(workflowId, result).forEach((l) => ctx.out(l));
+  if (opts.html) {
+    writeAtomically(opts.html, renderOperatorReport(result, { title: `PSTR treasury ${ctx.treasuryId} — operator report`, generatedAt: new Date(ctx.now()).toISOString() }));
+    ctx.out(`HTML report written to ${opts.html}`);
+  }
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new CliError(`cannot write ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The operator report's figures as lines of text. */
+export function operatorReportLines(workflowId: string, r: OperatorReport): string[] {
+  const f = r.figures;
+  const iv = f.interventions;
+  const statuses = Object.entries(iv.byStatus).map(([s, n]) => `${n} ${s}`).join(', ');
+  const v = f.risk.var;
+  const trend = (t: { end: number; start: number; min: number; mean: number } | null) => t === null ? DASH : `${num(t.end, 2)} (from ${num(t.start, 2)}, min ${num(t.min, 2)}, mean ${num(t.mean, 2)})`;
+  const a = f.accumulation;
+  const skipped = Object.entries(a.period.skipped).map(([why, n]) => `${n} ${why}`).join(', ');
+  return [
+    `Operator report (${workflowId})`,
+    `  ${utc(r.from)} → ${utc(r.to)} · ${f.period.validCycles} of ${f.period.cycles} cycles with a valid price`,
+    `  interventions ${iv.count}${statuses ? ` (${statuses})` : ''} · success rate ${pct(iv.successRate)}${iv.awaitingRoi ? ` · ${iv.awaitingRoi} awaiting 7-day ROI` : ''}`,
+    `  treasury value ${usd(f.treasury.valueUsd)} · 30-day growth ${pct(f.performance.growth30d)} · Sharpe ${num(f.performance.sharpe, 3)} · max drawdown ${pct(f.performance.maxDrawdown)}`,
+    v.kind === 'ok'
+      ? `  VaR95 ${usd(v.var95)} · ES95 ${usd(v.es95)} (one day, over ${v.returns} daily returns)`
+      : `  VaR95/ES95: insufficient history (${v.returns} of ${v.needed} daily returns)`,
+    `  PSTR 30-day volatility ${f.risk.volatility === null ? 'insufficient history' : `${num(f.risk.volatility, 3)} annualized`} · market risk ${f.risk.marketRisk}`,
+    `  reserve ratio ${trend(f.treasury.reserveRatio)} · health ${trend(f.treasury.health)}${f.treasury.healthLevel ? ` ${f.treasury.healthLevel}` : ''}`,
+    `  oracle deviation: ${f.oracle.length ? f.oracle.map((o) => `${o.source} mean ${pct(o.mean, 3)} max ${pct(o.max, 3)} (${o.readings})`).join(' · ') : DASH}`,
+    `  accumulation today ${usd(a.today.usd)} of ${usd(a.dailyBudgetUsd)} (${pct(a.today.shareOfBudget)}) · period ${usd(a.period.usd)} of ${usd(a.period.budgetUsd)} (${pct(a.period.shareOfBudget)}), ${a.period.buys} buys over ${a.period.days} day(s)${skipped ? `; skipped: ${skipped}` : ''}`,
+    ...(f.liquidity.length
+      ? f.liquidity.map((p) => `  ${p.pool}: in range ${pct(p.inRangeShare)} of ${p.samples} samples · impermanent loss ${pct(p.impermanentLoss)} · ${p.rebalances} rebalance(s)`)
+      : ['  liquidity: no positions']),
+  ];
 }
 
 interface JobRun {

@@ -4,3 +4,4 @@ export { intervention } from './intervention.ts';
 export { governanceProposal } from './governance.ts';
 export { accumulationJob, liquidityRebalanceJob, performanceReportJob, riskAssessmentJob } from './scheduled.ts';
 export { alertDelivery } from './alerts.ts';
+export { operatorReport } from './report.ts';
