@@ -16,6 +16,7 @@
  * workflow passes) is refused with nothing sent; otherwise Jupiter's slippage
  * is narrowed so its on-chain minimum stays at or above the floor too.
  */
+import { balancesOf, quotePumpToPstr } from './holdings.ts';
 import { ComputeBudgetProgram, PublicKey, TransactionInstruction, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
 import type { Keypair } from '@solana/web3.js';
 import { AddressLookupTableAccount } from '@solana/web3.js';
@@ -137,21 +138,12 @@ export class SolanaTreasury implements Treasury {
     return this.o.payer.publicKey;
   }
 
-  async balances(): Promise<Balances> {
-    const { chain, tokens } = this.o;
-    const [pump, usdc, sol, pstr] = await Promise.all([
-      chain.tokenBalance(this.owner, tokens.pump.mint), chain.tokenBalance(this.owner, tokens.usdc.mint),
-      chain.lamports(this.owner), chain.tokenBalance(this.owner, tokens.pstr.mint),
-    ]);
-    // PSTR the treasury holds is what it bought back: retired from float (SPEC §3). LP positions are not managed here.
-    return { pump, usdc, sol, pstrRetired: pstr, lpValueUsd: 0 };
+  balances(): Promise<Balances> {
+    return balancesOf(this.o.chain, this.owner, this.o.tokens);
   }
 
-  async quote(pumpIn: bigint): Promise<bigint> {
-    if (typeof pumpIn !== 'bigint' || pumpIn <= 0n) throw new RangeError(`quote: pumpIn must be a bigint > 0, got ${String(pumpIn)}`);
-    const { tokens } = this.o;
-    const q = await this.o.jupiter.quote({ inputMint: tokens.pump.mint.toBase58(), outputMint: tokens.pstr.mint.toBase58(), amount: pumpIn, slippageBps: this.o.maxSlippageBps });
-    return q.outAmount;
+  quote(pumpIn: bigint): Promise<bigint> {
+    return quotePumpToPstr(this.o.jupiter, this.o.tokens, pumpIn, this.o.maxSlippageBps);
   }
 
   async swap(req: SwapRequest): Promise<SwapResult> {

@@ -16,6 +16,7 @@
  * expired and signature unknown, or it failed on chain, e.g. because another
  * member took the same transaction index), attached by compare-and-set.
  */
+import { balancesOf, quotePumpToPstr } from './holdings.ts';
 import { ComputeBudgetProgram, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
 import type { Keypair, PublicKey } from '@solana/web3.js';
 import { AddressLookupTableAccount } from '@solana/web3.js';
@@ -100,21 +101,12 @@ export class SquadsTreasury implements Treasury {
     this.vault = vaultAddress(o.multisig, o.vaultIndex, o.programId);
   }
 
-  async balances(): Promise<Balances> {
-    const { chain, tokens } = this.o;
-    const [pump, usdc, sol, pstr] = await Promise.all([
-      chain.tokenBalance(this.vault, tokens.pump.mint), chain.tokenBalance(this.vault, tokens.usdc.mint),
-      chain.lamports(this.vault), chain.tokenBalance(this.vault, tokens.pstr.mint),
-    ]);
-    // PSTR the vault holds is what it bought back: retired from float (SPEC §3).
-    return { pump, usdc, sol, pstrRetired: pstr, lpValueUsd: 0 };
+  balances(): Promise<Balances> {
+    return balancesOf(this.o.chain, this.vault, this.o.tokens);
   }
 
-  async quote(pumpIn: bigint): Promise<bigint> {
-    if (typeof pumpIn !== 'bigint' || pumpIn <= 0n) throw new RangeError(`quote: pumpIn must be a bigint > 0, got ${String(pumpIn)}`);
-    const { tokens } = this.o;
-    const q = await this.o.jupiter.quote({ inputMint: tokens.pump.mint.toBase58(), outputMint: tokens.pstr.mint.toBase58(), amount: pumpIn, slippageBps: this.o.maxSlippageBps });
-    return q.outAmount;
+  quote(pumpIn: bigint): Promise<bigint> {
+    return quotePumpToPstr(this.o.jupiter, this.o.tokens, pumpIn, this.o.maxSlippageBps);
   }
 
   /** Buying PUMP is left to the multisig's members: nothing is proposed or moved. */
