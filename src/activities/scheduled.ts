@@ -3,24 +3,6 @@ import { toTokens } from '../domain/amount.ts';
 import type { PositionView } from '../ports.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
 
-const DAY = 86_400_000;
-
-export interface DailyClose {
-  day: string;
-  pstr: number;
-  pump: number;
-  sol: number | null;
-}
-
-export interface InterventionOutcomeRow {
-  id: string;
-  status: string;
-  startedAt: number;
-  executedAt: number | null;
-  usdValue: number | null;
-  roi7d: number | null;
-}
-
 export function scheduledActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
@@ -36,31 +18,6 @@ export function scheduledActivities(deps: ActivityDeps) {
       if (r.applied) deps.metrics?.accumulated(input.treasuryId, toTokens({ raw: r.usdcIn, decimals: deps.config.tokens.usdc.decimals }));
       deps.logger.info({ treasuryId: input.treasuryId, key: input.key, applied: r.applied }, 'accumulation');
       return { applied: r.applied, pumpOut: r.pumpOut.toString(), usdcIn: r.usdcIn.toString() };
-    },
-
-    /** The last sample of each UTC day over the lookback: what risk and volatility are computed from. */
-    async dailyCloses(input: { treasuryId: string; days: number }): Promise<DailyClose[]> {
-      const now = serverClock();
-      const rows = store.priceSamples(input.treasuryId, now - input.days * DAY, now);
-      const byDay = new Map<string, DailyClose>();
-      for (const r of rows) {
-        const day = new Date(r.timestamp).toISOString().slice(0, 10);
-        byDay.set(day, { day, pstr: r.pstrPrice, pump: r.pumpPrice, sol: r.solPrice });
-      }
-      return [...byDay.values()];
-    },
-
-    /** Treasury value at the end of each UTC day (from snapshots) and every intervention's outcome. */
-    async performanceInputs(input: { treasuryId: string; days: number }): Promise<{ dailyValues: { day: string; value: number }[]; interventions: InterventionOutcomeRow[] }> {
-      const now = serverClock();
-      const values = new Map<string, number>();
-      for (const s of store.snapshots(input.treasuryId, now - input.days * DAY, now)) values.set(new Date(s.at).toISOString().slice(0, 10), s.treasuryValueUsd);
-      const interventions = store.interventions(input.treasuryId).map((i) => {
-        const track = store.interventionSteps(i.id).filter((s) => s.step.startsWith('track:')).at(-1);
-        const outcome = track?.outcome as { roi?: number | null } | undefined;
-        return { id: i.id, status: i.status, startedAt: i.startedAt, executedAt: i.executedAt, usdValue: i.usdValue, roi7d: track?.step === 'track:168h' ? (outcome?.roi ?? null) : null };
-      });
-      return { dailyValues: [...values].map(([day, value]) => ({ day, value })), interventions };
     },
 
     /** Stores a scheduled job's result, keyed by job and run so a retry writes it once. */

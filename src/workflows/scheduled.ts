@@ -9,12 +9,12 @@ import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
 import { decideRebalance, positionValue } from '../domain/liquidity.ts';
-import { compoundGrowth30d, maxDrawdown, sharpeRatio, successRate } from '../domain/performance.ts';
-import { annualizedVolatility, historicalValues, marketRiskLevel, simpleReturns, valueAtRisk } from '../domain/risk.ts';
 import { slippageFloor } from '../domain/swap.ts';
 import { decideAccumulation } from '../domain/treasury.ts';
 import { systemFailureAlert } from '../domain/alerts.ts';
 import { consensusOf, stateOf } from './monitor-cycle.ts';
+import { operatorReport } from './report.ts';
+import type { OperatorFigures } from '../report/figures.ts';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -58,44 +58,21 @@ export async function accumulationJob({ config }: JobInput): Promise<{ bought: b
   return result;
 }
 
-/** Every 2 hours: VaR95/ES95 over 90 days of today's holdings, and PSTR's 30-day volatility level (SPEC §7). */
-export async function riskAssessmentJob({ config }: JobInput): Promise<unknown> {
-  const treasuryId = config.treasuryId;
-  const closes = await acts.dailyCloses({ treasuryId, days: config.risk.varLookbackDays });
-  const obs = await acts.observeMarket({ treasuryId });
+/** Every 2 hours: VaR95/ES95 over 90 days of today's holdings, and PSTR's 30-day volatility level (SPEC §7), as the operator report computes them. */
+export async function riskAssessmentJob({ config }: JobInput): Promise<OperatorFigures['risk']> {
+  const report = await operatorReport({ config, days: 1 });
   const now = Date.now();
-  const t = config.tokens;
-  const holdings = {
-    pump: Number(BigInt(obs.balances.pump)) / 10 ** t.pump.decimals,
-    usdc: Number(BigInt(obs.balances.usdc)) / 10 ** t.usdc.decimals,
-    sol: Number(BigInt(obs.balances.sol)) / 10 ** t.sol.decimals,
-  };
-  const days = closes.map((c) => ({ pump: c.pump, usdc: 1, sol: c.sol ?? obs.solPrice }));
-  const values = days.length ? historicalValues(holdings, days) : [];
-  const current = values.at(-1) ?? 0;
-  const returns = values.length > 1 ? simpleReturns(values) : [];
-  const varResult = valueAtRisk(returns, current, config.risk.minReturnsForVar);
-  const vol = annualizedVolatility(closes.slice(-config.risk.volatilityWindowDays - 1).map((c) => c.pstr));
-  const data = { var: varResult, volatility: vol, marketRisk: vol === null ? 'insufficient history' : marketRiskLevel(vol), days: closes.length };
-  await acts.recordJobResult({ treasuryId, job: 'risk', runKey: hourKey(now), at: now, data });
-  return data;
+  await acts.recordJobResult({ treasuryId: config.treasuryId, job: 'risk', runKey: hourKey(now), at: now, data: report.figures.risk });
+  return report.figures.risk;
 }
 
 /** Every 6 hours: success rate, 30-day compound growth, Sharpe, max drawdown. */
-export async function performanceReportJob({ config }: JobInput): Promise<unknown> {
-  const treasuryId = config.treasuryId;
-  const inputs = await acts.performanceInputs({ treasuryId, days: 90 });
+export async function performanceReportJob({ config }: JobInput): Promise<OperatorFigures> {
+  // The same figures as `client.ts report`: success rate, 30-day growth, Sharpe, max drawdown, VaR/ES, trends, oracle deviation, accumulation, liquidity.
+  const report = await operatorReport({ config });
   const now = Date.now();
-  const values = inputs.dailyValues.map((d) => d.value).filter((v) => v > 0);
-  const data = {
-    interventions: inputs.interventions.length,
-    successRate: successRate(inputs.interventions.map((i) => ({ executed: i.status === 'executed', roi7d: i.roi7d }))),
-    sharpe: values.length > 2 ? sharpeRatio(simpleReturns(values)) : null,
-    maxDrawdown: maxDrawdown(values),
-    growth30d: values.length > 1 ? compoundGrowth30d(values[0] as number, values.at(-1) as number, values.length - 1) : null,
-  };
-  await acts.recordJobResult({ treasuryId, job: 'performance', runKey: hourKey(now), at: now, data });
-  return data;
+  await acts.recordJobResult({ treasuryId: config.treasuryId, job: 'performance', runKey: hourKey(now), at: now, data: { from: report.from, to: report.to, figures: report.figures } });
+  return report.figures;
 }
 
 /** Daily: re-center any pool whose price drifted more than 15 % from its range center (SPEC §8). */
