@@ -11,7 +11,7 @@
 import type { Config } from '../config.ts';
 import type { HealthLevel } from '../domain/health.ts';
 import {
-  BASE_STYLE, HEALTH_BANDS, LEVEL_COLORS, card, escapeHtml, fmtNum, fmtPct, fmtPrice, fmtTime, fmtUsd, jsonForScript, uplotAssets,
+  BASE_STYLE, CHART_KIT_JS, HEALTH_BANDS, LEVEL_COLORS, card, escapeHtml, fmtNum, fmtPct, fmtPrice, fmtTime, fmtUsd, jsonForScript, uplotAssets,
 } from '../report/html-kit.ts';
 import type { BacktestResult, InterventionRecord, InterventionStatus } from './types.ts';
 
@@ -192,31 +192,12 @@ const CLIENT_SCRIPT = String.raw`(function () {
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var c = data.charts;
   var charts = [];
+  var k = window.reportKit;
+  var sigFmt = k.sigFmt, utc = k.utc, widthOf = k.widthOf, axisSize = k.axisSize, timeValue = k.timeValue;
+  function usdFmt(v) { return k.usdFmt(v, false); }
+  function nearestIndex(ts) { return k.nearestIndex(c.t, ts); }
 
-  function sigFmt(v, d) { return v == null ? '—' : Number(v.toPrecision(d)).toString(); }
-  function usdFmt(v) {
-    if (v == null) return '—';
-    var a = Math.abs(v);
-    if (a >= 1e6) return '$' + (v / 1e6).toFixed(a >= 1e7 ? 1 : 2) + 'M';
-    if (a >= 1e3) return '$' + (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k';
-    return '$' + v.toFixed(0);
-  }
   function pct(v) { return (v * 100).toFixed(1) + ' %'; }
-  function utc(ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); }
-  function widthOf(el) { return Math.max(300, el.clientWidth); }
-  function nearestIndex(ts) {
-    var lo = 0, hi = c.t.length - 1;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (c.t[mid] < ts) lo = mid + 1; else hi = mid; }
-    if (lo > 0 && Math.abs(c.t[lo - 1] - ts) <= Math.abs(c.t[lo] - ts)) lo--;
-    return lo;
-  }
-  var timeValue = '{YYYY}-{MM}-{DD} {HH}:{mm} UTC';
-  // Axis width from its longest tick label, so small prices like 0.000275 are never clipped.
-  function axisSize(u, values) {
-    var longest = 0;
-    (values || []).forEach(function (v) { longest = Math.max(longest, String(v).length); });
-    return Math.max(40, Math.ceil(longest * 7.2) + 22);
-  }
 
   var syncing = false;
   function syncX(u, key) {
@@ -335,31 +316,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
   }, [c.t, c.treasuryValue, c.reserveRatio, floor]);
 
   // (c) Health score over its shaded level bands: fills under everything, labels on top.
-  var bandColors = data.levelColors;
-  function drawBands(u, labels) {
-    var ctx = u.ctx, b = u.bbox, top = u.scales.y.max;
-    ctx.save();
-    ctx.font = Math.round(11 * devicePixelRatio) + 'px system-ui, sans-serif';
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    ctx.lineWidth = 3 * devicePixelRatio;
-    ctx.strokeStyle = 'rgba(255,255,255,0.9)';
-    data.healthBands.forEach(function (band) {
-      var y0 = u.valToPos(Math.min(band.max, top), 'y', true);
-      var y1 = u.valToPos(band.min, 'y', true);
-      if (y1 <= y0) return;
-      if (!labels) {
-        ctx.fillStyle = bandColors[band.level] + '1f';
-        ctx.fillRect(b.left, y0, b.width, y1 - y0);
-      } else if (y1 - y0 >= 11 * devicePixelRatio) {
-        var lx = b.left + b.width - 6 * devicePixelRatio, ly = (y0 + y1) / 2;
-        ctx.fillStyle = bandColors[band.level];
-        ctx.strokeText(band.level, lx, ly); // white halo: readable where the line crosses
-        ctx.fillText(band.level, lx, ly);
-      }
-    });
-    ctx.restore();
-  }
+  function drawBands(u, labels) { k.drawHealthBands(u, labels, data.healthBands, data.levelColors); }
   make('chart-health', 260, {
     series: [{ value: timeValue },
       { label: 'Health score', stroke: '#0f172a', width: 1.75, value: function (u, v) { return v == null ? '—' : v.toFixed(3); } }],
@@ -368,13 +325,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
     hooks: { drawClear: [function (u) { drawBands(u, false); }], draw: [function (u) { drawBands(u, true); }] },
   }, [c.t, c.health]);
 
-  var resizeTimer = null;
-  window.addEventListener('resize', function () {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () {
-      charts.forEach(function (u) { u.setSize({ width: widthOf(u.__el), height: u.height }); });
-    }, 100);
-  });
+  k.resizeWithWindow(charts);
 })();`;
 
 /** The report as one self-contained HTML page. */
@@ -451,7 +402,8 @@ ${settingsList(config)}
 </main>
 <script type="application/json" id="report-data">${jsonForScript(pageData)}</script>
 <script>${js}</script>
-<script>${CLIENT_SCRIPT}</script>
+<script>${CHART_KIT_JS}
+${CLIENT_SCRIPT}</script>
 </body>
 </html>
 `;

@@ -144,3 +144,73 @@ footer { color:var(--muted); font-size:12px; text-align:center; margin-top:24px;
 @media (max-width:960px) { .stats { grid-template-columns:repeat(2,minmax(0,1fr)); } }
 @media (max-width:560px) { .stats { grid-template-columns:1fr; } .stat.wide { grid-column:span 1; } main { padding:16px 10px; } }
 `;
+
+/**
+ * The in-page chart helpers both report pages use (number formats, UTC axes,
+ * axis widths, the nearest sample, health level bands, resizing), defined
+ * once as `window.reportKit` before each page's own script.
+ */
+export const CHART_KIT_JS = String.raw`window.reportKit = (function () {
+  'use strict';
+  function sigFmt(v, d) { return v == null ? '—' : Number(v.toPrecision(d)).toString(); }
+  // Compact USD; with cents, amounts under $100 keep two decimals.
+  function usdFmt(v, cents) {
+    if (v == null) return '—';
+    var a = Math.abs(v);
+    if (a >= 1e6) return '$' + (v / 1e6).toFixed(a >= 1e7 ? 1 : 2) + 'M';
+    if (a >= 1e3) return '$' + (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k';
+    return '$' + v.toFixed(cents && a < 100 ? 2 : 0);
+  }
+  function utc(ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); }
+  function widthOf(el) { return Math.max(300, el.clientWidth); }
+  // Axis width from its longest tick label, so small prices like 0.000275 are never clipped.
+  function axisSize(u, values) {
+    var longest = 0;
+    (values || []).forEach(function (v) { longest = Math.max(longest, String(v).length); });
+    return Math.max(40, Math.ceil(longest * 7.2) + 22);
+  }
+  function nearestIndex(t, ts) {
+    var lo = 0, hi = t.length - 1;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (t[mid] < ts) lo = mid + 1; else hi = mid; }
+    if (lo > 0 && Math.abs(t[lo - 1] - ts) <= Math.abs(t[lo] - ts)) lo--;
+    return lo;
+  }
+  // Health level bands: fills under everything (labels false), names on top (labels true).
+  function drawHealthBands(u, labels, bands, colors) {
+    var ctx = u.ctx, b = u.bbox, top = u.scales.y.max;
+    ctx.save();
+    ctx.font = Math.round(11 * devicePixelRatio) + 'px system-ui, sans-serif';
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    ctx.lineWidth = 3 * devicePixelRatio;
+    ctx.strokeStyle = 'rgba(255,255,255,0.9)';
+    bands.forEach(function (band) {
+      var y0 = u.valToPos(Math.min(band.max, top), 'y', true);
+      var y1 = u.valToPos(band.min, 'y', true);
+      if (y1 <= y0) return;
+      if (!labels) {
+        ctx.fillStyle = colors[band.level] + '1f';
+        ctx.fillRect(b.left, y0, b.width, y1 - y0);
+      } else if (y1 - y0 >= 11 * devicePixelRatio) {
+        var lx = b.left + b.width - 6 * devicePixelRatio, ly = (y0 + y1) / 2;
+        ctx.fillStyle = colors[band.level];
+        ctx.strokeText(band.level, lx, ly); // white halo: readable where the line crosses
+        ctx.fillText(band.level, lx, ly);
+      }
+    });
+    ctx.restore();
+  }
+  function resizeWithWindow(charts) {
+    var timer = null;
+    window.addEventListener('resize', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        charts.forEach(function (u) { u.setSize({ width: widthOf(u.__el), height: u.height }); });
+      }, 100);
+    });
+  }
+  return {
+    sigFmt: sigFmt, usdFmt: usdFmt, utc: utc, widthOf: widthOf, axisSize: axisSize, nearestIndex: nearestIndex,
+    drawHealthBands: drawHealthBands, resizeWithWindow: resizeWithWindow, timeValue: '{YYYY}-{MM}-{DD} {HH}:{mm} UTC',
+  };
+})();`;

@@ -10,7 +10,7 @@
 import type { OperatorReport } from '../workflows/report.ts';
 import type { InterventionPoint } from './figures.ts';
 import {
-  BASE_STYLE, HEALTH_BANDS, LEVEL_COLORS, card, escapeHtml, fmtNum, fmtPct, fmtPrice, fmtUsd, jsonForScript, uplotAssets,
+  BASE_STYLE, CHART_KIT_JS, HEALTH_BANDS, LEVEL_COLORS, card, escapeHtml, fmtNum, fmtPct, fmtPrice, fmtUsd, jsonForScript, uplotAssets,
 } from './html-kit.ts';
 
 export interface OperatorReportOptions {
@@ -145,29 +145,11 @@ const CLIENT_SCRIPT = String.raw`(function () {
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var c = data.series;
   var charts = [];
-  function sigFmt(v, d) { return v == null ? '—' : Number(v.toPrecision(d)).toString(); }
-  function usdFmt(v) {
-    if (v == null) return '—';
-    var a = Math.abs(v);
-    if (a >= 1e6) return '$' + (v / 1e6).toFixed(a >= 1e7 ? 1 : 2) + 'M';
-    if (a >= 1e3) return '$' + (v / 1e3).toFixed(a >= 1e4 ? 0 : 1) + 'k';
-    return '$' + v.toFixed(a >= 100 ? 0 : 2);
-  }
+  var k = window.reportKit;
+  var sigFmt = k.sigFmt, utc = k.utc, widthOf = k.widthOf, axisSize = k.axisSize, timeValue = k.timeValue;
+  function usdFmt(v) { return k.usdFmt(v, true); }
+  function nearestIndex(ts) { return k.nearestIndex(c.t, ts); }
   function pct(v, d) { return v == null ? '—' : (v * 100).toFixed(d == null ? 1 : d) + ' %'; }
-  function utc(ts) { return uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'); }
-  function widthOf(el) { return Math.max(300, el.clientWidth); }
-  function axisSize(u, values) {
-    var longest = 0;
-    (values || []).forEach(function (v) { longest = Math.max(longest, String(v).length); });
-    return Math.max(40, Math.ceil(longest * 7.2) + 22);
-  }
-  function nearestIndex(ts) {
-    var lo = 0, hi = c.t.length - 1;
-    while (lo < hi) { var mid = (lo + hi) >> 1; if (c.t[mid] < ts) lo = mid + 1; else hi = mid; }
-    if (lo > 0 && Math.abs(c.t[lo - 1] - ts) <= Math.abs(c.t[lo] - ts)) lo--;
-    return lo;
-  }
-  var timeValue = '{YYYY}-{MM}-{DD} {HH}:{mm} UTC';
   function markBox(u) {
     var r = u.over.getBoundingClientRect();
     u.root.parentNode.setAttribute('data-box', [Math.round(r.left + scrollX), Math.round(r.top + scrollY), Math.round(r.width), Math.round(r.height)].join(','));
@@ -235,30 +217,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
   }, [c.t, c.valueUsd, c.reserveRatio, floor], c.t, true, some(c.valueUsd));
 
   // (c) Health over its shaded level bands: fills under the line, labels on top.
-  function drawBands(u, labels) {
-    var ctx = u.ctx, b = u.bbox, top = u.scales.y.max;
-    ctx.save();
-    ctx.font = Math.round(11 * devicePixelRatio) + 'px system-ui, sans-serif';
-    ctx.textAlign = 'right';
-    ctx.textBaseline = 'middle';
-    ctx.lineWidth = 3 * devicePixelRatio;
-    ctx.strokeStyle = 'rgba(255,255,255,0.9)';
-    data.healthBands.forEach(function (band) {
-      var y0 = u.valToPos(Math.min(band.max, top), 'y', true);
-      var y1 = u.valToPos(band.min, 'y', true);
-      if (y1 <= y0) return;
-      if (!labels) {
-        ctx.fillStyle = data.levelColors[band.level] + '1f';
-        ctx.fillRect(b.left, y0, b.width, y1 - y0);
-      } else if (y1 - y0 >= 11 * devicePixelRatio) {
-        var lx = b.left + b.width - 6 * devicePixelRatio, ly = (y0 + y1) / 2;
-        ctx.fillStyle = data.levelColors[band.level];
-        ctx.strokeText(band.level, lx, ly);
-        ctx.fillText(band.level, lx, ly);
-      }
-    });
-    ctx.restore();
-  }
+  function drawBands(u, labels) { k.drawHealthBands(u, labels, data.healthBands, data.levelColors); }
   make('chart-health', 220, {
     series: [{ value: timeValue },
       { label: 'Health score', stroke: '#0f172a', width: 1.75, spanGaps: true, value: function (u, v) { return v == null ? '—' : v.toFixed(3); } }],
@@ -294,13 +253,7 @@ const CLIENT_SCRIPT = String.raw`(function () {
     axes: [{ space: 60 }, { size: axisSize, values: function (u, vals) { return vals.map(usdFmt); } }],
   }, [days, data.accumulation.map(function (d) { return d.usd; }), budget], days, false, true);
 
-  var resizeTimer = null;
-  window.addEventListener('resize', function () {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () {
-      charts.forEach(function (u) { u.setSize({ width: widthOf(u.__el), height: u.height }); });
-    }, 100);
-  });
+  k.resizeWithWindow(charts);
 })();`;
 
 export function renderOperatorReport(report: OperatorReport, opts: OperatorReportOptions): string {
@@ -384,7 +337,8 @@ ${interventionsTable(report.interventions)}
 </main>
 <script type="application/json" id="report-data">${jsonForScript(pageData)}</script>
 <script>${js}</script>
-<script>${CLIENT_SCRIPT}</script>
+<script>${CHART_KIT_JS}
+${CLIENT_SCRIPT}</script>
 </body>
 </html>
 `;
