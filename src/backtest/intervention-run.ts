@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import { formatAmount, mulFraction, toTokens, type TokenAmount } from '../domain/amount.ts';
 import { needsTimelock, timelockParams, type TimelockParams } from '../domain/approval.ts';
 import { HOUR_MS, isTriggered, type InterventionDecision } from '../domain/intervention.ts';
-import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, withinSlippage } from '../domain/swap.ts';
+import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, poolReserves, withinSlippage } from '../domain/swap.ts';
 import type { InterventionRecord, InterventionStatus } from './types.ts';
 
 export interface RowMarket {
@@ -117,9 +117,7 @@ export class InterventionRun {
     if (depth === undefined) {
       out = implied(slice);
     } else {
-      // The pool holds depth/2 USD on each side at the row's prices (arbitrage re-centers it between cycles).
-      const reservePump = BigInt(Math.floor(((depth / 2) / m.pump) * 10 ** pumpDecimals));
-      const reservePstr = BigInt(Math.floor(((depth / 2) / m.pstr) * 10 ** decimals));
+      const { pump: reservePump, pstr: reservePstr } = poolReserves(depth, m.pump, m.pstr, pumpDecimals, decimals);
       const cap = maxInputWithinSlippage(reservePump, this.config.risk.maxSlippage);
       slice = planSlices(this.remaining, cap)[0] ?? 0n;
       out = constantProductOut(slice, reservePump, reservePstr);

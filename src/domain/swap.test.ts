@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, slippage, slippageFloor, withinSlippage } from './swap.ts';
+import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, poolReserves, slippage, slippageFloor, withinSlippage } from './swap.ts';
 
 describe('slippage guard', () => {
   it('accepts a quote exactly 2 % worse than implied and refuses one a unit worse', () => {
@@ -60,5 +60,12 @@ describe('slippage floor', () => {
       expect(withinSlippage(floor, implied, s)).toBe(true);
       if (floor > 0n) expect(withinSlippage(floor - 1n, implied, s)).toBe(false);
     }));
+  });
+});
+
+describe('model pool', () => {
+  it('holds half the depth in USD on each side at the current prices, rounded down', () => {
+    // 100,000 USD deep: 50,000 USD of PUMP at 0.005 = 10,000,000 PUMP; of PSTR at 0.0002 = 250,000,000 PSTR.
+    expect(poolReserves(100_000, 0.005, 0.0002, 6, 6)).toEqual({ pump: 10_000_000_000_000n, pstr: 250_000_000_000_000n });
   });
 });

@@ -62,3 +62,12 @@ export function slippageFloor(implied: bigint, maxSlippage: number): bigint {
   const keep = scale - BigInt(Math.round(maxSlippage * 1e9));
   return (implied * keep + scale - 1n) / scale;
 }
+
+/**
+ * The model pool of the backtest and the paper ledger: constant product with
+ * `depthUsd` in total, depth/2 USD on each side at the current prices
+ * (arbitrage re-centres it between swaps), reserves rounded down.
+ */
+export function poolReserves(depthUsd: number, pumpPrice: number, pstrPrice: number, pumpDecimals: number, pstrDecimals: number): { pump: bigint; pstr: bigint } {
+  return { pump: amountForUsd(depthUsd / 2, pumpPrice, pumpDecimals).raw, pstr: amountForUsd(depthUsd / 2, pstrPrice, pstrDecimals).raw };
+}

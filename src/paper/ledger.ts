@@ -19,7 +19,7 @@ import type { TreasuryStore } from '../db/store.ts';
 import { amountForUsd, formatAmount, parseAmount, usdValue } from '../domain/amount.ts';
 import { amountsAt, liquidityForValue, poolBudgetsUsd, positionValue, rangeAround } from '../domain/liquidity.ts';
 import type { PriceRange } from '../domain/liquidity.ts';
-import { constantProductOut, impliedOutput } from '../domain/swap.ts';
+import { constantProductOut, impliedOutput, poolReserves } from '../domain/swap.ts';
 import type { AccumulationRequest, Balances, SwapRequest, SwapResult, Treasury } from '../ports.ts';
 import type { SimulatedMarket } from './market.ts';
 
@@ -257,10 +257,8 @@ export class PaperLedger implements Treasury {
     if (depth === undefined) {
       return { pstrOut: impliedOutput({ raw: pumpIn, decimals: pump.decimals }, pumpUsd, pstrUsd, pstr.decimals).raw, pstrUsd, pumpUsd };
     }
-    // The pool holds depth/2 USD on each side at market prices: arbitrage re-centers it between swaps.
-    const reservePump = amountForUsd(depth / 2, pumpUsd, pump.decimals).raw;
-    const reservePstr = amountForUsd(depth / 2, pstrUsd, pstr.decimals).raw;
-    return { pstrOut: constantProductOut(pumpIn, reservePump, reservePstr), pstrUsd, pumpUsd };
+    const reserves = poolReserves(depth, pumpUsd, pstrUsd, pump.decimals, pstr.decimals);
+    return { pstrOut: constantProductOut(pumpIn, reserves.pump, reserves.pstr), pstrUsd, pumpUsd };
   }
 
   private insertEntry(entry: NewLedgerEntry): boolean {
