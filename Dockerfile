@@ -3,7 +3,8 @@
 #   TEMPORAL_ADDRESS   host:port of the Temporal frontend (required; compose sets temporal:7233)
 #   TEMPORAL_NAMESPACE namespace (default "default")
 #   CONFIG_FILE        JSON config merged over the defaults (empty: the demo profile, paper mode)
-#   DATA_DIR           the store and the paper ledger (a volume; default /data)
+#   DATA_DIR           the SQLite store and the paper market's anchor (a volume; default /data)
+#   DATABASE_URL       postgres://… : the store (and paper ledger) in PostgreSQL, shared by several workers
 #   METRICS_PORT       Prometheus /metrics port (default 9464; "off" disables)
 #   LOG_LEVEL          fatal | error | warn | info | debug | trace (JSON lines on stdout)
 
@@ -33,6 +34,7 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json package-lock.json tsconfig.json worker.ts client.ts ./
 COPY src ./src
 COPY drizzle ./drizzle
+COPY drizzle-pg ./drizzle-pg
 
 ENV TEMPORAL_ADDRESS="" \
     TEMPORAL_NAMESPACE=default \

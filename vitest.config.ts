@@ -8,6 +8,8 @@ export default defineConfig({
     // on a 2-core machine they are steadier one file at a time, and the whole suite stays a few minutes.
     fileParallelism: false,
     testTimeout: 30_000,
+    // A throwaway PostgreSQL server for the store's PostgreSQL tests (skipped, with a notice, where there is none).
+    globalSetup: ['test/support/postgres-global.ts'],
     reporters: ['default'],
   },
 });

@@ -59,14 +59,14 @@ async function main(): Promise<void> {
   const temporal = await connectOrStart({ dataDir }).catch((err: unknown) => {
     throw new Unreachable(`cannot reach the Temporal frontend at ${process.env.TEMPORAL_ADDRESS}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   });
-  const world = openWorld(config, { dataDir, client: temporal.client, logger });
+  const world = await openWorld(config, { dataDir, client: temporal.client, logger, databaseUrl: process.env.DATABASE_URL });
   const worker = await createWorker({
     connection: temporal.nativeConnection, namespace: temporal.namespace, identity,
     deps: { ...world.deps, metrics: ops.metrics },
     interceptors: ops.interceptors,
   });
   const running = worker.run();
-  console.log(`${POLLING_LINE} at ${temporal.address} (namespace ${temporal.namespace}, ${identity}, treasury "${config.treasuryId}", data ${dataDir}, metrics ${ops.metricsUrl ?? 'off'})`);
+  console.log(`${POLLING_LINE} at ${temporal.address} (namespace ${temporal.namespace}, ${identity}, treasury "${config.treasuryId}", store ${world.storeLabel}, metrics ${ops.metricsUrl ?? 'off'})`);
 
   // The SDK's runtime already drains every worker on these signals; this only says so.
   const stopping = () => console.log('Stopping: finishing the tasks in flight (workflows stay durable)...');
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   try {
     await running;
   } finally {
-    world.close();
+    await world.close();
     await ops.close();
     await temporal.shutdown();
   }

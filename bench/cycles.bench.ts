@@ -156,7 +156,7 @@ async function main(): Promise<void> {
   const server = await ephemeralDevServer(dir);
   const client = server.env.client;
   const base = benchConfig('bench-a', 1);
-  const world = buildPaperWorld(base, { dataDir: dir });
+  const world = await buildPaperWorld(base, { dataDir: dir });
   const worker = await createWorker({
     connection: server.env.nativeConnection, namespace: 'default',
     deps: paperDeps(base, world, client, pino({ level: 'silent' })),
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
         }
         while (running.length < n) {
           const id = `bench-${running.length + 1}`;
-          seed(id);
+          await seed(id);
           await ensureMonitor(client, benchConfig(id, SCALE_INTERVAL_S));
           running.push(id);
           started.push(id);
@@ -251,7 +251,7 @@ async function main(): Promise<void> {
   } finally {
     // Terminated once the worker is stopped, so it does not log completions of tasks that vanished.
     await Promise.all(started.map((id) => client.workflow.getHandle(monitorWorkflowId(id)).terminate('bench done').catch(() => undefined)));
-    world.store.close();
+    await world.store.close();
     await server.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   console.log(`Starting the PSTR treasury agent (${opts.config ? `config ${opts.config}` : 'demo profile'}, ${config.mode} mode, treasury "${config.treasuryId}")`);
   const temporal = await connectOrStart({ dataDir, port: Number(opts.port), uiPort: Number(opts.uiPort) });
   console.log(`Temporal at ${temporal.address}${temporal.uiUrl ? ` · Web UI ${temporal.uiUrl}` : ''}`);
-  const world = openWorld(config, { dataDir, client: temporal.client, logger: ops.logger });
+  const world = await openWorld(config, { dataDir, client: temporal.client, logger: ops.logger, databaseUrl: process.env.DATABASE_URL });
   const worker = await createWorker({
     connection: temporal.nativeConnection, namespace: temporal.namespace,
     deps: { ...world.deps, metrics: ops.metrics }, interceptors: ops.interceptors,
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   await running;
-  world.close();
+  await world.close();
   await ops.close();
   // The SDK's runtime catches SIGINT/SIGTERM to drain the worker; the process must still exit and stop the server.
   await temporal.shutdown();

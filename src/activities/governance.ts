@@ -24,11 +24,11 @@ export function governanceActivities(deps: ActivityDeps) {
     },
 
     async upsertProposal(p: ProposalRecordInput): Promise<void> {
-      store.upsertProposal({ ...p, outcome: p.outcome ?? null });
+      await store.upsertProposal({ ...p, outcome: p.outcome ?? null });
     },
 
     async recordVote(v: { proposalId: string; treasuryId: string; voter: string; choice: 'yes' | 'no' | 'abstain'; power: number; at: number }): Promise<void> {
-      store.recordVote(v);
+      await store.recordVote(v);
     },
   };
 }

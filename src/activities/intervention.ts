@@ -73,7 +73,7 @@ export function interventionActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
     async upsertIntervention(i: InterventionRecordInput): Promise<void> {
-      store.upsertIntervention({
+      await store.upsertIntervention({
         ...i,
         pumpAmount: i.pumpAmount === null ? null : BigInt(i.pumpAmount),
         pstrBought: i.pstrBought === null ? null : BigInt(i.pstrBought),
@@ -83,7 +83,7 @@ export function interventionActivities(deps: ActivityDeps) {
 
     async recordInterventionStep(input: RecordStepInput): Promise<void> {
       const { step } = input;
-      store.recordInterventionStep({
+      await store.recordInterventionStep({
         interventionId: input.interventionId, treasuryId: input.treasuryId, step: step.step, at: step.at,
         inputs: step.inputs ?? {}, outcome: step.outcome ?? {}, verdict: step.verdict,
       });
@@ -93,7 +93,7 @@ export function interventionActivities(deps: ActivityDeps) {
     /** SPEC §4's gates need the live pause/stop flags and every other intervention's history. */
     async gateContext(input: { treasuryId: string; excludeId: string }): Promise<GateContextResult> {
       const status = await deps.monitorStatus(input.treasuryId);
-      const others = store.interventions(input.treasuryId, { sinceMs: serverClock() - 30 * 86_400_000 }).filter((i) => i.id !== input.excludeId);
+      const others = (await store.interventions(input.treasuryId, { sinceMs: serverClock() - 30 * 86_400_000 })).filter((i) => i.id !== input.excludeId);
       const executed = others.filter((i) => i.status === 'executed' && i.executedAt !== null).map((i) => i.executedAt as number);
       return {
         paused: status?.paused ?? false,
@@ -118,18 +118,18 @@ export function interventionActivities(deps: ActivityDeps) {
     async executeSwap(req: WireSwapRequest): Promise<WireSwapResult> {
       const at = serverClock();
       const pumpIn = BigInt(req.pumpIn);
-      store.recordSwap({
+      await store.recordSwap({
         interventionId: req.interventionId, slice: req.slice, treasuryId: req.treasuryId, at, status: 'prepared',
         pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut }, updatedAt: at,
       });
       const r = await withHeartbeat(() => deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) }));
       // Merge, never replace: the executor may have stored signed bytes, attempts and realized figures there.
-      const earlier = store.swap(req.interventionId, req.slice)?.details;
+      const earlier = (await store.swap(req.interventionId, req.slice))?.details;
       if (r.status === 'pending') {
         deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, reference: r.reference }, 'swap proposed to the multisig; waiting for its execution');
         return { status: 'pending', pumpIn: r.pumpIn.toString(), pstrOut: '0', reference: r.reference, alreadyDone: r.alreadyDone, error: null };
       }
-      store.updateSwap(req.interventionId, req.slice, {
+      await store.updateSwap(req.interventionId, req.slice, {
         status: r.status, updatedAt: serverClock(), pstrOut: r.pstrOut, signature: r.reference,
         details: { ...(typeof earlier === 'object' && earlier !== null ? earlier : {}), minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },
       });
@@ -139,11 +139,11 @@ export function interventionActivities(deps: ActivityDeps) {
 
     /** Stores and logs alerts raised outside a monitoring cycle (swap results, governance, schedules). */
     async raiseAlerts(input: { treasuryId: string; key: string; at: number; alerts: Alert[] }): Promise<void> {
-      input.alerts.forEach((a, i) => {
-        store.recordAlert({ treasuryId: input.treasuryId, alertKey: `${input.key}/${i}/${a.kind}`, at: input.at, level: a.level, kind: a.kind, message: a.message, data: a.data });
+      for (const [i, a] of input.alerts.entries()) {
+        await store.recordAlert({ treasuryId: input.treasuryId, alertKey: `${input.key}/${i}/${a.kind}`, at: input.at, level: a.level, kind: a.kind, message: a.message, data: a.data });
         const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
         log({ treasuryId: input.treasuryId, alert: a.kind, level: a.level, key: input.key }, a.message);
-      });
+      }
     },
   };
 }

@@ -41,11 +41,15 @@ export function monitorActivities(deps: ActivityDeps) {
         if (r.status === 'fulfilled') readings.push(r.value);
         else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
       });
-      const last = store.latestPriceSample(input.treasuryId);
+      const last = await store.latestPriceSample(input.treasuryId);
       const [pumpPrice, solPrice, volumeUsd, balances] = await Promise.all([
         deps.market.pumpPrice(),
         deps.market.solPrice(),
-        deps.market.volumeUsd(last ? last.timestamp : at - 60_000, at),
+        // A volume read that fails costs the sample its weight (0 volume), never the cycle its price.
+        deps.market.volumeUsd(last ? last.timestamp : at - 60_000, at).catch((error: unknown) => {
+          deps.logger.warn({ treasuryId: input.treasuryId, err: error instanceof Error ? error.message : String(error) }, 'pool volume unavailable this cycle; the sample is recorded with volume 0');
+          return 0;
+        }),
         deps.treasury.balances(),
       ]);
       const obs = { at, readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
@@ -55,7 +59,7 @@ export function monitorActivities(deps: ActivityDeps) {
 
     /** Records the cycle's sample (idempotent on the cycle id) and returns the 30-day VWAP at its time. */
     async recordSample(input: RecordSampleInput): Promise<VwapReading | null> {
-      store.recordPriceSample({
+      await store.recordPriceSample({
         treasuryId: input.treasuryId,
         cycleId: input.cycleId,
         timestamp: input.at,
@@ -66,26 +70,26 @@ export function monitorActivities(deps: ActivityDeps) {
         consensus: input.consensus,
       });
       const windowMs = input.vwapWindowDays * DAY_MS;
-      return vwapOf(store.vwapSamples(input.treasuryId, input.at - windowMs + 1, input.at), input.at, windowMs);
+      return vwapOf(await store.vwapSamples(input.treasuryId, input.at - windowMs + 1, input.at), input.at, windowMs);
     },
 
     /** Writes the cycle's log, its treasury snapshot and its alerts; every write keyed by the cycle id. */
     async recordCycle(input: RecordCycleInput): Promise<RecordCycleResult> {
       const { treasuryId, cycle } = input;
       const s = cycle.summary;
-      store.transaction(() => {
-        store.recordMonitoringLog({ treasuryId, cycleId: s.cycleId, at: s.at, data: cycle });
-        writeSnapshot(deps, treasuryId, cycle);
-        cycle.alerts.forEach((a, i) => {
-          store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId, ...a.data } });
-        });
+      await store.transaction(async () => {
+        await store.recordMonitoringLog({ treasuryId, cycleId: s.cycleId, at: s.at, data: cycle });
+        await writeSnapshot(deps, treasuryId, cycle);
+        for (const [i, a] of cycle.alerts.entries()) {
+          await store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId, ...a.data } });
+        }
       });
       deps.metrics?.observeCycle(treasuryId, cycle, undefined, serverClock());
       for (const a of cycle.alerts) {
         const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
         log({ treasuryId, cycleId: s.cycleId, alert: a.kind, level: a.level }, a.message);
       }
-      const pending = undeliveredCritical(store, treasuryId, { sinceMs: s.at - 7 * DAY_MS });
+      const pending = await undeliveredCritical(store, treasuryId, { sinceMs: s.at - 7 * DAY_MS });
       const oldest = pending[0];
       return {
         undeliveredCritical: {
@@ -97,11 +101,11 @@ export function monitorActivities(deps: ActivityDeps) {
   };
 }
 
-function writeSnapshot(deps: ActivityDeps, treasuryId: string, cycle: CycleRecord): void {
+async function writeSnapshot(deps: ActivityDeps, treasuryId: string, cycle: CycleRecord): Promise<void> {
   const s = cycle.summary;
   const b = cycle.balances;
   if (!b || s.reserveRatio === null || s.treasuryValueUsd === null || s.health === null || s.healthLevel === null) return;
-  deps.store.recordSnapshot({
+  await deps.store.recordSnapshot({
     treasuryId,
     snapshotId: s.cycleId,
     at: s.at,

@@ -6,7 +6,6 @@
  * computed by the workflow. Token amounts cross as decimal strings.
  */
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { ledgerEntries } from '../db/schema.ts';
 import type { TreasuryStore } from '../db/store.ts';
 import type { PriceRange } from '../domain/liquidity.ts';
 import type { PositionView } from '../ports.ts';
@@ -70,10 +69,10 @@ export function reportActivities(deps: Pick<ActivityDeps, 'store' | 'config' | '
       const from = to - input.days * DAY;
       const bucketMs = bucketWidthMs(to - from, input.maxPoints ?? DEFAULT_MAX_POINTS);
 
-      const samples = store.priceSamples(treasuryId, Math.min(from, to - closeDays * DAY), to);
+      const samples = await store.priceSamples(treasuryId, Math.min(from, to - closeDays * DAY), to);
       const inPeriod = samples.filter((s) => s.timestamp >= from);
-      const snapshots = store.snapshots(treasuryId, from, to);
-      const logs = store.monitoringLogs(treasuryId, from, to);
+      const snapshots = await store.snapshots(treasuryId, from, to);
+      const logs = await store.monitoringLogs(treasuryId, from, to);
       const cycles: CyclePoint[] = [];
       const jobRuns: { at: number; runKey: string; data: { bought?: unknown; skip?: unknown; reason?: unknown } }[] = [];
       for (const log of logs) {
@@ -90,7 +89,7 @@ export function reportActivities(deps: Pick<ActivityDeps, 'store' | 'config' | '
         poolPrices: inPeriod.map(poolPricePoint),
       }, positions, { from: gridStart, bucketMs });
 
-      const latest = store.latestSnapshot(treasuryId);
+      const latest = await store.latestSnapshot(treasuryId);
       const last = samples.at(-1);
       return {
         treasuryId, from, to, bucketMs, buckets,
@@ -98,8 +97,8 @@ export function reportActivities(deps: Pick<ActivityDeps, 'store' | 'config' | '
         closes: lastPerDay(samples.filter((s) => s.timestamp >= to - closeDays * DAY).map((s) => ({ at: s.timestamp, s })))
           .map(({ day, row }) => ({ day, pstr: row.s.pstrPrice, pump: row.s.pumpPrice, sol: row.s.solPrice })),
         holdings: latest ? { pump: latest.pumpBalance.toString(), usdc: latest.usdcBalance.toString(), sol: latest.solBalance.toString(), pstrRetired: latest.pstrRetired.toString() } : null,
-        interventions: interventionPoints(store, treasuryId, from),
-        accumulation: accumulationRuns(store, treasuryId, jobRuns),
+        interventions: await interventionPoints(store, treasuryId, from),
+        accumulation: await accumulationRuns(store, treasuryId, jobRuns),
         positions,
         latestPrices: last ? poolPricePoint(last) : null,
       };
@@ -128,28 +127,30 @@ function lastPerDay<T extends { at: number }>(rows: readonly T[]): { day: string
   return [...byDay].map(([day, row]) => ({ day, row }));
 }
 
-function interventionPoints(store: TreasuryStore, treasuryId: string, from: number): InterventionPoint[] {
-  return store.interventions(treasuryId, { sinceMs: from }).map((i) => {
-    const week = store.interventionSteps(i.id).find((s) => s.step === 'track:168h');
+async function interventionPoints(store: TreasuryStore, treasuryId: string, from: number): Promise<InterventionPoint[]> {
+  const points: InterventionPoint[] = [];
+  for (const i of await store.interventions(treasuryId, { sinceMs: from })) {
+    const week = (await store.interventionSteps(i.id)).find((s) => s.step === 'track:168h');
     const roi = (week?.outcome as { roi?: number | null } | undefined)?.roi;
-    return {
+    points.push({
       id: i.id, status: i.status, startedAt: i.startedAt, executedAt: i.executedAt, price: i.decidedPrice, vwap30: i.vwap30,
       drawdown: i.drawdown, usdValue: i.usdValue, roi7d: typeof roi === 'number' ? roi : null,
-    };
-  });
+    });
+  }
+  return points;
 }
 
 /** The job's records, with the USDC each buy spent when the treasury's ledger (paper mode) has the entry of its key. */
-function accumulationRuns(
+async function accumulationRuns(
   store: TreasuryStore, treasuryId: string,
   runs: readonly { at: number; runKey: string; data: { bought?: unknown; skip?: unknown; reason?: unknown } }[],
-): AccumulationRunWire[] {
+): Promise<AccumulationRunWire[]> {
   const keys = runs.map((r) => `accumulation/${treasuryId}/${r.runKey}`);
   const spent = new Map<string, string>();
   for (let i = 0; i < keys.length; i += 500) {
-    const rows = store.orm.select({ key: ledgerEntries.entryKey, usdc: ledgerEntries.usdcDelta }).from(ledgerEntries)
-      .where(and(eq(ledgerEntries.treasuryId, treasuryId), eq(ledgerEntries.kind, 'accumulation'), inArray(ledgerEntries.entryKey, keys.slice(i, i + 500))))
-      .all();
+    const chunk = keys.slice(i, i + 500);
+    const rows = await store.query((db, { ledgerEntries: t }) => db.select({ key: t.entryKey, usdc: t.usdcDelta }).from(t)
+      .where(and(eq(t.treasuryId, treasuryId), eq(t.kind, 'accumulation'), inArray(t.entryKey, chunk))));
     for (const r of rows) spent.set(r.key, (-r.usdc).toString());
   }
   return runs.map((r, i) => ({
@@ -173,9 +174,9 @@ function isRange(v: unknown): v is PriceRange {
  */
 async function positionInputs(deps: Pick<ActivityDeps, 'store' | 'liquidity'>, treasuryId: string): Promise<LpPositionInput[]> {
   const views: PositionView[] = deps.liquidity ? await deps.liquidity.positions() : [];
-  const rebalances = deps.store.orm.select({ at: ledgerEntries.at, details: ledgerEntries.details }).from(ledgerEntries)
-    .where(and(eq(ledgerEntries.treasuryId, treasuryId), eq(ledgerEntries.kind, 'rebalance')))
-    .orderBy(asc(ledgerEntries.at)).all();
+  const rebalances = await deps.store.query((db, { ledgerEntries: t }) => db.select({ at: t.at, details: t.details }).from(t)
+    .where(and(eq(t.treasuryId, treasuryId), eq(t.kind, 'rebalance')))
+    .orderBy(asc(t.at)));
   return views.map((p) => {
     const range = { lower: p.lower, upper: p.upper, center: p.center };
     const moves = rebalances.flatMap((r) => {

@@ -22,7 +22,7 @@ export function scheduledActivities(deps: ActivityDeps) {
 
     /** Stores a scheduled job's result, keyed by job and run so a retry writes it once. */
     async recordJobResult(input: { treasuryId: string; job: string; runKey: string; at: number; data: unknown }): Promise<void> {
-      store.recordMonitoringLog({ treasuryId: input.treasuryId, cycleId: `${input.job}/${input.runKey}`, at: input.at, data: { job: input.job, ...(input.data as object) } });
+      await store.recordMonitoringLog({ treasuryId: input.treasuryId, cycleId: `${input.job}/${input.runKey}`, at: input.at, data: { job: input.job, ...(input.data as object) } });
       deps.logger.info({ treasuryId: input.treasuryId, job: input.job, runKey: input.runKey }, `${input.job} recorded`);
     },
 

@@ -100,27 +100,27 @@ export function alertActivities(deps: AlertActivityDeps) {
   const windowMs = deps.alerts.dedupeWindowSeconds * 1000;
 
   /** The decision, made once and stored, so a retried activity repeats it rather than re-deciding. */
-  function decide(treasuryId: string, a: AlertToDeliver): DeliveryRecord {
-    return store.transaction(() => {
-      const existing = deliveryOf(alertRow(store, treasuryId, a.key) ?? { data: null });
+  function decide(treasuryId: string, a: AlertToDeliver): Promise<DeliveryRecord> {
+    return store.transaction(async () => {
+      const existing = deliveryOf((await alertRow(store, treasuryId, a.key)) ?? { data: null });
       if (existing !== null) return existing;
       const key = dedupeKey(a);
-      const previous = previousNotice(store, treasuryId, key, a.at, a.key, windowMs);
+      const previous = await previousNotice(store, treasuryId, key, a.at, a.key, windowMs);
       const d = decideDedupe(previous?.notice ?? null, a.at, deps.alerts.dedupeWindowSeconds);
       const decidedAt = clock();
       const record: DeliveryRecord = d.action === 'collapse'
         ? { key, decision: 'collapse', decidedAt, into: previous?.alertKey ?? '' }
         : { key, decision: 'deliver', decidedAt, count: d.count, since: d.since, message: a.message + countSuffix(d.count, d.since, a.at), reached: false, sinks: {} };
-      writeDelivery(store, treasuryId, a.key, record);
+      await writeDelivery(store, treasuryId, a.key, record);
       // A collapsed alert reached the operator through the notice it joined.
-      if (record.decision === 'collapse') store.markAlertDelivered(treasuryId, a.key);
+      if (record.decision === 'collapse') await store.markAlertDelivered(treasuryId, a.key);
       return record;
     });
   }
 
   async function deliverOne(treasuryId: string, a: AlertToDeliver): Promise<{ outcome: AlertDeliveryOutcome; retryable: SinkResult[] }> {
-    store.recordAlert({ treasuryId, alertKey: a.key, at: a.at, level: a.level, kind: a.kind, message: a.message, data: a.data });
-    const record = decide(treasuryId, a);
+    await store.recordAlert({ treasuryId, alertKey: a.key, at: a.at, level: a.level, kind: a.kind, message: a.message, data: a.data });
+    const record = await decide(treasuryId, a);
     if (record.decision === 'collapse') {
       logger.debug({ treasuryId, alert: a.kind, key: a.key, into: record.into }, 'alert collapsed into a recent notice');
       return { outcome: { key: a.key, decision: 'collapse', reached: true, sinks: [] }, retryable: [] };
@@ -139,9 +139,9 @@ export function alertActivities(deps: AlertActivityDeps) {
     const outcomes: Record<string, SinkOutcome> = { ...record.sinks };
     for (const r of results) outcomes[r.sink] = outcomeOf(r, record.sinks[r.sink], at);
     const reached = record.reached || due.length === 0 || results.some((r) => r.ok);
-    store.transaction(() => {
-      writeDelivery(store, treasuryId, a.key, { ...record, reached, sinks: outcomes });
-      if (reached) store.markAlertDelivered(treasuryId, a.key);
+    await store.transaction(async () => {
+      await writeDelivery(store, treasuryId, a.key, { ...record, reached, sinks: outcomes });
+      if (reached) await store.markAlertDelivered(treasuryId, a.key);
     });
 
     for (const r of results) {

@@ -6,9 +6,8 @@
  * is already keyed by (treasury, alert key), which is what a retried delivery
  * activity needs to find what it already did.
  */
-import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gte, min, ne, sql } from 'drizzle-orm';
 import type { PreviousNotice } from '../domain/alert-dedupe.ts';
-import { alerts } from './schema.ts';
 import type { AlertRow, TreasuryStore } from './store.ts';
 
 export interface SinkOutcome {
@@ -47,9 +46,6 @@ export interface UndeliveredCriticalAlert {
 /** How far back the previous notice of an alert is looked for: an older count is no longer worth reporting. */
 const NOTICE_LOOKBACK_MS = 7 * 86_400_000;
 
-const t = alerts;
-const deliveryKey = sql`json_extract(${t.data}, '$.delivery.key')`;
-const decision = sql`json_extract(${t.data}, '$.delivery.decision')`;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -63,37 +59,37 @@ export function deliveryOf(row: Pick<AlertRow, 'data'>): DeliveryRecord | null {
   return d as unknown as DeliveryRecord;
 }
 
-export function alertRow(store: TreasuryStore, treasuryId: string, alertKey: string): AlertRow | undefined {
-  return store.orm.select().from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.alertKey, alertKey))).get();
+export function alertRow(store: TreasuryStore, treasuryId: string, alertKey: string): Promise<AlertRow | undefined> {
+  return store.query(async (db, { alerts: t }) =>
+    (await db.select().from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.alertKey, alertKey))).limit(1))[0]);
 }
 
 /** Stores `record` as the row's `data.delivery`, keeping the rest of its data. Throws when the row does not exist. */
-export function writeDelivery(store: TreasuryStore, treasuryId: string, alertKey: string, record: DeliveryRecord): void {
-  const row = alertRow(store, treasuryId, alertKey);
+export async function writeDelivery(store: TreasuryStore, treasuryId: string, alertKey: string, record: DeliveryRecord): Promise<void> {
+  const row = await alertRow(store, treasuryId, alertKey);
   if (row === undefined) throw new Error(`alert ${alertKey} of treasury ${treasuryId}: no such alert row`);
   const base = isRecord(row.data) ? row.data : row.data === null || row.data === undefined ? {} : { value: row.data };
-  store.orm.update(t).set({ data: { ...base, delivery: record } })
-    .where(and(eq(t.treasuryId, treasuryId), eq(t.alertKey, alertKey))).run();
+  await store.query((db, { alerts: t }) => db.update(t).set({ data: { ...base, delivery: record } })
+    .where(and(eq(t.treasuryId, treasuryId), eq(t.alertKey, alertKey))));
 }
 
 /**
  * The latest notice (a 'deliver' decision) of the alert with this dedupe key,
  * other than `excludeKey`, and what was collapsed into it since.
  */
-export function previousNotice(
+export async function previousNotice(
   store: TreasuryStore, treasuryId: string, dedupeKey: string, at: number, excludeKey: string, windowMs: number,
-): { alertKey: string; notice: PreviousNotice } | null {
-  const row = store.orm.select().from(t)
+): Promise<{ alertKey: string; notice: PreviousNotice } | null> {
+  const row = await store.query(async (db, { alerts: t }) => (await db.select().from(t)
     .where(and(eq(t.treasuryId, treasuryId), gte(t.at, at - NOTICE_LOOKBACK_MS), ne(t.alertKey, excludeKey),
-      sql`${deliveryKey} = ${dedupeKey}`, sql`${decision} = 'deliver'`))
-    .orderBy(desc(t.at), desc(t.alertKey)).limit(1).get();
+      sql`${store.jsonText(t.data, 'delivery', 'key')} = ${dedupeKey}`, sql`${store.jsonText(t.data, 'delivery', 'decision')} = 'deliver'`))
+    .orderBy(desc(t.at), desc(t.alertKey)).limit(1))[0]);
   const d = row === undefined ? null : deliveryOf(row);
   if (row === undefined || d === null || d.decision !== 'deliver') return null;
   // Collapsed occurrences lie within the window either side of the notice.
-  const collapsed = store.orm.select({ n: sql<number>`count(*)`, first: sql<number | null>`min(${t.at})` }).from(t)
+  const collapsed = await store.query(async (db, { alerts: t }) => (await db.select({ n: count(), first: min(t.at) }).from(t)
     .where(and(eq(t.treasuryId, treasuryId), gte(t.at, row.at - windowMs),
-      sql`${decision} = 'collapse'`, sql`json_extract(${t.data}, '$.delivery.into') = ${row.alertKey}`))
-    .get();
+      sql`${store.jsonText(t.data, 'delivery', 'decision')} = 'collapse'`, sql`${store.jsonText(t.data, 'delivery', 'into')} = ${row.alertKey}`)))[0]);
   return {
     alertKey: row.alertKey,
     notice: {
@@ -107,11 +103,11 @@ export function previousNotice(
  * Critical alerts whose notice reached no sink: every configured sink failed
  * (or is still being retried). For `client.ts status`. Oldest first.
  */
-export function undeliveredCritical(store: TreasuryStore, treasuryId: string, opts: { sinceMs?: number } = {}): UndeliveredCriticalAlert[] {
-  const rows = store.orm.select().from(t)
+export async function undeliveredCritical(store: TreasuryStore, treasuryId: string, opts: { sinceMs?: number } = {}): Promise<UndeliveredCriticalAlert[]> {
+  const rows = await store.query((db, { alerts: t }) => db.select().from(t)
     .where(and(eq(t.treasuryId, treasuryId), eq(t.level, 'critical'), eq(t.delivered, false),
-      opts.sinceMs === undefined ? undefined : gte(t.at, opts.sinceMs), sql`${decision} = 'deliver'`))
-    .orderBy(t.at, t.alertKey).all();
+      opts.sinceMs === undefined ? undefined : gte(t.at, opts.sinceMs), sql`${store.jsonText(t.data, 'delivery', 'decision')} = 'deliver'`))
+    .orderBy(t.at, t.alertKey));
   return rows.map((row) => {
     const d = deliveryOf(row);
     const sinks = d?.decision === 'deliver' ? d.sinks : {};

@@ -1,5 +1,5 @@
 /**
- * The treasury agent's SQLite schema. Every table carries `treasury_id` and a
+ * The treasury agent's SQLite schema (the embedded default). Every table carries `treasury_id` and a
  * time column (epoch ms) indexed together, because every report and audit asks
  * "this treasury, this period". Every table also has a natural key, so that a
  * retried Temporal activity writes the same row again instead of a second one.
@@ -9,46 +9,28 @@
  * Structured details are JSON TEXT, typed `unknown`: the store does not own
  * their shape, the domain modules that write them do.
  *
- * After editing this file run `npm run db:generate` and commit `drizzle/`.
+ * The PostgreSQL schema (src/db/schema-pg.ts) mirrors this one table for
+ * table, with the same row types. After editing either, run
+ * `npm run db:generate` and commit `drizzle/` and `drizzle-pg/`.
  */
 import { sql } from 'drizzle-orm';
 import { check, customType, index, integer, primaryKey, sqliteTable, text, unique } from 'drizzle-orm/sqlite-core';
 
-export class StoreValueError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StoreValueError';
-  }
-}
+import {
+  ALERT_LEVELS, amountText, epochMsValue, HEALTH_LEVELS, INTERVENTION_STATUSES, LEDGER_ENTRY_KINDS, oneOfSql, POOL_QUOTES,
+  realValue, SWAP_STATUSES, toJsonText, VOTE_CHOICES,
+} from './values.ts';
 
-/** JSON.stringify replacer: bigint becomes its decimal string (JSON has no integer beyond 2^53). */
-export function bigintReplacer(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? value.toString() : value;
-}
-
-/**
- * JSON text for a column; `undefined` becomes JSON `null` so the column always
- * parses. (A top-level `null` never gets here: drizzle writes it as SQL NULL.)
- */
-export function toJsonText(value: unknown, field = 'json'): string {
-  try {
-    return JSON.stringify(value, bigintReplacer) ?? 'null';
-  } catch (error) {
-    throw new StoreValueError(`${field}: value cannot be stored as JSON (${(error as Error).message})`);
-  }
-}
+export { StoreValueError, bigintReplacer, toJsonText } from './values.ts';
+export {
+  ALERT_LEVELS, HEALTH_LEVELS, INTERVENTION_STATUSES, LEDGER_ENTRY_KINDS, POOL_QUOTES, SWAP_STATUSES, VOTE_CHOICES,
+} from './values.ts';
 
 /** Non-negative integer amount in base units, as decimal TEXT. */
 const amount = (name: string) =>
   customType<{ data: bigint; driverData: string }>({
     dataType: () => 'text',
-    toDriver(value) {
-      if (typeof value !== 'bigint') {
-        throw new StoreValueError(`${name}: expected a bigint amount in base units, got ${typeof value} ${String(value)}`);
-      }
-      if (value < 0n) throw new StoreValueError(`${name}: amount must be ≥ 0, got ${value}`);
-      return value.toString();
-    },
+    toDriver: (value) => amountText(name, value),
     fromDriver: (text) => BigInt(text),
   })(name);
 
@@ -64,34 +46,17 @@ const json = (name: string) =>
 const real = (name: string) =>
   customType<{ data: number; driverData: number }>({
     dataType: () => 'real',
-    toDriver(value) {
-      if (typeof value !== 'number' || Number.isNaN(value)) {
-        throw new StoreValueError(`${name}: expected a number, got ${String(value)}`);
-      }
-      return value;
-    },
+    toDriver: (value) => realValue(name, value),
   })(name);
 
 /** UTC epoch milliseconds. */
 const epochMs = (name: string) =>
   customType<{ data: number; driverData: number }>({
     dataType: () => 'integer',
-    toDriver(value) {
-      if (!Number.isSafeInteger(value)) {
-        throw new StoreValueError(`${name}: expected integer epoch milliseconds, got ${String(value)}`);
-      }
-      return value;
-    },
+    toDriver: (value) => epochMsValue(name, value),
   })(name);
 
-const oneOf = (column: string, values: readonly string[]) =>
-  sql.raw(`"${column}" IN (${values.map((v) => `'${v}'`).join(', ')})`);
-
-export const INTERVENTION_STATUSES = ['running', 'executed', 'invalidated', 'expired', 'rejected', 'aborted'] as const;
-export const SWAP_STATUSES = ['prepared', 'sent', 'confirmed', 'failed'] as const;
-export const ALERT_LEVELS = ['critical', 'warning', 'info', 'governance'] as const;
-export const HEALTH_LEVELS = ['excellent', 'good', 'moderate', 'poor', 'critical'] as const;
-export const VOTE_CHOICES = ['yes', 'no', 'abstain'] as const;
+const oneOf = (column: string, values: readonly string[]) => sql.raw(oneOfSql(column, values));
 
 /** One sample per monitoring cycle (SPEC §1), with the consensus decision record (SPEC §2). */
 export const priceSamples = sqliteTable('price_samples', {
@@ -262,17 +227,9 @@ export const swapRecords = sqliteTable('swap_records', {
 const signedAmount = (name: string) =>
   customType<{ data: bigint; driverData: string }>({
     dataType: () => 'text',
-    toDriver(value) {
-      if (typeof value !== 'bigint') {
-        throw new StoreValueError(`${name}: expected a bigint delta in base units, got ${typeof value} ${String(value)}`);
-      }
-      return value.toString();
-    },
+    toDriver: (value) => amountText(name, value, true),
     fromDriver: (text) => BigInt(text),
   })(name);
-
-export const LEDGER_ENTRY_KINDS = ['init', 'accumulation', 'swap', 'rebalance'] as const;
-export const POOL_QUOTES = ['SOL', 'USDC'] as const;
 
 /** The paper treasury's balances: one row per treasury, moved only together with a ledger entry. */
 export const ledgerBalances = sqliteTable('ledger_balances', {

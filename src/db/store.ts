@@ -1,24 +1,20 @@
 /**
- * The treasury agent's store: one SQLite file, written by Temporal activities
- * and read by reports and audits. Activities may be retried, so every write is
- * idempotent on the table's natural key: `record*` inserts or ignores (and says
- * which), `upsert*` replaces the mutable fields, and `updateSwap` only moves a
- * swap forward. better-sqlite3 is synchronous, so is this API.
+ * The treasury agent's store, written by Temporal activities and read by
+ * reports and audits: one SQLite file (the embedded default) or a PostgreSQL
+ * database shared by several workers (`DATABASE_URL`); src/db/connection.ts
+ * holds the difference. Activities may be retried, so every write is
+ * idempotent on the table's natural key: `record*` inserts or ignores (and
+ * says which), `upsert*` replaces the mutable fields, and `updateSwap` only
+ * moves a swap forward.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
-import { and, asc, desc, eq, getTableColumns, gte, inArray, lte, sql } from 'drizzle-orm';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { and, asc, desc, DrizzleQueryError, eq, getTableColumns, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
-import { drizzle } from 'drizzle-orm/better-sqlite3';
-import type { BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
 import {
-  alerts, interventionSteps, interventions, monitoringLogs, priceSamples, proposals, StoreValueError, swapRecords,
-  treasurySnapshots, votes,
-} from './schema.ts';
+  connectPostgres, isPostgresUrl, openSqlite, type Connection, type Db, type PostgresOptions, type SqliteOptions, type Tables,
+} from './connection.ts';
+import { StoreValueError } from './schema.ts';
 import type {
   AlertLevel, AlertRow, InterventionRow, InterventionStatus, InterventionStepRow, MonitoringLogRow, NewAlert,
   NewIntervention, NewInterventionStep, NewMonitoringLog, NewPriceSample, NewProposal, NewSnapshot, NewSwap, NewVote,
@@ -26,18 +22,14 @@ import type {
 } from './schema.ts';
 
 export { StoreValueError, bigintReplacer } from './schema.ts';
+export type { Db, Tables } from './connection.ts';
 export type {
   AlertLevel, AlertRow, InterventionRow, InterventionStatus, InterventionStepRow, MonitoringLogRow, NewAlert,
   NewIntervention, NewInterventionStep, NewMonitoringLog, NewPriceSample, NewProposal, NewSnapshot, NewSwap, NewVote,
   PriceSampleRow, ProposalRow, SnapshotRow, SwapRow, SwapStatus, VoteRow,
 } from './schema.ts';
 
-const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url));
-
-export interface OpenOptions {
-  /** How long a writer waits for another connection's lock before failing. */
-  busyTimeoutMs?: number;
-}
+export type OpenOptions = SqliteOptions & PostgresOptions;
 
 /** The fields a swap's later stages may set; omitted fields keep their value. */
 export interface SwapUpdate {
@@ -51,6 +43,9 @@ export interface SwapUpdate {
 // A swap only moves forward, so a stale retry can never re-open a settled one.
 const SWAP_STAGE: Record<SwapStatus, number> = { prepared: 0, sent: 1, confirmed: 2, failed: 2 };
 
+/** Rows per INSERT when loading many price samples (PostgreSQL allows 65,535 parameters; 8 columns each). */
+const BULK_ROWS = 1000;
+
 /** `SET col = excluded.col` for every column but the immutable ones: an upsert's replacement. */
 function replaceAllBut<T extends SQLiteTable>(table: T, immutable: readonly string[]): Record<string, SQL> {
   const set: Record<string, SQL> = {};
@@ -60,124 +55,143 @@ function replaceAllBut<T extends SQLiteTable>(table: T, immutable: readonly stri
   return set;
 }
 
-function inserted(result: { changes: number }): boolean {
-  return result.changes > 0;
+/** A database's refusal (constraint, lock, serialization), said by the database, with the statement it refused. */
+export class StoreQueryError extends Error {
+  /** The database's error code (PostgreSQL SQLSTATE or SQLite code), e.g. '23503' or 'SQLITE_CONSTRAINT_FOREIGNKEY'. */
+  readonly code: string | undefined;
+  constructor(message: string, code: string | undefined, cause: unknown) {
+    super(message, { cause });
+    this.name = 'StoreQueryError';
+    this.code = code;
+  }
 }
 
-export class TreasuryStore {
-  private constructor(
-    private readonly sqlite: Database.Database,
-    private readonly db: BetterSQLite3Database,
-  ) {}
+/** drizzle reports "Failed query: <sql> params: <values>" and keeps the database's own words in `cause`: lead with those. */
+function databaseError(error: unknown): unknown {
+  if (!(error instanceof DrizzleQueryError) || !(error.cause instanceof Error)) return error;
+  const statement = error.query.slice(0, 120);
+  return new StoreQueryError(`${error.cause.message} (in: ${statement})`, (error.cause as { code?: string }).code, error.cause);
+}
 
-  /** Opens (creating if needed) the database at `path` and brings its schema up to date. */
-  static open(path: string, options: OpenOptions = {}): TreasuryStore {
-    const inMemory = path === ':memory:';
-    if (!inMemory) mkdirSync(dirname(path), { recursive: true });
-    const sqlite = new Database(path);
-    try {
-      // WAL lets reports read while an activity writes; NORMAL sync is durable enough under WAL.
-      const mode = sqlite.pragma('journal_mode = WAL', { simple: true }) as string;
-      if (!inMemory && mode !== 'wal') throw new Error(`${path}: SQLite refused WAL mode (journal_mode is ${mode})`);
-      sqlite.pragma('synchronous = NORMAL');
-      sqlite.pragma('foreign_keys = ON');
-      sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-      const db = drizzle(sqlite);
-      migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
-      return new TreasuryStore(sqlite, db);
-    } catch (error) {
-      sqlite.close();
-      throw error;
-    }
+/** What `.returning(ONE)` gives back: one element per row written. */
+const ONE = { one: sql<number>`1` };
+
+export class TreasuryStore {
+  /** The transaction the current async call chain runs in, if any: store calls inside it join it. */
+  private readonly scope = new AsyncLocalStorage<Db>();
+
+  private constructor(private readonly conn: Connection) {}
+
+  /** Opens (creating if needed) the SQLite database at `path` and brings its schema up to date. */
+  static open(path: string, options: SqliteOptions = {}): TreasuryStore {
+    return new TreasuryStore(openSqlite(path, options));
   }
 
-  close(): void {
-    this.sqlite.close();
+  /** Connects to the PostgreSQL database at `url` and brings its schema up to date. */
+  static async connect(url: string, options: PostgresOptions = {}): Promise<TreasuryStore> {
+    return new TreasuryStore(await connectPostgres(url, options));
+  }
+
+  /** A `postgres://` URL connects to PostgreSQL; anything else is a SQLite file path. */
+  static async at(location: string, options: OpenOptions = {}): Promise<TreasuryStore> {
+    return isPostgresUrl(location) ? TreasuryStore.connect(location, options) : TreasuryStore.open(location, options);
+  }
+
+  get dialect(): Connection['dialect'] {
+    return this.conn.dialect;
+  }
+
+  close(): Promise<void> {
+    return this.conn.close();
+  }
+
+  /** This database's tables, for modules that own their tables' SQL (the paper ledger, alert delivery, reports). */
+  get tables(): Tables {
+    return this.conn.tables;
   }
 
   /**
-   * The drizzle instance, for modules that own their tables' SQL (the paper
-   * ledger). Its queries run on this connection, so inside `transaction` they
-   * are part of the transaction.
+   * Runs a query of a module that owns its SQL. Inside `transaction` it is
+   * part of the transaction. Write it against `tables`, await the builder
+   * (no `.get()`/`.all()`/`.run()`: those exist on SQLite only) and use
+   * `.returning()` to learn what was written.
    */
-  get orm(): BetterSQLite3Database {
-    return this.db;
+  query<T>(op: (db: Db, tables: Tables) => Promise<T>): Promise<T> {
+    const tx = this.scope.getStore();
+    const run = tx ? op(tx, this.conn.tables) : this.conn.run((db) => op(db, this.conn.tables));
+    return run.catch((error: unknown) => {
+      throw databaseError(error);
+    });
   }
 
-  /** Runs `fn` atomically: if it throws, nothing it wrote remains. Nests as a savepoint. */
-  transaction<T>(fn: () => T): T {
-    return this.sqlite.transaction(fn)();
+  /** The text at `path` inside a JSON column, for a WHERE clause. */
+  jsonText(column: Parameters<Connection['jsonText']>[0], ...path: string[]): SQL {
+    return this.conn.jsonText(column, path);
+  }
+
+  /** Runs `fn` atomically: if it throws, nothing written through this store inside it remains. Nests as a savepoint. */
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const outer = this.scope.getStore();
+    return this.conn.transaction((tx) => this.scope.run(tx, fn), outer);
+  }
+
+  private first<T>(rows: Promise<T[]>): Promise<T | undefined> {
+    return rows.then((r) => r[0]);
   }
 
   // ── Prices ────────────────────────────────────────────────────────────────
 
-  recordPriceSample(s: NewPriceSample): boolean {
-    return inserted(this.db.insert(priceSamples).values(s).onConflictDoNothing().run());
+  recordPriceSample(s: NewPriceSample): Promise<boolean> {
+    return this.query(async (db, t) => (await db.insert(t.priceSamples).values(s).onConflictDoNothing().returning(ONE)).length > 0);
   }
 
-  /**
-   * recordPriceSample for many rows, atomically; returns how many were new.
-   * A drizzle insert costs ~60 µs to build and a month of 5-minute samples is
-   * 8,640 rows, so this runs one prepared statement, still converting every
-   * value through the schema's column mappers (the same checks as drizzle).
-   */
-  recordPriceSamples(samples: readonly NewPriceSample[]): number {
-    const columns = Object.entries(getTableColumns(priceSamples));
-    const statement = this.sqlite.prepare(
-      `INSERT INTO "price_samples" (${columns.map(([, c]) => `"${c.name}"`).join(', ')}) ` +
-        `VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`,
-    );
-    return this.transaction(() => {
+  /** recordPriceSample for many rows, atomically; returns how many were new. */
+  recordPriceSamples(samples: readonly NewPriceSample[]): Promise<number> {
+    return this.transaction(() => this.query(async (db, t) => {
       let written = 0;
-      for (const sample of samples) {
-        const values = columns.map(([key, column]) => {
-          const value: unknown = sample[key as keyof NewPriceSample];
-          return value === undefined || value === null ? null : column.mapToDriverValue(value);
-        });
-        written += statement.run(values).changes;
+      for (let i = 0; i < samples.length; i += BULK_ROWS) {
+        const rows = samples.slice(i, i + BULK_ROWS);
+        written += (await db.insert(t.priceSamples).values(rows).onConflictDoNothing().returning(ONE)).length;
       }
       return written;
-    });
+    }));
+  }
+
+  /** Only what a VWAP needs (time, price, volume) with `fromMs ≤ timestamp ≤ toMs`, oldest first: the monitor reads it every cycle, so no JSON column. */
+  vwapSamples(treasuryId: string, fromMs: number, toMs: number): Promise<{ timestamp: number; price: number; volume: number }[]> {
+    return this.query((db, { priceSamples: p }) => db.select({ timestamp: p.timestamp, price: p.pstrPrice, volume: p.pstrVolume }).from(p)
+      .where(and(eq(p.treasuryId, treasuryId), gte(p.timestamp, fromMs), lte(p.timestamp, toMs)))
+      .orderBy(asc(p.timestamp), asc(p.cycleId)));
   }
 
   /** Samples with `fromMs ≤ timestamp ≤ toMs`, oldest first. */
-  /** Only what a VWAP needs (time, price, volume), oldest first: the monitor reads it every cycle, so no JSON column. */
-  vwapSamples(treasuryId: string, fromMs: number, toMs: number): { timestamp: number; price: number; volume: number }[] {
-    return this.db.select({ timestamp: priceSamples.timestamp, price: priceSamples.pstrPrice, volume: priceSamples.pstrVolume }).from(priceSamples)
-      .where(and(eq(priceSamples.treasuryId, treasuryId), gte(priceSamples.timestamp, fromMs), lte(priceSamples.timestamp, toMs)))
-      .orderBy(asc(priceSamples.timestamp), asc(priceSamples.cycleId))
-      .all();
+  priceSamples(treasuryId: string, fromMs: number, toMs: number): Promise<PriceSampleRow[]> {
+    return this.query((db, { priceSamples: p }) => db.select().from(p)
+      .where(and(eq(p.treasuryId, treasuryId), gte(p.timestamp, fromMs), lte(p.timestamp, toMs)))
+      .orderBy(asc(p.timestamp), asc(p.cycleId)));
   }
 
-  priceSamples(treasuryId: string, fromMs: number, toMs: number): PriceSampleRow[] {
-    return this.db.select().from(priceSamples)
-      .where(and(eq(priceSamples.treasuryId, treasuryId), gte(priceSamples.timestamp, fromMs), lte(priceSamples.timestamp, toMs)))
-      .orderBy(asc(priceSamples.timestamp), asc(priceSamples.cycleId))
-      .all();
-  }
-
-  latestPriceSample(treasuryId: string): PriceSampleRow | undefined {
-    return this.db.select().from(priceSamples).where(eq(priceSamples.treasuryId, treasuryId))
-      .orderBy(desc(priceSamples.timestamp), desc(priceSamples.cycleId)).limit(1).get();
+  latestPriceSample(treasuryId: string): Promise<PriceSampleRow | undefined> {
+    return this.first(this.query((db, { priceSamples: p }) => db.select().from(p).where(eq(p.treasuryId, treasuryId))
+      .orderBy(desc(p.timestamp), desc(p.cycleId)).limit(1)));
   }
 
   // ── Snapshots ─────────────────────────────────────────────────────────────
 
-  recordSnapshot(s: NewSnapshot): boolean {
-    return inserted(this.db.insert(treasurySnapshots).values(s).onConflictDoNothing().run());
+  recordSnapshot(s: NewSnapshot): Promise<boolean> {
+    return this.query(async (db, t) => (await db.insert(t.treasurySnapshots).values(s).onConflictDoNothing().returning(ONE)).length > 0);
   }
 
-  latestSnapshot(treasuryId: string): SnapshotRow | undefined {
-    return this.db.select().from(treasurySnapshots).where(eq(treasurySnapshots.treasuryId, treasuryId))
-      .orderBy(desc(treasurySnapshots.at), desc(treasurySnapshots.snapshotId)).limit(1).get();
+  latestSnapshot(treasuryId: string): Promise<SnapshotRow | undefined> {
+    return this.first(this.query((db, { treasurySnapshots: t }) => db.select().from(t).where(eq(t.treasuryId, treasuryId))
+      .orderBy(desc(t.at), desc(t.snapshotId)).limit(1)));
   }
 
   /** Snapshots with `fromMs ≤ at ≤ toMs`, oldest first. */
-  snapshots(treasuryId: string, fromMs: number, toMs: number): SnapshotRow[] {
-    const t = treasurySnapshots;
-    return this.db.select().from(t)
+  snapshots(treasuryId: string, fromMs: number, toMs: number): Promise<SnapshotRow[]> {
+    return this.query((db, { treasurySnapshots: t }) => db.select().from(t)
       .where(and(eq(t.treasuryId, treasuryId), gte(t.at, fromMs), lte(t.at, toMs)))
-      .orderBy(asc(t.at), asc(t.snapshotId)).all();
+      .orderBy(asc(t.at), asc(t.snapshotId)));
   }
 
   // ── Interventions ─────────────────────────────────────────────────────────
@@ -187,115 +201,111 @@ export class TreasuryStore {
    * the stored one (smaller `updatedAt`) is ignored, so a late retry of an
    * earlier step cannot roll the status back.
    */
-  upsertIntervention(i: NewIntervention): void {
-    const t = interventions;
-    this.db.insert(t).values(i).onConflictDoUpdate({
-      target: t.id,
-      set: replaceAllBut(t, ['id', 'treasuryId', 'seq', 'startedAt']),
-      setWhere: sql`excluded."updated_at" >= ${t.updatedAt}`,
-    }).run();
+  upsertIntervention(i: NewIntervention): Promise<void> {
+    return this.query(async (db, { interventions: t }) => {
+      await db.insert(t).values(i).onConflictDoUpdate({
+        target: t.id,
+        set: replaceAllBut(t, ['id', 'treasuryId', 'seq', 'startedAt']),
+        setWhere: sql`excluded."updated_at" >= ${t.updatedAt}`,
+      });
+    });
   }
 
-  intervention(id: string): InterventionRow | undefined {
-    return this.db.select().from(interventions).where(eq(interventions.id, id)).get();
+  intervention(id: string): Promise<InterventionRow | undefined> {
+    return this.first(this.query((db, { interventions: t }) => db.select().from(t).where(eq(t.id, id)).limit(1)));
   }
 
   /** Interventions started at or after `sinceMs`, optionally of the given status(es), oldest first. */
   interventions(
     treasuryId: string,
     filter: { sinceMs?: number; status?: InterventionStatus | readonly InterventionStatus[] } = {},
-  ): InterventionRow[] {
-    const t = interventions;
+  ): Promise<InterventionRow[]> {
     const statuses = filter.status === undefined ? undefined : ([] as InterventionStatus[]).concat(filter.status);
-    return this.db.select().from(t)
+    return this.query((db, { interventions: t }) => db.select().from(t)
       .where(and(
         eq(t.treasuryId, treasuryId),
         filter.sinceMs === undefined ? undefined : gte(t.startedAt, filter.sinceMs),
         statuses === undefined ? undefined : inArray(t.status, statuses),
       ))
-      .orderBy(asc(t.startedAt), asc(t.seq)).all();
+      .orderBy(asc(t.startedAt), asc(t.seq)));
   }
 
   /** The intervention must already exist (foreign key). */
-  recordInterventionStep(s: NewInterventionStep): boolean {
-    return inserted(this.db.insert(interventionSteps).values(s).onConflictDoNothing().run());
+  recordInterventionStep(s: NewInterventionStep): Promise<boolean> {
+    return this.query(async (db, t) => (await db.insert(t.interventionSteps).values(s).onConflictDoNothing().returning(ONE)).length > 0);
   }
 
-  interventionSteps(interventionId: string): InterventionStepRow[] {
-    const t = interventionSteps;
-    return this.db.select().from(t).where(eq(t.interventionId, interventionId)).orderBy(asc(t.at), asc(t.step)).all();
+  interventionSteps(interventionId: string): Promise<InterventionStepRow[]> {
+    return this.query((db, { interventionSteps: t }) => db.select().from(t).where(eq(t.interventionId, interventionId)).orderBy(asc(t.at), asc(t.step)));
   }
 
   // ── Monitoring logs and alerts ────────────────────────────────────────────
 
-  recordMonitoringLog(l: NewMonitoringLog): boolean {
-    return inserted(this.db.insert(monitoringLogs).values(l).onConflictDoNothing().run());
+  recordMonitoringLog(l: NewMonitoringLog): Promise<boolean> {
+    return this.query(async (db, t) => (await db.insert(t.monitoringLogs).values(l).onConflictDoNothing().returning(ONE)).length > 0);
   }
 
   /** Logs with `fromMs ≤ at ≤ toMs`, oldest first. */
-  monitoringLogs(treasuryId: string, fromMs: number, toMs: number): MonitoringLogRow[] {
-    const t = monitoringLogs;
-    return this.db.select().from(t)
+  monitoringLogs(treasuryId: string, fromMs: number, toMs: number): Promise<MonitoringLogRow[]> {
+    return this.query((db, { monitoringLogs: t }) => db.select().from(t)
       .where(and(eq(t.treasuryId, treasuryId), gte(t.at, fromMs), lte(t.at, toMs)))
-      .orderBy(asc(t.at), asc(t.cycleId)).all();
+      .orderBy(asc(t.at), asc(t.cycleId)));
   }
 
   /** A re-raised alert with the same key is ignored, and keeps its delivery state. */
-  recordAlert(a: NewAlert): boolean {
-    return inserted(this.db.insert(alerts).values(a).onConflictDoNothing().run());
+  recordAlert(a: NewAlert): Promise<boolean> {
+    return this.query(async (db, t) => (await db.insert(t.alerts).values(a).onConflictDoNothing().returning(ONE)).length > 0);
   }
 
-  alerts(treasuryId: string, filter: { sinceMs?: number; level?: AlertLevel } = {}): AlertRow[] {
-    const t = alerts;
-    return this.db.select().from(t)
+  alerts(treasuryId: string, filter: { sinceMs?: number; level?: AlertLevel } = {}): Promise<AlertRow[]> {
+    return this.query((db, { alerts: t }) => db.select().from(t)
       .where(and(
         eq(t.treasuryId, treasuryId),
         filter.sinceMs === undefined ? undefined : gte(t.at, filter.sinceMs),
         filter.level === undefined ? undefined : eq(t.level, filter.level),
       ))
-      .orderBy(asc(t.at), asc(t.alertKey)).all();
+      .orderBy(asc(t.at), asc(t.alertKey)));
   }
 
   /** Returns false when there is no such alert. */
-  markAlertDelivered(treasuryId: string, alertKey: string): boolean {
-    const t = alerts;
-    return inserted(this.db.update(t).set({ delivered: true })
-      .where(and(eq(t.treasuryId, treasuryId), eq(t.alertKey, alertKey))).run());
+  markAlertDelivered(treasuryId: string, alertKey: string): Promise<boolean> {
+    return this.query(async (db, { alerts: t }) => (await db.update(t).set({ delivered: true })
+      .where(and(eq(t.treasuryId, treasuryId), eq(t.alertKey, alertKey))).returning(ONE)).length > 0);
   }
 
   // ── Governance ────────────────────────────────────────────────────────────
 
   /** Inserts the proposal or replaces everything but its identity, kind and creation time. */
-  upsertProposal(p: NewProposal): void {
-    this.db.insert(proposals).values(p).onConflictDoUpdate({
-      target: proposals.id,
-      set: replaceAllBut(proposals, ['id', 'treasuryId', 'kind', 'createdAt']),
-    }).run();
+  upsertProposal(p: NewProposal): Promise<void> {
+    return this.query(async (db, { proposals: t }) => {
+      await db.insert(t).values(p).onConflictDoUpdate({ target: t.id, set: replaceAllBut(t, ['id', 'treasuryId', 'kind', 'createdAt']) });
+    });
   }
 
-  proposal(id: string): ProposalRow | undefined {
-    return this.db.select().from(proposals).where(eq(proposals.id, id)).get();
+  proposal(id: string): Promise<ProposalRow | undefined> {
+    return this.first(this.query((db, { proposals: t }) => db.select().from(t).where(eq(t.id, id)).limit(1)));
   }
 
-  proposals(treasuryId: string): ProposalRow[] {
-    const t = proposals;
-    return this.db.select().from(t).where(eq(t.treasuryId, treasuryId)).orderBy(asc(t.createdAt), asc(t.id)).all();
+  proposals(treasuryId: string): Promise<ProposalRow[]> {
+    return this.query((db, { proposals: t }) => db.select().from(t).where(eq(t.treasuryId, treasuryId)).orderBy(asc(t.createdAt), asc(t.id)));
   }
 
   /**
    * SPEC §9: one vote per holder, a later vote replaces the earlier. "Later" is
    * by `at`, so a retried earlier vote arriving late does not undo a newer one.
    */
-  recordVote(v: NewVote): void {
-    this.db.insert(votes).values(v).onConflictDoUpdate({
-      target: [votes.proposalId, votes.voter],
-      set: replaceAllBut(votes, ['proposalId', 'voter', 'treasuryId']),
-      setWhere: sql`excluded."at" >= ${votes.at}`,
-    }).run();
+  recordVote(v: NewVote): Promise<void> {
+    return this.query(async (db, { votes: t }) => {
+      await db.insert(t).values(v).onConflictDoUpdate({
+        target: [t.proposalId, t.voter],
+        set: replaceAllBut(t, ['proposalId', 'voter', 'treasuryId']),
+        setWhere: sql`excluded."at" >= ${t.at}`,
+      });
+    });
   }
 
-  votes(proposalId: string): VoteRow[] {
-    return this.db.select().from(votes).where(eq(votes.proposalId, proposalId)).orderBy(asc(votes.voter)).all();
+  votes(proposalId: string): Promise<VoteRow[]> {
+    return this.query((db, { votes: t }) => db.select().from(t).where(eq(t.proposalId, proposalId)).orderBy(asc(t.voter)));
   }
 
   // ── Swap ledger ───────────────────────────────────────────────────────────
@@ -304,8 +314,8 @@ export class TreasuryStore {
    * Claims a swap slice before anything is sent. `false` means it was already
    * claimed: the caller must look at the stored record, never send again.
    */
-  recordSwap(s: NewSwap): boolean {
-    return inserted(this.db.insert(swapRecords).values(s).onConflictDoNothing().run());
+  recordSwap(s: NewSwap): Promise<boolean> {
+    return this.query(async (db, t) => (await db.insert(t.swapRecords).values(s).onConflictDoNothing().returning(ONE)).length > 0);
   }
 
   /**
@@ -313,34 +323,32 @@ export class TreasuryStore {
    * current status is allowed (a retry); going back, or from one final status
    * to the other, is refused.
    */
-  updateSwap(interventionId: string, slice: number, change: SwapUpdate): void {
+  updateSwap(interventionId: string, slice: number, change: SwapUpdate): Promise<void> {
     const label = `swap ${interventionId} slice ${slice}`;
-    this.transaction(() => {
-      const current = this.swap(interventionId, slice);
+    return this.transaction(async () => {
+      const current = await this.swap(interventionId, slice);
       if (current === undefined) throw new StoreValueError(`${label}: no such swap record`);
       const forward = SWAP_STAGE[change.status] > SWAP_STAGE[current.status];
       if (change.status !== current.status && !forward) {
         throw new StoreValueError(`${label}: status cannot go from '${current.status}' to '${change.status}'`);
       }
-      const t = swapRecords;
-      this.db.update(t).set({
+      await this.query((db, { swapRecords: t }) => db.update(t).set({
         status: change.status,
         updatedAt: change.updatedAt,
         ...(change.pstrOut !== undefined && { pstrOut: change.pstrOut }),
         ...(change.signature !== undefined && { signature: change.signature }),
         ...(change.details !== undefined && { details: change.details }),
-      }).where(and(eq(t.interventionId, interventionId), eq(t.slice, slice))).run();
+      }).where(and(eq(t.interventionId, interventionId), eq(t.slice, slice))));
     });
   }
 
-  swap(interventionId: string, slice: number): SwapRow | undefined {
-    const t = swapRecords;
-    return this.db.select().from(t).where(and(eq(t.interventionId, interventionId), eq(t.slice, slice))).get();
+  swap(interventionId: string, slice: number): Promise<SwapRow | undefined> {
+    return this.first(this.query((db, { swapRecords: t }) => db.select().from(t)
+      .where(and(eq(t.interventionId, interventionId), eq(t.slice, slice))).limit(1)));
   }
 
   /** Every slice of an intervention's swap, in slice order. */
-  swaps(interventionId: string): SwapRow[] {
-    const t = swapRecords;
-    return this.db.select().from(t).where(eq(t.interventionId, interventionId)).orderBy(asc(t.slice)).all();
+  swaps(interventionId: string): Promise<SwapRow[]> {
+    return this.query((db, { swapRecords: t }) => db.select().from(t).where(eq(t.interventionId, interventionId)).orderBy(asc(t.slice)));
   }
 }

@@ -54,8 +54,8 @@ export function historySamples(opts: SeedHistoryOptions): NewPriceSample[] {
 /**
  * Writes the market's history into price_samples in one transaction;
  * idempotent (insert-or-ignore on the cycle id). Returns how many rows were new.
- * Uses the store's batch form of recordPriceSample: 8,640 rows in ~50 ms.
+ * Uses the store's batch form of recordPriceSample (multi-row inserts).
  */
-export function seedPriceHistory(store: TreasuryStore, opts: SeedHistoryOptions): number {
+export async function seedPriceHistory(store: TreasuryStore, opts: SeedHistoryOptions): Promise<number> {
   return store.recordPriceSamples(historySamples(opts));
 }

@@ -30,14 +30,14 @@ beforeEach(() => {
   store = TreasuryStore.open(file);
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-function ledgerOn(s: TreasuryStore, o: Partial<PaperLedgerOptions> = {}): PaperLedger {
+async function ledgerOn(s: TreasuryStore, o: Partial<PaperLedgerOptions> = {}): Promise<PaperLedger> {
   const ledger = new PaperLedger(s, { treasuryId: T, config, market, clock: () => NOW, ...o });
-  ledger.initialize();
+  await ledger.initialize();
   return ledger;
 }
 
@@ -52,13 +52,13 @@ const swapReq = (o: Partial<{ interventionId: string; slice: number; pumpIn: big
 
 describe('PaperLedger.initialize', () => {
   it('creates the balances from config.treasury.initial in base units, with nothing retired', async () => {
-    const b = await ledgerOn(store).balances();
+    const b = await (await ledgerOn(store)).balances();
     expect(b).toMatchObject({ pump: 20_000_000n * PUMP, usdc: 900_000n * 1_000_000n, sol: 10n * 1_000_000_000n, pstrRetired: 0n });
   });
 
   it('opens each pool with its SPEC §8 budget at the market price: 60 000 USD in SOL/PSTR, 40 000 in USDC/PSTR', async () => {
-    const ledger = ledgerOn(store);
-    const positions = ledger.positions();
+    const ledger = await ledgerOn(store);
+    const positions = await ledger.positions();
     expect(positions.map((p) => [p.pool, p.quote])).toEqual([['SOL/PSTR', 'SOL'], ['USDC/PSTR', 'USDC']]);
     const sol = positions[0];
     const poolPrice = market.pstrPrice(NOW) / market.solPrice(NOW);
@@ -70,14 +70,14 @@ describe('PaperLedger.initialize', () => {
   });
 
   it('is idempotent: a second call, or a second ledger, changes nothing', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     await ledger.swap(swapReq());
     const before = await ledger.balances();
     const later = new PaperLedger(store, { treasuryId: T, config, market, clock: () => NOW + 3_600_000 });
-    expect(later.initialize()).toBe(false);
-    expect(ledger.initialize()).toBe(false);
+    expect(await later.initialize()).toBe(false);
+    expect(await ledger.initialize()).toBe(false);
     expect(await ledger.balances()).toEqual(before);
-    expect(ledger.entries().map((e) => e.kind)).toEqual(['init', 'swap']);
+    expect((await ledger.entries()).map((e) => e.kind)).toEqual(['init', 'swap']);
   });
 
   it('refuses to report balances before it is initialized', async () => {
@@ -88,7 +88,7 @@ describe('PaperLedger.initialize', () => {
 
 describe('PaperLedger.quote', () => {
   it('fills at the market price, rounded down, without moving anything', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const q = await ledger.quote(1_000n * PUMP);
     expect(Number(q) / 1e6).toBeCloseTo(marketFill(1_000n * PUMP), 5);
     expect(Number(q) / 1e6).toBeLessThanOrEqual(marketFill(1_000n * PUMP));
@@ -96,7 +96,7 @@ describe('PaperLedger.quote', () => {
   });
 
   it('fills worse in a constant-product pool, by in / (reserveIn + in)', async () => {
-    const ledger = ledgerOn(store, { poolDepthUsd: 100_000 });
+    const ledger = await ledgerOn(store, { poolDepthUsd: 100_000 });
     const pumpIn = 2_000_000n * PUMP; // 10 000 USD into a pool with 50 000 USD of PUMP
     const reserveTokens = 50_000 / market.pumpPrice(NOW);
     const expected = marketFill(pumpIn) * (reserveTokens / (reserveTokens + 2_000_000));
@@ -106,7 +106,7 @@ describe('PaperLedger.quote', () => {
 
 describe('PaperLedger.swap', () => {
   it('moves the funds once for the same request, however often it is made', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const first = await ledger.swap(swapReq());
     expect(first).toMatchObject({ status: 'confirmed', alreadyDone: false, pumpIn: 2_000_000n * PUMP, reference: `swap/intervention/${T}/1/0` });
     expect(Number(first.pstrOut) / 1e6).toBeCloseTo(marketFill(2_000_000n * PUMP), 4);
@@ -115,67 +115,67 @@ describe('PaperLedger.swap', () => {
     const b = await ledger.balances();
     expect(b.pump).toBe(18_000_000n * PUMP);
     expect(b.pstrRetired).toBe(first.pstrOut);
-    expect(ledger.swapCount()).toBe(1);
+    expect(await ledger.swapCount()).toBe(1);
   });
 
   it('treats another slice of the same intervention as another swap', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     await ledger.swap(swapReq({ slice: 0 }));
     await ledger.swap(swapReq({ slice: 1 }));
-    expect(ledger.swapCount()).toBe(2);
+    expect(await ledger.swapCount()).toBe(2);
     expect((await ledger.balances()).pump).toBe(16_000_000n * PUMP);
   });
 
   it('fails and moves nothing when the fill is below the floor, and records nothing so a retry may succeed', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const fill = await ledger.quote(2_000_000n * PUMP);
     const refused = await ledger.swap(swapReq({ minPstrOut: fill + 1n }));
     expect(refused).toMatchObject({ status: 'failed', pstrOut: 0n, alreadyDone: false });
     expect(refused.error).toMatch(/^quote below the slippage floor: /);
     expect((await ledger.balances()).pump).toBe(20_000_000n * PUMP);
-    expect(ledger.swapCount()).toBe(0);
+    expect(await ledger.swapCount()).toBe(0);
     expect(await ledger.swap(swapReq({ minPstrOut: fill }))).toMatchObject({ status: 'confirmed', pstrOut: fill });
   });
 
   it('fails with a clear error and moves nothing when PUMP is short', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const result = await ledger.swap(swapReq({ pumpIn: 20_000_001n * PUMP }));
     expect(result).toMatchObject({ status: 'failed', pstrOut: 0n });
     expect(result.error).toBe('PUMP balance 20000000 is short of the 20000001 PUMP needed; nothing moved');
     expect((await ledger.balances()).pump).toBe(20_000_000n * PUMP);
-    expect(ledger.swapCount()).toBe(0);
+    expect(await ledger.swapCount()).toBe(0);
   });
 
   it('moves the funds once when two ledgers race the same request through the latency', async () => {
-    const a = ledgerOn(store, { swapDelayMs: 50 });
+    const a = await ledgerOn(store, { swapDelayMs: 50 });
     const other = TreasuryStore.open(file);
     try {
-      const b = ledgerOn(other, { swapDelayMs: 50 });
+      const b = await ledgerOn(other, { swapDelayMs: 50 });
       const results = await Promise.all([a.swap(swapReq()), b.swap(swapReq())]);
       expect(results.map((r) => r.alreadyDone).sort()).toEqual([false, true]);
       expect(results[0]?.pstrOut).toBe(results[1]?.pstrOut);
       expect((await a.balances()).pump).toBe(18_000_000n * PUMP);
-      expect(a.swapCount()).toBe(1);
+      expect(await a.swapCount()).toBe(1);
     } finally {
-      other.close();
+      await other.close();
     }
   });
 
   it('shows the same balances and the done swap to a fresh ledger on the reopened file', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const done = await ledger.swap(swapReq());
     const before = await ledger.balances();
-    store.close();
+    await store.close();
     store = TreasuryStore.open(file);
     const reopened = new PaperLedger(store, { treasuryId: T, config, market, clock: () => NOW + 60_000 });
-    expect(reopened.initialize()).toBe(false);
+    expect(await reopened.initialize()).toBe(false);
     expect(await reopened.balances()).toEqual({ ...before, lpValueUsd: (await reopened.balances()).lpValueUsd });
     expect(await reopened.swap(swapReq())).toEqual({ ...done, alreadyDone: true });
-    expect(reopened.swapCount()).toBe(1);
+    expect(await reopened.swapCount()).toBe(1);
   });
 
   it('refuses a malformed request, naming the field', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     await expect(ledger.swap(swapReq({ pumpIn: 0n }))).rejects.toThrow(/pumpIn must be a bigint > 0, got 0/);
     await expect(ledger.swap(swapReq({ slice: -1 }))).rejects.toThrow(/slice must be an integer ≥ 0, got -1/);
     await expect(ledger.swap(swapReq({ interventionId: '' }))).rejects.toThrow(/interventionId/);
@@ -207,31 +207,31 @@ describe('PaperLedger swap across a crash', () => {
   });
 
   it('swaps exactly once when the process is killed during the swap latency and the swap is retried', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const child = await runChild(childArgs(5_000), 300);
     expect(child.signal).toBe('SIGKILL');
     expect(child.stdout).toBe('ready\n');
-    expect(ledger.swapCount()).toBe(0);
+    expect(await ledger.swapCount()).toBe(0);
     expect((await ledger.balances()).pump).toBe(20_000_000n * PUMP);
 
     const retried = await ledger.swap(swapReq());
     expect(retried).toMatchObject({ status: 'confirmed', alreadyDone: false });
     expect(await ledger.swap(swapReq())).toMatchObject({ status: 'confirmed', alreadyDone: true });
-    expect(ledger.swapCount()).toBe(1);
+    expect(await ledger.swapCount()).toBe(1);
     const b = await ledger.balances();
     expect(b.pump).toBe(18_000_000n * PUMP);
     expect(b.pstrRetired).toBe(retried.pstrOut);
   }, 30_000);
 
   it('finds the swap another process completed and moves nothing more', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const child = await runChild(childArgs(0));
     expect(child.code).toBe(0);
     const childResult = JSON.parse(child.stdout.split('\n')[1] ?? '') as { status: string; alreadyDone: boolean; pstrOut: string };
     expect(childResult).toMatchObject({ status: 'confirmed', alreadyDone: false });
     const retried = await ledger.swap(swapReq());
     expect(retried).toMatchObject({ status: 'confirmed', alreadyDone: true, pstrOut: BigInt(childResult.pstrOut) });
-    expect(ledger.swapCount()).toBe(1);
+    expect(await ledger.swapCount()).toBe(1);
     expect((await ledger.balances()).pump).toBe(18_000_000n * PUMP);
   }, 30_000);
 });
@@ -240,7 +240,7 @@ describe('PaperLedger.accumulate', () => {
   const req = { key: `accumulation/${T}/2025-06-01T12`, usdcIn: 102_739_726n, minPumpOut: 0n };
 
   it('buys PUMP with USDC at the market price once per key', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const first = await ledger.accumulate(req);
     expect(first).toMatchObject({ applied: true, alreadyDone: false, usdcIn: req.usdcIn });
     expect(Number(first.pumpOut) / 1e6).toBeCloseTo(102.739726 / market.pumpPrice(NOW), 5);
@@ -249,11 +249,11 @@ describe('PaperLedger.accumulate', () => {
     const b = await ledger.balances();
     expect(b.usdc).toBe(900_000n * 1_000_000n - req.usdcIn);
     expect(b.pump).toBe(20_000_000n * PUMP + first.pumpOut);
-    expect(ledger.entries().filter((e) => e.kind === 'accumulation')).toHaveLength(1);
+    expect((await ledger.entries()).filter((e) => e.kind === 'accumulation')).toHaveLength(1);
   });
 
   it('refuses, moving and recording nothing, when USDC is short or the fill is below the floor', async () => {
-    const ledger = ledgerOn(store);
+    const ledger = await ledgerOn(store);
     const short = await ledger.accumulate({ ...req, usdcIn: 900_001n * 1_000_000n });
     expect(short).toMatchObject({ applied: false, pumpOut: 0n, usdcIn: 0n });
     expect(short.error).toBe('USDC balance 900000 is short of the 900001 USDC needed; nothing moved');
@@ -261,18 +261,18 @@ describe('PaperLedger.accumulate', () => {
     expect(floor.applied).toBe(false);
     expect(floor.error).toMatch(/^fill below the floor/);
     expect((await ledger.balances()).usdc).toBe(900_000n * 1_000_000n);
-    expect(ledger.entries().map((e) => e.kind)).toEqual(['init']);
+    expect((await ledger.entries()).map((e) => e.kind)).toEqual(['init']);
   });
 });
 
 describe('PaperLedger.rebalance', () => {
-  it('re-centers a pool keeping its value, once per UTC day', () => {
-    const ledger = ledgerOn(store);
+  it('re-centers a pool keeping its value, once per UTC day', async () => {
+    const ledger = await ledgerOn(store);
     const at = NOW + 3_600_000;
     const poolPrice = market.pstrPrice(at) / market.solPrice(at);
-    const [before] = ledger.positions();
+    const [before] = await ledger.positions();
     const newRange = rangeAround(poolPrice * 0.97, 0.1);
-    const result = ledger.rebalance('SOL/PSTR', newRange, at);
+    const result = await ledger.rebalance('SOL/PSTR', newRange, at);
     expect(result).toMatchObject({ applied: true, alreadyDone: false, reference: 'rebalance/SOL/PSTR/2025-06-01' });
     const after = result.position;
     expect(after.range).toEqual(newRange);
@@ -280,18 +280,18 @@ describe('PaperLedger.rebalance', () => {
     expect(positionValue(after.liquidity, after.range, poolPrice))
       .toBeCloseTo(positionValue(before?.liquidity ?? NaN, before?.range ?? newRange, poolPrice), 9);
 
-    const again = ledger.rebalance('SOL/PSTR', rangeAround(poolPrice, 0.1), at + 60_000);
+    const again = await ledger.rebalance('SOL/PSTR', rangeAround(poolPrice, 0.1), at + 60_000);
     expect(again).toMatchObject({ applied: false, alreadyDone: true });
-    expect(ledger.positions()[0]).toEqual(after);
+    expect((await ledger.positions())[0]).toEqual(after);
 
-    const nextDay = ledger.rebalance('SOL/PSTR', rangeAround(poolPrice, 0.1), at + 86_400_000);
+    const nextDay = await ledger.rebalance('SOL/PSTR', rangeAround(poolPrice, 0.1), at + 86_400_000);
     expect(nextDay.position.rebalances).toBe(2);
-    expect(ledger.entries().filter((e) => e.kind === 'rebalance')).toHaveLength(2);
+    expect((await ledger.entries()).filter((e) => e.kind === 'rebalance')).toHaveLength(2);
   });
 
-  it('refuses an unknown pool and records nothing', () => {
-    const ledger = ledgerOn(store);
-    expect(() => ledger.rebalance('BONK/PSTR', rangeAround(1, 0.1), NOW)).toThrow(/no liquidity position in pool 'BONK\/PSTR'/);
-    expect(ledger.entries().map((e) => e.kind)).toEqual(['init']);
+  it('refuses an unknown pool and records nothing', async () => {
+    const ledger = await ledgerOn(store);
+    await expect(ledger.rebalance('BONK/PSTR', rangeAround(1, 0.1), NOW)).rejects.toThrow(/no liquidity position in pool 'BONK\/PSTR'/);
+    expect((await ledger.entries()).map((e) => e.kind)).toEqual(['init']);
   });
 });

@@ -1,19 +1,19 @@
 /**
  * The paper treasury: balances, a ledger of every movement and the liquidity
- * positions, in the agent's SQLite file, priced by the simulated market.
+ * positions, in the agent's store (SQLite or PostgreSQL), priced by the simulated market.
  *
  * At-most-once: every movement has a key (swap/<interventionId>/<slice>, the
  * accumulation key, rebalance/<pool>/<UTC day>). The entry and its balance
  * change are written in ONE transaction, the entry first with insert-or-ignore,
  * and the balances move only when that insert happened. A crash before the
  * commit leaves nothing; a retry after it finds the entry and moves nothing.
- * Every transaction writes before it reads, so it holds SQLite's write lock
- * from its first statement and a second process cannot slip in between.
+ * A transaction is exclusive on SQLite (BEGIN IMMEDIATE) and serializable on
+ * PostgreSQL, so a second worker cannot slip in between the read of a balance
+ * and its update.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { and, asc, count, eq } from 'drizzle-orm';
 import type { Config } from '../config-schema.ts';
-import { ledgerBalances, ledgerEntries, lpPositions } from '../db/schema.ts';
 import type { LedgerEntryRow, LpPositionRow, NewLedgerEntry } from '../db/schema.ts';
 import type { TreasuryStore } from '../db/store.ts';
 import { amountForUsd, formatAmount, parseAmount, usdValue } from '../domain/amount.ts';
@@ -93,9 +93,6 @@ export class PaperLedger implements Treasury {
     this.poolDepthUsd = opts.poolDepthUsd;
   }
 
-  private get db() {
-    return this.store.orm;
-  }
 
   /**
    * Creates the balances from config.treasury.initial and opens each pool's
@@ -103,41 +100,39 @@ export class PaperLedger implements Treasury {
    * absent. The LP capital is the liquidityAllocation share of totalCapital,
    * held apart from the initial balances. Returns whether anything was created.
    */
-  initialize(): boolean {
+  initialize(): Promise<boolean> {
     const at = this.clock();
     const { tokens, treasury } = this.config;
     const pump = parseAmount(treasury.initial.pump, tokens.pump.decimals, 'treasury.initial.pump').raw;
     const usdc = parseAmount(treasury.initial.usdc, tokens.usdc.decimals, 'treasury.initial.usdc').raw;
     const sol = parseAmount(treasury.initial.sol, tokens.sol.decimals, 'treasury.initial.sol').raw;
     const pstrUsd = this.market.pstrPrice(at);
-    return this.store.transaction(() => {
-      let created = this.insertEntry({
+    return this.store.transaction(async () => {
+      let created = await this.insertEntry({
         treasuryId: this.treasuryId, entryKey: INIT_KEY, at, kind: 'init', pumpDelta: pump, usdcDelta: usdc, solDelta: sol,
         pstrDelta: 0n, price: null, details: { source: 'config.treasury.initial' },
       });
-      this.db.insert(ledgerBalances).values({ treasuryId: this.treasuryId, pump, usdc, sol, pstrRetired: 0n, updatedAt: at })
-        .onConflictDoNothing().run();
+      await this.store.query((db, t) => db.insert(t.ledgerBalances).values({ treasuryId: this.treasuryId, pump, usdc, sol, pstrRetired: 0n, updatedAt: at })
+        .onConflictDoNothing());
       for (const budget of poolBudgetsUsd(this.config)) {
         const quoteUsd = this.quoteUsd(budget.quote, at);
         const price = pstrUsd / quoteUsd;
         const range = rangeAround(price, this.config.liquidity.rangeWidth);
         const liquidity = liquidityForValue(budget.usd / quoteUsd, price, range);
         const entry = amountsAt(liquidity, range, price);
-        const opened = this.db.insert(lpPositions).values({
+        const opened = await this.store.query((db, t) => db.insert(t.lpPositions).values({
           treasuryId: this.treasuryId, pool: budget.name, quote: budget.quote, liquidity, ...range,
           entryBase: entry.base, entryQuote: entry.quote, lastRebalanceAt: null, rebalances: 0,
-        }).onConflictDoNothing().run();
-        created ||= opened.changes > 0;
+        }).onConflictDoNothing().returning({ pool: t.lpPositions.pool }));
+        created ||= opened.length > 0;
       }
       return created;
     });
   }
 
-  balances(): Promise<Balances> {
-    return settle(() => {
-      const row = this.balanceRow();
-      return { pump: row.pump, usdc: row.usdc, sol: row.sol, pstrRetired: row.pstrRetired, lpValueUsd: this.lpValueUsd(this.clock()) };
-    });
+  async balances(): Promise<Balances> {
+    const row = await this.balanceRow();
+    return { pump: row.pump, usdc: row.usdc, sol: row.sol, pstrRetired: row.pstrRetired, lpValueUsd: await this.lpValueUsd(this.clock()) };
   }
 
   quote(pumpIn: bigint): Promise<bigint> {
@@ -150,7 +145,7 @@ export class PaperLedger implements Treasury {
   async swap(req: SwapRequest): Promise<SwapResult> {
     checkSwapRequest(req);
     const key = swapEntryKey(req.interventionId, req.slice);
-    const done = this.entry(key);
+    const done = await this.entry(key);
     if (done) return swapResultOf(done);
     if (this.swapDelayMs > 0) await sleep(this.swapDelayMs);
 
@@ -161,12 +156,12 @@ export class PaperLedger implements Treasury {
       return failed(`quote below the slippage floor: ${this.pstr(pstrOut)} PSTR for ${this.pump(req.pumpIn)} PUMP, floor ${this.pstr(req.minPstrOut)} PSTR; nothing moved`);
     }
     try {
-      const applied = this.applyEntry({
+      const applied = await this.applyEntry({
         treasuryId: this.treasuryId, entryKey: key, at, kind: 'swap', pumpDelta: -req.pumpIn, usdcDelta: 0n, solDelta: 0n,
         pstrDelta: pstrOut, price: pstrUsd,
         details: { interventionId: req.interventionId, slice: req.slice, minPstrOut: req.minPstrOut, pumpUsd, pstrUsd, poolDepthUsd: this.poolDepthUsd ?? null },
       });
-      if (!applied) return swapResultOf(this.entry(key) as LedgerEntryRow);
+      if (!applied) return swapResultOf((await this.entry(key)) as LedgerEntryRow);
     } catch (error) {
       if (error instanceof RefusedMove) return failed(error.message);
       throw error;
@@ -175,75 +170,71 @@ export class PaperLedger implements Treasury {
   }
 
   /** USDC → PUMP at the market's PUMP price (rounded down), at most once per `req.key`. */
-  accumulate(req: AccumulationRequest): Promise<AccumulationResult> {
-    return settle(() => {
-      if (!req.key) throw new RangeError('accumulate: key must be a non-empty string');
-      if (typeof req.usdcIn !== 'bigint' || req.usdcIn <= 0n) throw new RangeError(`accumulate: usdcIn must be a bigint > 0, got ${String(req.usdcIn)}`);
-      if (typeof req.minPumpOut !== 'bigint' || req.minPumpOut < 0n) throw new RangeError(`accumulate: minPumpOut must be a bigint ≥ 0, got ${String(req.minPumpOut)}`);
-      const done = this.entry(req.key);
-      if (done) return accumulationResultOf(done);
-      const at = this.clock();
-      const pumpUsd = this.market.pumpPrice(at);
-      const usd = usdValue({ raw: req.usdcIn, decimals: this.config.tokens.usdc.decimals }, 1);
-      const pumpOut = amountForUsd(usd, pumpUsd, this.config.tokens.pump.decimals).raw;
-      const refused = (error: string): AccumulationResult => ({ applied: false, pumpOut: 0n, usdcIn: 0n, alreadyDone: false, reference: req.key, error });
-      if (pumpOut < req.minPumpOut || pumpOut === 0n) {
-        return refused(`fill below the floor: ${this.pump(pumpOut)} PUMP for ${this.usdc(req.usdcIn)} USDC, floor ${this.pump(req.minPumpOut)} PUMP; nothing moved`);
-      }
-      try {
-        const applied = this.applyEntry({
-          treasuryId: this.treasuryId, entryKey: req.key, at, kind: 'accumulation', pumpDelta: pumpOut, usdcDelta: -req.usdcIn,
-          solDelta: 0n, pstrDelta: 0n, price: pumpUsd, details: { minPumpOut: req.minPumpOut, pumpUsd },
-        });
-        if (!applied) return accumulationResultOf(this.entry(req.key) as LedgerEntryRow);
-      } catch (error) {
-        if (error instanceof RefusedMove) return refused(error.message);
-        throw error;
-      }
-      return { applied: true, pumpOut, usdcIn: req.usdcIn, alreadyDone: false, reference: req.key };
-    });
+  async accumulate(req: AccumulationRequest): Promise<AccumulationResult> {
+    if (!req.key) throw new RangeError('accumulate: key must be a non-empty string');
+    if (typeof req.usdcIn !== 'bigint' || req.usdcIn <= 0n) throw new RangeError(`accumulate: usdcIn must be a bigint > 0, got ${String(req.usdcIn)}`);
+    if (typeof req.minPumpOut !== 'bigint' || req.minPumpOut < 0n) throw new RangeError(`accumulate: minPumpOut must be a bigint ≥ 0, got ${String(req.minPumpOut)}`);
+    const done = await this.entry(req.key);
+    if (done) return accumulationResultOf(done);
+    const at = this.clock();
+    const pumpUsd = this.market.pumpPrice(at);
+    const usd = usdValue({ raw: req.usdcIn, decimals: this.config.tokens.usdc.decimals }, 1);
+    const pumpOut = amountForUsd(usd, pumpUsd, this.config.tokens.pump.decimals).raw;
+    const refused = (error: string): AccumulationResult => ({ applied: false, pumpOut: 0n, usdcIn: 0n, alreadyDone: false, reference: req.key, error });
+    if (pumpOut < req.minPumpOut || pumpOut === 0n) {
+      return refused(`fill below the floor: ${this.pump(pumpOut)} PUMP for ${this.usdc(req.usdcIn)} USDC, floor ${this.pump(req.minPumpOut)} PUMP; nothing moved`);
+    }
+    try {
+      const applied = await this.applyEntry({
+        treasuryId: this.treasuryId, entryKey: req.key, at, kind: 'accumulation', pumpDelta: pumpOut, usdcDelta: -req.usdcIn,
+        solDelta: 0n, pstrDelta: 0n, price: pumpUsd, details: { minPumpOut: req.minPumpOut, pumpUsd },
+      });
+      if (!applied) return accumulationResultOf((await this.entry(req.key)) as LedgerEntryRow);
+    } catch (error) {
+      if (error instanceof RefusedMove) return refused(error.message);
+      throw error;
+    }
+    return { applied: true, pumpOut, usdcIn: req.usdcIn, alreadyDone: false, reference: req.key };
   }
 
-  positions(): LpPosition[] {
-    return this.db.select().from(lpPositions).where(eq(lpPositions.treasuryId, this.treasuryId)).orderBy(asc(lpPositions.pool)).all().map(positionOf);
+  async positions(): Promise<LpPosition[]> {
+    const rows = await this.store.query((db, { lpPositions: t }) => db.select().from(t).where(eq(t.treasuryId, this.treasuryId)).orderBy(asc(t.pool)));
+    return rows.map(positionOf);
   }
 
   /** Re-centers `pool` on `newRange` keeping its value at the market price at `at`; at most once per pool per UTC day. */
-  rebalance(pool: string, newRange: PriceRange, at: number): RebalanceResult {
+  rebalance(pool: string, newRange: PriceRange, at: number): Promise<RebalanceResult> {
     const key = rebalanceEntryKey(pool, at);
-    return this.store.transaction(() => {
-      const inserted = this.insertEntry({
+    return this.store.transaction(async () => {
+      const inserted = await this.insertEntry({
         treasuryId: this.treasuryId, entryKey: key, at, kind: 'rebalance', pumpDelta: 0n, usdcDelta: 0n, solDelta: 0n, pstrDelta: 0n,
         price: null, details: {},
       });
-      const row = this.positionRow(pool);
+      const row = await this.positionRow(pool);
       if (!inserted) return { applied: false, alreadyDone: true, reference: key, position: positionOf(row) };
       const old = positionOf(row);
       const price = this.market.pstrPrice(at) / this.quoteUsd(old.quote, at);
       const valueInQuote = positionValue(old.liquidity, old.range, price);
       const liquidity = liquidityForValue(valueInQuote, price, newRange);
       const entry = amountsAt(liquidity, newRange, price);
-      const pk = and(eq(lpPositions.treasuryId, this.treasuryId), eq(lpPositions.pool, pool));
-      this.db.update(lpPositions).set({
+      await this.store.query((db, { lpPositions: t }) => db.update(t).set({
         liquidity, lower: newRange.lower, upper: newRange.upper, center: newRange.center, entryBase: entry.base, entryQuote: entry.quote,
         lastRebalanceAt: at, rebalances: old.rebalances + 1,
-      }).where(pk).run();
-      this.db.update(ledgerEntries).set({ price, details: { pool, from: old.range, to: newRange, valueInQuote } })
-        .where(and(eq(ledgerEntries.treasuryId, this.treasuryId), eq(ledgerEntries.entryKey, key))).run();
-      return { applied: true, alreadyDone: false, reference: key, position: positionOf(this.positionRow(pool)) };
+      }).where(and(eq(t.treasuryId, this.treasuryId), eq(t.pool, pool))));
+      await this.store.query((db, { ledgerEntries: t }) => db.update(t).set({ price, details: { pool, from: old.range, to: newRange, valueInQuote } })
+        .where(and(eq(t.treasuryId, this.treasuryId), eq(t.entryKey, key))));
+      return { applied: true, alreadyDone: false, reference: key, position: positionOf(await this.positionRow(pool)) };
     });
   }
 
-  swapCount(treasuryId = this.treasuryId): number {
-    const t = ledgerEntries;
-    const row = this.db.select({ n: count() }).from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.kind, 'swap'))).get();
-    return row?.n ?? 0;
+  async swapCount(treasuryId = this.treasuryId): Promise<number> {
+    const rows = await this.store.query((db, { ledgerEntries: t }) => db.select({ n: count() }).from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.kind, 'swap'))));
+    return rows[0]?.n ?? 0;
   }
 
   /** Every ledger entry of the treasury, oldest first. */
-  entries(treasuryId = this.treasuryId): LedgerEntryRow[] {
-    const t = ledgerEntries;
-    return this.db.select().from(t).where(eq(t.treasuryId, treasuryId)).orderBy(asc(t.at), asc(t.entryKey)).all();
+  entries(treasuryId = this.treasuryId): Promise<LedgerEntryRow[]> {
+    return this.store.query((db, { ledgerEntries: t }) => db.select().from(t).where(eq(t.treasuryId, treasuryId)).orderBy(asc(t.at), asc(t.entryKey)));
   }
 
   // ── internals ─────────────────────────────────────────────────────────────
@@ -261,8 +252,9 @@ export class PaperLedger implements Treasury {
     return { pstrOut: constantProductOut(pumpIn, reserves.pump, reserves.pstr), pstrUsd, pumpUsd };
   }
 
-  private insertEntry(entry: NewLedgerEntry): boolean {
-    return this.db.insert(ledgerEntries).values(entry).onConflictDoNothing().run().changes > 0;
+  private async insertEntry(entry: NewLedgerEntry): Promise<boolean> {
+    const rows = await this.store.query((db, { ledgerEntries: t }) => db.insert(t).values(entry).onConflictDoNothing().returning({ key: t.entryKey }));
+    return rows.length > 0;
   }
 
   /**
@@ -270,10 +262,10 @@ export class PaperLedger implements Treasury {
    * when the entry was already there (nothing moved). A balance that would go
    * negative throws RefusedMove and rolls the entry back.
    */
-  private applyEntry(entry: NewLedgerEntry): boolean {
-    return this.store.transaction(() => {
-      if (!this.insertEntry(entry)) return false;
-      const row = this.balanceRow();
+  private applyEntry(entry: NewLedgerEntry): Promise<boolean> {
+    return this.store.transaction(async () => {
+      if (!(await this.insertEntry(entry))) return false;
+      const row = await this.balanceRow();
       const next = {
         pump: row.pump + entry.pumpDelta,
         usdc: row.usdc + entry.usdcDelta,
@@ -283,33 +275,34 @@ export class PaperLedger implements Treasury {
       if (next.pump < 0n) throw new RefusedMove(`PUMP balance ${this.pump(row.pump)} is short of the ${this.pump(-entry.pumpDelta)} PUMP needed; nothing moved`);
       if (next.usdc < 0n) throw new RefusedMove(`USDC balance ${this.usdc(row.usdc)} is short of the ${this.usdc(-entry.usdcDelta)} USDC needed; nothing moved`);
       if (next.sol < 0n) throw new RefusedMove(`SOL balance is short by ${-next.sol} base units; nothing moved`);
-      this.db.update(ledgerBalances).set({ ...next, updatedAt: entry.at }).where(eq(ledgerBalances.treasuryId, this.treasuryId)).run();
+      await this.store.query((db, { ledgerBalances: t }) => db.update(t).set({ ...next, updatedAt: entry.at }).where(eq(t.treasuryId, this.treasuryId)));
       return true;
     });
   }
 
-  private entry(key: string): LedgerEntryRow | undefined {
-    const t = ledgerEntries;
-    return this.db.select().from(t).where(and(eq(t.treasuryId, this.treasuryId), eq(t.entryKey, key))).get();
+  private async entry(key: string): Promise<LedgerEntryRow | undefined> {
+    const rows = await this.store.query((db, { ledgerEntries: t }) => db.select().from(t).where(and(eq(t.treasuryId, this.treasuryId), eq(t.entryKey, key))).limit(1));
+    return rows[0];
   }
 
-  private balanceRow() {
-    const row = this.db.select().from(ledgerBalances).where(eq(ledgerBalances.treasuryId, this.treasuryId)).get();
+  private async balanceRow() {
+    const rows = await this.store.query((db, { ledgerBalances: t }) => db.select().from(t).where(eq(t.treasuryId, this.treasuryId)).limit(1));
+    const row = rows[0];
     if (!row) throw new Error(`paper ledger '${this.treasuryId}': no balances yet; call initialize() first`);
     return row;
   }
 
-  private positionRow(pool: string): LpPositionRow {
-    const t = lpPositions;
-    const row = this.db.select().from(t).where(and(eq(t.treasuryId, this.treasuryId), eq(t.pool, pool))).get();
+  private async positionRow(pool: string): Promise<LpPositionRow> {
+    const rows = await this.store.query((db, { lpPositions: t }) => db.select().from(t).where(and(eq(t.treasuryId, this.treasuryId), eq(t.pool, pool))).limit(1));
+    const row = rows[0];
     if (!row) throw new RangeError(`paper ledger '${this.treasuryId}': no liquidity position in pool '${pool}'`);
     return row;
   }
 
   /** Both sides of every position at the market prices at `at`, in USD. */
-  private lpValueUsd(at: number): number {
+  private async lpValueUsd(at: number): Promise<number> {
     const pstrUsd = this.market.pstrPrice(at);
-    return this.positions().reduce((sum, p) => {
+    return (await this.positions()).reduce((sum, p) => {
       const quoteUsd = this.quoteUsd(p.quote, at);
       return sum + positionValue(p.liquidity, p.range, pstrUsd / quoteUsd) * quoteUsd;
     }, 0);

@@ -28,7 +28,7 @@ export interface LiveWorld {
   marketData: MarketData;
   treasury: Treasury;
   sourceTimeoutMs: number;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface LiveOverrides extends OracleDeps {
@@ -56,9 +56,8 @@ function mint(config: Config, token: 'pstr' | 'pump' | 'usdc') {
 }
 
 /** Builds the live edges; `client` lets a streamed trigger wake the monitor between cycles. */
-export function buildLiveWorld(config: Config, opts: { dataDir: string; client?: Client; overrides?: LiveOverrides }): LiveWorld {
+export function buildLiveWorld(config: Config, opts: { dataDir: string; client?: Client; store?: TreasuryStore; overrides?: LiveOverrides }): LiveWorld {
   const o = opts.overrides ?? {};
-  const store = TreasuryStore.open(o.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
   const keyPath = keypairPathFrom(config.solana.keypairPath);
   if (!o.payer && keyPath === null) {
     // Propose-only still signs: the agent's member key creates the vault transaction and proposal.
@@ -70,6 +69,7 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
   const connection = o.connection ?? (rpcUrl ? new Connection(rpcUrl, config.solana.commitment) : undefined);
   const chain = o.chain ?? (connection ? rpcChain(connection, { commitment: config.solana.commitment === 'processed' ? 'confirmed' : config.solana.commitment }) : null);
   if (!chain) throw new LiveModeError(`solana.rpcUrl is required in mode ${config.mode}`);
+  const store = opts.store ?? TreasuryStore.open(o.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
 
   let stream: PythPriceStream | undefined;
   const feeds = config.oracle.pyth.feeds;
@@ -122,7 +122,7 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
     store, treasury, sources: liveOracleSources(config, deps), marketData: liveMarketData(config, deps), sourceTimeoutMs: readBudgetMs({ ...resilienceOptions(config), ...o.resilience }),
     close() {
       stream?.close();
-      store.close();
+      return store.close();
     },
   };
 }

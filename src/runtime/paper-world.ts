@@ -1,6 +1,6 @@
 /**
  * The paper-mode world a worker acts on: the store, a simulated market with
- * three oracle sources, and a SQLite ledger. Built once per process from the
+ * three oracle sources, and a ledger in the store. Built once per process from the
  * config; the market's anchor is persisted so a restart sees the same market.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -38,10 +38,13 @@ function loadAnchor(dataDir: string, config: Config, now: number): Anchor {
   return anchor;
 }
 
-export function buildPaperWorld(config: Config, opts: { dataDir: string; storePath?: string; now?: number; clock?: () => number }): PaperWorld {
+/** `store` (already open) or the SQLite file at `storePath` (default: in the data directory). */
+export async function buildPaperWorld(
+  config: Config, opts: { dataDir: string; store?: TreasuryStore; storePath?: string; now?: number; clock?: () => number },
+): Promise<PaperWorld> {
   const now = opts.now ?? Date.now();
   const clock = opts.clock ?? serverClock;
-  const store = TreasuryStore.open(opts.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
+  const store = opts.store ?? TreasuryStore.open(opts.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
   const anchor = loadAnchor(opts.dataDir, config, now);
   const d = config.paper.drawdown;
   const market = new SimulatedMarket({
@@ -55,17 +58,17 @@ export function buildPaperWorld(config: Config, opts: { dataDir: string; storePa
     treasuryId: config.treasuryId, config, market, clock, swapDelayMs: config.paper.swapDelayMs,
     ...(config.paper.poolDepthUsd !== undefined ? { poolDepthUsd: config.paper.poolDepthUsd } : {}),
   });
-  ledger.initialize();
-  if (config.paper.seedHistoryDays > 0 && !store.latestPriceSample(config.treasuryId)) {
-    seedPriceHistory(store, { treasuryId: config.treasuryId, market, nowMs: now, days: config.paper.seedHistoryDays });
+  await ledger.initialize();
+  if (config.paper.seedHistoryDays > 0 && !(await store.latestPriceSample(config.treasuryId))) {
+    await seedPriceHistory(store, { treasuryId: config.treasuryId, market, nowMs: now, days: config.paper.seedHistoryDays });
   }
   const liquidity: LiquidityManager = {
-    positions: () =>
-      Promise.resolve(ledger.positions().map((p) => ({
+    positions: async () =>
+      (await ledger.positions()).map((p) => ({
         pool: p.pool, quote: p.quote, liquidity: p.liquidity, lower: p.range.lower, upper: p.range.upper, center: p.range.center,
         entryBase: p.entryBase, entryQuote: p.entryQuote, lastRebalanceAt: p.lastRebalanceAt, rebalances: p.rebalances,
-      }))),
-    rebalance: (pool, range, at) => Promise.resolve({ applied: ledger.rebalance(pool, range, at).applied }),
+      })),
+    rebalance: async (pool, range, at) => ({ applied: (await ledger.rebalance(pool, range, at)).applied }),
   };
   return { store, market, ledger, sources: paperOracleSources(market, clock), marketData: paperMarketData(market, clock), liquidity };
 }

@@ -177,7 +177,7 @@ export class SolanaTreasury implements Treasury {
   // ── the at-most-once state machine ─────────────────────────────────────────
 
   async execute<K>(leg: Leg<K>): Promise<ExecutionOutcome> {
-    let rec = leg.journal.open(leg.key, leg.amountIn, this.clock());
+    let rec = await leg.journal.open(leg.key, leg.amountIn, this.clock());
     let sentThisCall = false;
     const markSent = () => {
       sentThisCall = true;
@@ -201,7 +201,7 @@ export class SolanaTreasury implements Treasury {
       if (landed) return this.settleLanded(leg, last, landed, !sentThisCall);
       if (attempts.length >= this.maxAttempts) {
         const error = `${attempts.length} transaction(s) expired without landing (last ${last.signature}); nothing moved`;
-        const r = this.settle(leg, (c) => attemptsOf(c).length === attempts.length, () => ({ status: 'failed', amountOut: 0n, error }));
+        const r = await this.settle(leg, (c) => attemptsOf(c).length === attempts.length, () => ({ status: 'failed', amountOut: 0n, error }));
         if (r.applied) return { status: 'failed', amountIn: leg.amountIn, amountOut: 0n, signature: last.signature, alreadyDone: false, error };
         rec = r.record;
         continue;
@@ -221,11 +221,11 @@ export class SolanaTreasury implements Treasury {
     const built = await this.prepare(leg, expected + 1);
     const guard = (c: JournalRecord) => !isFinal(c) && attemptsOf(c).length === expected;
     if ('refused' in built) {
-      const r = this.settle(leg, guard, () => ({ status: 'failed', amountOut: 0n, error: built.refused }));
+      const r = await this.settle(leg, guard, () => ({ status: 'failed', amountOut: 0n, error: built.refused }));
       if (!r.applied) return { record: r.record };
       return { record: r.record, refused: { status: 'failed', amountIn: leg.amountIn, amountOut: 0n, signature: null, alreadyDone: false, error: built.refused } };
     }
-    const r = leg.journal.update(leg.key, guard, (c) => ({
+    const r = await leg.journal.update(leg.key, guard, (c) => ({
       status: c.status, signature: built.signature, details: { ...c.details, attempts: [...attemptsOf(c), built] },
     }), this.clock());
     return { record: r.record };
@@ -247,7 +247,7 @@ export class SolanaTreasury implements Treasury {
       if (!status && poll % this.resendEveryPolls === 0) {
         await chain.sendRawTransaction(bytes);
         markSent();
-        leg.journal.update(leg.key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock());
+        await leg.journal.update(leg.key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock());
       }
       await this.sleep(this.pollIntervalMs);
     }
@@ -265,7 +265,7 @@ export class SolanaTreasury implements Treasury {
     const err = status.err ?? balances?.err ?? null;
     if (err !== null) {
       const error = `transaction ${a.signature} failed on chain: ${err}; nothing moved but the fee`;
-      const r = this.settle(leg, () => true, () => ({ status: 'failed', amountOut: 0n, signature: a.signature, error, extra: { feeLamports: balances?.feeLamports ?? null } }));
+      const r = await this.settle(leg, () => true, () => ({ status: 'failed', amountOut: 0n, signature: a.signature, error, extra: { feeLamports: balances?.feeLamports ?? null } }));
       return r.applied ? { status: 'failed', amountIn: leg.amountIn, amountOut: 0n, signature: a.signature, alreadyDone, error } : outcomeOf(r.record, true);
     }
     if (!balances) throw new Error(`${leg.journal.describe(leg.key)}: ${a.signature} landed but the chain returned no balances yet; a retry settles it`);
@@ -273,7 +273,7 @@ export class SolanaTreasury implements Treasury {
     const delta = (mint: PublicKey) => balances.tokens.filter((t) => t.owner === owner && t.mint === mint.toBase58()).reduce((s, t) => s + t.post - t.pre, 0n);
     const amountIn = -delta(leg.input.mint);
     const amountOut = delta(leg.output.mint);
-    const r = this.settle(leg, () => true, (c) => ({
+    const r = await this.settle(leg, () => true, (c) => ({
       status: 'confirmed', amountOut, signature: a.signature,
       extra: { realized: realizedDetails(a, amountIn, amountOut, leg, c.details.impliedPstrOut, balances) },
     }));

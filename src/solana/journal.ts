@@ -31,9 +31,9 @@ export interface JournalChange {
 
 export interface SwapJournal<K> {
   /** Creates the record as `prepared` when absent (a retry finds the existing one), and returns it. */
-  open(key: K, amountIn: bigint, at: number): JournalRecord;
-  read(key: K): JournalRecord | undefined;
-  update(key: K, guard: (r: JournalRecord) => boolean, change: (r: JournalRecord) => JournalChange, at: number): { record: JournalRecord; applied: boolean };
+  open(key: K, amountIn: bigint, at: number): Promise<JournalRecord>;
+  read(key: K): Promise<JournalRecord | undefined>;
+  update(key: K, guard: (r: JournalRecord) => boolean, change: (r: JournalRecord) => JournalChange, at: number): Promise<{ record: JournalRecord; applied: boolean }>;
   describe(key: K): string;
 }
 
@@ -46,32 +46,32 @@ const asObject = (v: unknown): Record<string, unknown> => (v !== null && typeof 
 
 /** Intervention slices in `swap_records` (the intervention row must exist: the table references it). */
 export function storeSwapJournal(store: TreasuryStore, treasuryId: string): SwapJournal<SliceKey> {
-  const read = (k: SliceKey): JournalRecord | undefined => {
-    const row = store.swap(k.interventionId, k.slice);
+  const read = async (k: SliceKey): Promise<JournalRecord | undefined> => {
+    const row = await store.swap(k.interventionId, k.slice);
     return row && { status: row.status, amountIn: row.pumpIn, amountOut: row.pstrOut, signature: row.signature, details: asObject(row.details) };
   };
   const describe = (k: SliceKey) => `swap ${k.interventionId} slice ${k.slice}`;
   return {
     describe,
     read,
-    open(k, amountIn, at) {
-      store.recordSwap({ interventionId: k.interventionId, slice: k.slice, treasuryId, at, status: 'prepared', pumpIn: amountIn, pstrOut: null, signature: null, details: {}, updatedAt: at });
-      const r = read(k) as JournalRecord;
+    async open(k, amountIn, at) {
+      await store.recordSwap({ interventionId: k.interventionId, slice: k.slice, treasuryId, at, status: 'prepared', pumpIn: amountIn, pstrOut: null, signature: null, details: {}, updatedAt: at });
+      const r = (await read(k)) as JournalRecord;
       if (r.amountIn !== amountIn) throw new Error(`${describe(k)}: recorded pumpIn ${r.amountIn} differs from the requested ${amountIn}`);
       return r;
     },
     update(k, guard, change, at) {
-      return store.transaction(() => {
-        const current = read(k);
+      return store.transaction(async () => {
+        const current = await read(k);
         if (!current) throw new Error(`${describe(k)}: no swap record`);
         if (!guard(current)) return { record: current, applied: false };
         const c = change(current);
-        store.updateSwap(k.interventionId, k.slice, {
+        await store.updateSwap(k.interventionId, k.slice, {
           status: c.status, updatedAt: at, details: c.details,
           ...(c.amountOut !== undefined && { pstrOut: c.amountOut }),
           ...(c.signature !== undefined && { signature: c.signature }),
         });
-        return { record: read(k) as JournalRecord, applied: true };
+        return { record: (await read(k)) as JournalRecord, applied: true };
       });
     },
   };
@@ -125,11 +125,11 @@ export function fileSwapJournal(dir: string): SwapJournal<string> {
   const describe = (key: string) => `swap ${key}`;
   return {
     describe,
-    read: (key) => {
+    read: (key) => settle(() => {
       const f = readFile(key);
       return f && toRecord(f);
-    },
-    open(key, amountIn, at) {
+    }),
+    open: (key, amountIn, at) => settle(() => {
       let f = readFile(key);
       if (!f) {
         f = { key, status: 'prepared', amountIn: amountIn.toString(), amountOut: null, signature: null, details: {}, at, updatedAt: at };
@@ -137,8 +137,8 @@ export function fileSwapJournal(dir: string): SwapJournal<string> {
       }
       if (BigInt(f.amountIn) !== amountIn) throw new Error(`${describe(key)}: recorded amount ${f.amountIn} differs from the requested ${amountIn}`);
       return toRecord(f);
-    },
-    update(key, guard, change, at) {
+    }),
+    update: (key, guard, change, at) => settle(() => {
       const f = readFile(key);
       if (!f) throw new Error(`${describe(key)}: no swap record`);
       const current = toRecord(f);
@@ -152,6 +152,11 @@ export function fileSwapJournal(dir: string): SwapJournal<string> {
       };
       write(next);
       return { record: toRecord(next), applied: true };
-    },
+    }),
   };
+}
+
+/** Synchronous work as a promise: a throw becomes a rejection. */
+function settle<T>(fn: () => T): Promise<T> {
+  return new Promise<T>((resolve) => resolve(fn()));
 }

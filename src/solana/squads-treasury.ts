@@ -120,7 +120,7 @@ export class SquadsTreasury implements Treasury {
     if (typeof req.pumpIn !== 'bigint' || req.pumpIn <= 0n) throw new RangeError(`swap: pumpIn must be a bigint > 0, got ${String(req.pumpIn)}`);
     if (typeof req.minPstrOut !== 'bigint' || req.minPstrOut < 0n) throw new RangeError(`swap: minPstrOut must be a bigint ≥ 0, got ${String(req.minPstrOut)}`);
     const key: SliceKey = { interventionId: req.interventionId, slice: req.slice };
-    let rec = this.swaps.open(key, req.pumpIn, this.clock());
+    let rec = await this.swaps.open(key, req.pumpIn, this.clock());
     for (;;) {
       if (isFinal(rec)) return resultOf(rec, key, true);
       const attempts = proposalAttemptsOf(rec);
@@ -132,19 +132,19 @@ export class SquadsTreasury implements Treasury {
       const last = attempts.at(-1);
       if (last && !(await this.cannotLand(last))) {
         await this.o.chain.sendRawTransaction(Buffer.from(last.tx, 'base64'));
-        this.swaps.update(key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock());
+        await this.swaps.update(key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock());
         return pending(req.pumpIn, last.proposal);
       }
       if (attempts.length >= this.maxAttempts) {
         const error = `${attempts.length} proposal transaction(s) failed or expired without landing (last ${last?.signature}); nothing proposed, nothing moved`;
-        rec = this.settle(key, (c) => proposalAttemptsOf(c).length === attempts.length, { status: 'failed', amountOut: 0n, error }).record;
+        rec = (await this.settle(key, (c) => proposalAttemptsOf(c).length === attempts.length, { status: 'failed', amountOut: 0n, error })).record;
         continue;
       }
       const built = await this.prepare(key, req, attempts.length + 1);
       const guard = (c: JournalRecord) => !isFinal(c) && proposalAttemptsOf(c).length === attempts.length;
       rec = 'refused' in built
-        ? this.settle(key, guard, { status: 'failed', amountOut: 0n, error: built.refused }).record
-        : this.swaps.update(key, guard, (c) => ({ status: c.status, signature: built.signature, details: { ...c.details, proposals: [...proposalAttemptsOf(c), built] } }), this.clock()).record;
+        ? (await this.settle(key, guard, { status: 'failed', amountOut: 0n, error: built.refused })).record
+        : (await this.swaps.update(key, guard, (c) => ({ status: c.status, signature: built.signature, details: { ...c.details, proposals: [...proposalAttemptsOf(c), built] } }), this.clock())).record;
       if ('refused' in built && isFinal(rec)) return resultOf(rec, key, false);
     }
   }
@@ -164,11 +164,11 @@ export class SquadsTreasury implements Treasury {
     const state = await proposalStatus(chain, this.o.multisig, BigInt(a.transactionIndex), this.o.programId);
     if (state === 'Rejected' || state === 'Cancelled') {
       const error = `proposal ${a.proposal} (#${a.transactionIndex}) was ${state.toLowerCase()} by the multisig; nothing moved`;
-      const r = this.settle(key, () => true, { status: 'failed', amountOut: 0n, error });
+      const r = await this.settle(key, () => true, { status: 'failed', amountOut: 0n, error });
       return resultOf(r.record, key, !r.applied);
     }
     if (state !== 'Executed') {
-      const rec = this.swaps.update(key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock()).record;
+      const rec = (await this.swaps.update(key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock())).record;
       // A closed proposal account ('missing' after ours landed) hides the outcome: keep waiting and say so; the intervention times it out.
       const note = state === 'missing' ? `proposal ${a.proposal} account is closed; its outcome is unknown, check the vault against the recorded pre-balances` : undefined;
       return { ...pending(rec.amountIn, a.proposal), ...(note !== undefined && { error: note }) };
@@ -181,7 +181,7 @@ export class SquadsTreasury implements Treasury {
       proposal: a.proposal, transactionIndex: a.transactionIndex, amountIn: pumpIn.toString(), amountOut: pstrOut.toString(), quotedOut: a.quotedOut, minOut: a.minOut,
       post: { pump: pump.toString(), pstr: pstr.toString() },
     };
-    const r = this.settle(key, () => true, { status: 'confirmed', amountOut: pstrOut, extra: { realized } });
+    const r = await this.settle(key, () => true, { status: 'confirmed', amountOut: pstrOut, extra: { realized } });
     if (!r.applied) return resultOf(r.record, key, true);
     return { status: 'confirmed', pumpIn, pstrOut, reference: a.proposal, alreadyDone: false };
   }

@@ -27,7 +27,9 @@ beforeEach(() => {
   store = TreasuryStore.open(':memory:');
   logLines = [];
 });
-afterEach(() => store.close());
+afterEach(async () => {
+  await store.close();
+});
 
 type SinkName = 'slack' | 'discord' | 'telegram' | 'webhook';
 
@@ -73,14 +75,14 @@ describe('deliverAlerts: retries', () => {
     expect(first?.type).toBe(ALERT_DELIVERY_FAILED);
     expect(first?.nonRetryable).toBe(false);
     expect(first?.message).toContain('slack');
-    expect(alertRow(store, T, 'c1/0/reserve-ratio-critical')?.delivered).toBe(false);
-    expect(undeliveredCritical(store, T).map((u) => [u.alertKey, u.failures[0]?.error])).toEqual([['c1/0/reserve-ratio-critical', 'HTTP 503 Service Unavailable: busy']]);
+    expect((await alertRow(store, T, 'c1/0/reserve-ratio-critical'))?.delivered).toBe(false);
+    expect((await undeliveredCritical(store, T)).map((u) => [u.alertKey, u.failures[0]?.error])).toEqual([['c1/0/reserve-ratio-critical', 'HTTP 503 Service Unavailable: busy']]);
 
     const second = await acts.deliverAlerts(input);
     expect(second.outcomes[0]).toMatchObject({ decision: 'deliver', reached: true, sinks: [{ sink: 'slack', ok: true }] });
     expect(rx.to(SLACK)).toHaveLength(2);
-    expect(alertRow(store, T, 'c1/0/reserve-ratio-critical')?.delivered).toBe(true);
-    expect(undeliveredCritical(store, T)).toEqual([]);
+    expect((await alertRow(store, T, 'c1/0/reserve-ratio-critical'))?.delivered).toBe(true);
+    expect(await undeliveredCritical(store, T)).toEqual([]);
   });
 
   it('does not retry a 400: no failure is thrown and a later attempt sends nothing', async () => {
@@ -93,7 +95,7 @@ describe('deliverAlerts: retries', () => {
     await acts.deliverAlerts(input);
     expect(rx.to(DISCORD)).toHaveLength(1);
     // No sink took it: the status must show it.
-    expect(undeliveredCritical(store, T).map((u) => u.failures)).toEqual([[
+    expect((await undeliveredCritical(store, T)).map((u) => u.failures)).toEqual([[
       { sink: 'discord', error: 'HTTP 400 Bad Request: {"message":"Cannot send an empty message"}', retryable: false, attempts: 1 },
     ]]);
   });
@@ -119,13 +121,13 @@ describe('deliverAlerts: retries', () => {
     expect(first?.message).toMatch(/sink\(s\) discord;/);
     expect(JSON.stringify(first?.details)).toBe(JSON.stringify([{ sinks: ['discord'], alerts: ['c2/0/x'] }]));
     // Reached through Slack and the webhook already: not an undelivered critical.
-    expect(undeliveredCritical(store, T)).toEqual([]);
+    expect(await undeliveredCritical(store, T)).toEqual([]);
 
     await acts.deliverAlerts(input);
     expect(rx.to(SLACK)).toHaveLength(1);
     expect(rx.to(HOOK)).toHaveLength(1);
     expect(rx.to(DISCORD)).toHaveLength(2);
-    const d = deliveryOf(alertRow(store, T, 'c2/0/x') ?? { data: null });
+    const d = deliveryOf(await alertRow(store, T, 'c2/0/x') ?? { data: null });
     expect(d?.decision === 'deliver' && Object.fromEntries(Object.entries(d.sinks).map(([k, o]) => [k, [o.ok, o.attempts]])))
       .toEqual({ slack: [true, 1], discord: [true, 2], webhook: [true, 1] });
   });
@@ -169,8 +171,8 @@ describe('deliverAlerts: dedupe window', () => {
     expect(sent.map((s) => s.count)).toEqual([1, 2]);
     expect(sent[1]?.message).toBe('Oracle source pyth deviated. (×2 in the last 5 min)');
     // The collapsed one is in the store, delivered through the notice it joined.
-    expect(alertRow(store, T, 'c1/0/oracle-outlier')?.delivered).toBe(true);
-    expect(deliveryOf(alertRow(store, T, 'c1/0/oracle-outlier') ?? { data: null })).toMatchObject({ decision: 'collapse', into: 'c0/0/oracle-outlier' });
+    expect((await alertRow(store, T, 'c1/0/oracle-outlier'))?.delivered).toBe(true);
+    expect(deliveryOf(await alertRow(store, T, 'c1/0/oracle-outlier') ?? { data: null })).toMatchObject({ decision: 'collapse', into: 'c0/0/oracle-outlier' });
   });
 
   it('does not collapse outliers from two different sources', async () => {
@@ -193,7 +195,7 @@ describe('deliverAlerts: dedupe window', () => {
     const sent = rx.to(DISCORD).map((r) => (r.json as { content: string }).content);
     expect(sent).toHaveLength(2);
     expect(sent[1]).toContain('(×2 in the last 1 min)');
-    expect(undeliveredCritical(store, T).map((u) => u.alertKey)).toEqual(['a/0']);
+    expect((await undeliveredCritical(store, T)).map((u) => u.alertKey)).toEqual(['a/0']);
   });
 
   it('keeps the decision on a retry: a collapsed alert stays collapsed', async () => {
@@ -208,9 +210,9 @@ describe('deliverAlerts: dedupe window', () => {
 
 describe('deliverAlerts: store and secrets', () => {
   it('joins the row recordCycle already wrote, keeping its data', async () => {
-    store.recordAlert({ treasuryId: T, alertKey: 'cy/0/reserve-ratio-critical', at: T0, level: 'critical', kind: 'reserve-ratio-critical', message: 'm', data: { cycleId: 'cy' } });
+    await store.recordAlert({ treasuryId: T, alertKey: 'cy/0/reserve-ratio-critical', at: T0, level: 'critical', kind: 'reserve-ratio-critical', message: 'm', data: { cycleId: 'cy' } });
     await activities(['webhook']).deliverAlerts({ treasuryId: T, alerts: [ratioCritical('cy/0/reserve-ratio-critical', T0)] });
-    const row = alertRow(store, T, 'cy/0/reserve-ratio-critical');
+    const row = await alertRow(store, T, 'cy/0/reserve-ratio-critical');
     expect(row?.delivered).toBe(true);
     expect(row?.data).toMatchObject({ cycleId: 'cy', delivery: { decision: 'deliver', reached: true } });
   });
@@ -218,7 +220,7 @@ describe('deliverAlerts: store and secrets', () => {
   it('with no sink configured, counts the log and the store as delivery', async () => {
     const result = await activities([]).deliverAlerts({ treasuryId: T, alerts: [ratioCritical('a/0', T0)] });
     expect(result.outcomes[0]).toMatchObject({ reached: true, sinks: [] });
-    expect(undeliveredCritical(store, T)).toEqual([]);
+    expect(await undeliveredCritical(store, T)).toEqual([]);
   });
 
   it('sends only the levels a sink takes', async () => {
@@ -236,7 +238,7 @@ describe('deliverAlerts: store and secrets', () => {
     rx.fallback = { status: 502, body: `upstream said: ${rx.base}${SLACK} ${DISCORD} bot${TOKEN} ${HOOK}` };
     const failure = await attempt(() => acts.deliverAlerts({ treasuryId: T, alerts: [ratioCritical('s/0', T0)] }));
     expect(failure?.message).toMatch(/sink\(s\) slack, discord, telegram, webhook/);
-    const stored = JSON.stringify(undeliveredCritical(store, T));
+    const stored = JSON.stringify(await undeliveredCritical(store, T));
     for (const text of [allText(failure), logLines.join('\n'), stored]) {
       expect(text).not.toMatch(/SECRET/);
       expect(text).toContain('[redacted]');

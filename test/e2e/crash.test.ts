@@ -56,13 +56,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  world?.store.close();
+  await world?.store.close();
   await server?.shutdown();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function preparedSwap(store: TreasuryStore) {
-  return store.swap(interventionId, 0);
+async function preparedSwap(store: TreasuryStore) {
+  return await store.swap(interventionId, 0);
 }
 
 describe('a worker killed in the middle of a swap', () => {
@@ -73,14 +73,14 @@ describe('a worker killed in the middle of a swap', () => {
     await first.ready;
 
     // The worker built the paper world (balances, history, market anchor); open the same files to watch it.
-    world = buildPaperWorld(config, { dataDir });
+    world = await buildPaperWorld(config, { dataDir });
     const { store, ledger } = world;
     const before = await ledger.balances();
-    expect(ledger.swapCount()).toBe(0);
+    expect(await ledger.swapCount()).toBe(0);
 
     expect(await ensureMonitor(client, config)).toBe('started');
-    const prepared = await waitFor('the swap of intervention/crash/1 to be prepared', () => {
-      const row = preparedSwap(store);
+    const prepared = await waitFor('the swap of intervention/crash/1 to be prepared', async () => {
+      const row = await preparedSwap(store);
       return row?.status === 'prepared' ? row : undefined;
     }, { timeoutMs: 90_000, intervalMs: 100 });
     expect(prepared.pumpIn).toBeGreaterThan(0n);
@@ -92,7 +92,7 @@ describe('a worker killed in the middle of a swap', () => {
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     expect(await first.exited).toBe('SIGKILL');
-    expect(ledger.swapCount()).toBe(0);
+    expect(await ledger.swapCount()).toBe(0);
     expect(await ledger.balances()).toEqual(before);
 
     const second = spawnWorker({ address: server.address, configPath, dataDir });
@@ -105,20 +105,20 @@ describe('a worker killed in the middle of a swap', () => {
     }, { timeoutMs: RETRY_BUDGET_MS, intervalMs: 500 });
     const executedAfterMs = Date.now() - killedAt;
     // The paper ledger stamps the retried attempt with its scheduled time: when the server gave up on the lost one.
-    const retryScheduledAfterMs = (preparedSwap(store)?.updatedAt ?? Number.NaN) - killedAt;
+    const retryScheduledAfterMs = ((await preparedSwap(store))?.updatedAt ?? Number.NaN) - killedAt;
     console.log(`crash test: lost swap retried (attempt scheduled) ${(retryScheduledAfterMs / 1000).toFixed(1)} s and intervention executed ${(executedAfterMs / 1000).toFixed(1)} s after the kill`);
 
     // Exactly one swap entry, and the balances moved by it once.
-    expect(ledger.swapCount()).toBe(1);
-    const swaps = ledger.entries().filter((e) => e.kind === 'swap');
+    expect(await ledger.swapCount()).toBe(1);
+    const swaps = (await ledger.entries()).filter((e) => e.kind === 'swap');
     expect(swaps.map((e) => e.entryKey)).toEqual([swapEntryKey(interventionId, 0)]);
     const [entry] = swaps;
     if (!entry) throw new Error('no swap entry');
-    const record = preparedSwap(store);
+    const record = await preparedSwap(store);
     expect(record?.status).toBe('confirmed');
     expect(record?.pstrOut).toBe(entry.pstrDelta);
     expect(record?.pumpIn).toBe(-entry.pumpDelta);
-    expect(store.swaps(interventionId)).toHaveLength(1);
+    expect(await store.swaps(interventionId)).toHaveLength(1);
     expect(done.result?.pumpSpent).toBe((-entry.pumpDelta).toString());
     expect(done.result?.pstrBought).toBe(entry.pstrDelta.toString());
     expect(entry.pstrDelta).toBeGreaterThan(0n);

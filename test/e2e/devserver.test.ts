@@ -83,7 +83,7 @@ describe('client.ts against the dev server', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pstr-e2e-'));
     server = await startDevServer({ dataDir: dir, ephemeral: true, port: await freePort(), ui: false });
-    world = buildPaperWorld(config, { dataDir: dir });
+    world = await buildPaperWorld(config, { dataDir: dir });
     worker = await createWorker({ connection: server.env.nativeConnection, namespace: 'default', deps: paperDeps(config, world, server.env.client, pino({ level: 'silent' })) });
     running = worker.run();
   }, 60_000);
@@ -91,7 +91,7 @@ describe('client.ts against the dev server', () => {
   afterAll(async () => {
     worker?.shutdown();
     await running?.catch(() => undefined);
-    world?.store.close();
+    await world?.store.close();
     await server?.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
@@ -119,7 +119,7 @@ describe('client.ts against the dev server', () => {
 
     const done = await until('the swap', () => iv.query(interventionStateQuery), (s: InterventionState) => s.status === 'executed', 20_000);
     expect(done.result?.pstrBought).toMatch(/^[1-9]\d*$/);
-    expect(world.ledger.swapCount()).toBe(1);
+    expect(await world.ledger.swapCount()).toBe(1);
 
     const [auditRun, json, unknown, pause, ghost] = await Promise.all([
       cli(server.address, ['audit', IV]),

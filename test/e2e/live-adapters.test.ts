@@ -116,7 +116,7 @@ async function startLive(treasuryId: string, setup: (live: Omit<Live, 'open' | '
   const partial = { treasuryId, config, world, jup, spy, pyth, switchboard, dex };
   setup(partial);
 
-  const open = openWorld(config, {
+  const open = await openWorld(config, {
     dataDir, client: server.env.client, logger: pino({ level: 'silent' }),
     overrides: {
       chain: spyChain(world.chain, spy),
@@ -133,7 +133,7 @@ async function startLive(treasuryId: string, setup: (live: Omit<Live, 'open' | '
   const now = Date.now();
   for (let m = 30; m >= 1; m--) twap.addSample({ at: now - m * 60_000, price: PSTR_USD });
   // 30 days of hourly samples 20 % above the oracles (no volume: the VWAP is their plain mean, SPEC §1).
-  const seeded = open.store.recordPriceSamples(Array.from({ length: 720 }, (_, i) => ({
+  const seeded = await open.store.recordPriceSamples(Array.from({ length: 720 }, (_, i) => ({
     treasuryId, cycleId: `seed/${i}`, timestamp: now - 30 * DAY_MS + (i + 1) * 3_600_000 - 60_000, pstrPrice: HISTORY_USD,
     pstrVolume: 0, pumpPrice: PUMP_USD, solPrice: 148, consensus: { seeded: true },
   })));
@@ -149,7 +149,7 @@ async function startLive(treasuryId: string, setup: (live: Omit<Live, 'open' | '
       await server.env.client.workflow.getHandle(monitorWorkflowId(treasuryId)).terminate('test over').catch(() => undefined);
       worker.shutdown();
       await running.catch(() => undefined);
-      open.close();
+      await open.close();
       await jup.close();
     },
   };
@@ -171,7 +171,7 @@ function cli(args: string[]): Promise<Run> {
 }
 
 const monitorStatus = (client: Client, treasuryId: string) => client.workflow.getHandle(monitorWorkflowId(treasuryId)).query(statusQuery);
-const cycles = (live: Live) => live.open.store.monitoringLogs(live.treasuryId, 0, Date.now() + DAY_MS).map((row) => row.data as CycleRecord);
+const cycles = async (live: Live) => (await live.open.store.monitoringLogs(live.treasuryId, 0, Date.now() + DAY_MS)).map((row) => row.data as CycleRecord);
 const sourcesOf = (readings: readonly OracleReading[]) => readings.map((r) => r.source).sort();
 
 describe('the intervention workflow on Temporal with the live adapters against local servers', () => {
@@ -196,13 +196,13 @@ describe('the intervention workflow on Temporal with the live adapters against l
       const done = await waitFor('the intervention to execute and be recorded', async () => {
         const st = await handle.query(interventionStateQuery);
         if (st.status !== 'running' && st.status !== 'executed') throw new Error(`intervention ended ${st.status}: ${st.reason}`);
-        return st.status === 'executed' && live.open.store.intervention(iv)?.status === 'executed' ? st : undefined;
+        return st.status === 'executed' && (await live.open.store.intervention(iv))?.status === 'executed' ? st : undefined;
       }, { timeoutMs: 30_000 });
 
       // The cycle that started it: a valid three-source consensus at the oracles' price, a tier-1 (15 %) drawdown.
       expect(status.interventionCount).toBe(1);
-      const starter = cycles(live).find((c) => c.summary.startedIntervention === iv);
-      expect(starter, `no cycle started ${iv}; cycles: ${JSON.stringify(cycles(live).map((c) => c.summary.decision))}`).toBeDefined();
+      const starter = (await cycles(live)).find((c) => c.summary.startedIntervention === iv);
+      expect(starter, `no cycle started ${iv}; cycles: ${JSON.stringify((await cycles(live)).map((c) => c.summary.decision))}`).toBeDefined();
       const cycle = starter as CycleRecord;
       expect(cycle.summary.cycleId).toBe(`${treasuryId}/1`);
       expect(cycle.consensus.ok).toBe(true);
@@ -246,10 +246,10 @@ describe('the intervention workflow on Temporal with the live adapters against l
       expect(await world.chain.signatureStatus(signature)).toMatchObject({ err: null });
       expect(live.jup.swapInstructionCalls).toBe(1);
 
-      const swaps = live.open.store.swaps(iv);
+      const swaps = await live.open.store.swaps(iv);
       expect(swaps).toHaveLength(1);
       expect(swaps[0]).toMatchObject({ slice: 0, status: 'confirmed', signature, pumpIn: 400_000n * UNIT, pstrOut: 200_000n * UNIT });
-      expect(live.open.store.intervention(iv)?.status).toBe('executed');
+      expect((await live.open.store.intervention(iv))?.status).toBe('executed');
       expect(done.status).toBe('executed');
 
       // Later cycles (cooldown) move nothing more.
@@ -279,11 +279,11 @@ describe('the intervention workflow on Temporal with the live adapters against l
     try {
       const client = server.env.client;
       const { treasuryId, open } = live;
-      const alertKind = (kind: string) => open.store.alerts(treasuryId, { level: 'critical' }).filter((a) => a.kind === kind);
+      const alertKind = async (kind: string) => (await open.store.alerts(treasuryId, { level: 'critical' })).filter((a) => a.kind === kind);
 
-      const alert = await waitFor('the no-valid-price alert', () => alertKind('no-valid-price')[0], { timeoutMs: 25_000 });
+      const alert = await waitFor('the no-valid-price alert', async () => (await alertKind('no-valid-price'))[0], { timeoutMs: 25_000 });
       expect(alert.data).toMatchObject({ cycleId: `${treasuryId}/3` });
-      const invalid = cycles(live);
+      const invalid = await cycles(live);
       expect(invalid.length).toBeGreaterThanOrEqual(3);
       for (const c of invalid.slice(0, 3)) {
         expect(c.summary.validPrice).toBe(false);
@@ -294,13 +294,13 @@ describe('the intervention workflow on Temporal with the live adapters against l
       const statusA: MonitorStatus = await monitorStatus(client, treasuryId);
       expect(statusA.noValidPriceStreak).toBeGreaterThanOrEqual(3);
       expect(statusA.interventionCount).toBe(0);
-      expect(open.store.interventions(treasuryId)).toHaveLength(0);
+      expect(await open.store.interventions(treasuryId)).toHaveLength(0);
       // No sample recorded from an invalid cycle: the latest is still the seeded history.
-      expect(open.store.latestPriceSample(treasuryId)?.cycleId).toBe('seed/719');
+      expect((await open.store.latestPriceSample(treasuryId))?.cycleId).toBe('seed/719');
       expect(live.switchboard.calls.some((c) => c.answered === 'rate-limited')).toBe(true);
       expect(live.dex.calls.some((c) => c.answered === 'timeout')).toBe(true);
       // Raised once at the third cycle, not again while the streak lasts.
-      expect(alertKind('no-valid-price')).toHaveLength(1);
+      expect(await alertKind('no-valid-price')).toHaveLength(1);
 
       // Switchboard and the DEX recover; Pyth's PSTR feed is rate limited (429) by the fixture server.
       const cyclesBefore = statusA.cycles;
@@ -309,7 +309,7 @@ describe('the intervention workflow on Temporal with the live adapters against l
       live.dex.mode = 'ok';
       const iv = `intervention/${treasuryId}/1`;
       await waitFor('an intervention from a two-source consensus', async () => (await monitorStatus(client, treasuryId)).interventionCount >= 1, { timeoutMs: 20_000 });
-      const starter = cycles(live).find((c) => c.summary.startedIntervention === iv) as CycleRecord;
+      const starter = (await cycles(live)).find((c) => c.summary.startedIntervention === iv) as CycleRecord;
       expect(Number(starter.summary.cycleId.split('/')[1])).toBeGreaterThan(cyclesBefore);
       expect(starter.consensus.ok).toBe(true);
       expect(sourcesOf(starter.consensus.readings)).toEqual(['dex-twap', 'switchboard']);
@@ -319,7 +319,7 @@ describe('the intervention workflow on Temporal with the live adapters against l
       // Now Pyth's PSTR feed hangs past the attempt timeout: cycles still get their consensus from the other two.
       live.pyth.pstrMode = 'timeout';
       const switched = (await monitorStatus(client, treasuryId)).cycles;
-      const later = await waitFor('a valid cycle while Pyth times out', () => cycles(live).find((c) => Number(c.summary.cycleId.split('/')[1]) > switched + 1), { timeoutMs: 20_000 });
+      const later = await waitFor('a valid cycle while Pyth times out', async () => (await cycles(live)).find((c) => Number(c.summary.cycleId.split('/')[1]) > switched + 1), { timeoutMs: 20_000 });
       expect(later.consensus.ok).toBe(true);
       expect(sourcesOf(later.consensus.readings)).toEqual(['dex-twap', 'switchboard']);
       expect(live.pyth.pstrRequests.some((r) => r.answered === 'timeout')).toBe(true);

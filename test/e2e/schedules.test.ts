@@ -36,7 +36,7 @@ let worker: Worker;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pstr-sched-'));
   server = await ephemeralDevServer(dir);
-  world = buildPaperWorld(config, { dataDir: dir });
+  world = await buildPaperWorld(config, { dataDir: dir });
   worker = await createWorker({
     connection: server.env.nativeConnection, namespace: 'default',
     deps: paperDeps(config, world, server.env.client, pino({ level: 'silent' })),
@@ -44,7 +44,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  world?.store.close();
+  await world?.store.close();
   await server?.shutdown();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -84,11 +84,11 @@ describe('the scheduled jobs on the dev server', () => {
       }
 
       // Every job wrote its result to the store.
-      const jobs = new Set(world.store.monitoringLogs(TREASURY, 0, Date.now() + 60_000).map((l) => (l.data as { job?: string }).job));
+      const jobs = new Set((await world.store.monitoringLogs(TREASURY, 0, Date.now() + 60_000)).map((l) => (l.data as { job?: string }).job));
       expect([...jobs].sort()).toEqual(['accumulation', 'liquidity', 'performance', 'risk']);
 
       // The accumulation job bought PUMP with USDC, at most once per hour whatever the cadence.
-      const buys = world.ledger.entries().filter((e) => e.kind === 'accumulation');
+      const buys = (await world.ledger.entries()).filter((e) => e.kind === 'accumulation');
       expect(buys.length).toBeGreaterThanOrEqual(1);
       expect(new Set(buys.map((e) => e.entryKey)).size).toBe(buys.length);
       expect(buys.every((e) => e.entryKey.startsWith(`accumulation/${TREASURY}/`))).toBe(true);

@@ -60,12 +60,24 @@ describe('docker-compose.yml', () => {
 
     const custom = compose(['config'], { POSTGRES_PASSWORD: 's3cret-pw', METRICS_PORT: '9999', TEMPORAL_VERSION: '9.9.9', TEMPORAL_UI_PORT: '18080', PYTH_API_KEY: 'pk' });
     expect(custom.status, custom.stderr).toBe(0);
-    // One password reaches the database, the schema job and the server.
-    expect(custom.stdout.match(/s3cret-pw/g)).toHaveLength(3);
+    // One password reaches the database, the schema job, the server and the worker's store URL.
+    expect(custom.stdout.match(/s3cret-pw/g)).toHaveLength(4);
     expect(custom.stdout).toMatch(/METRICS_PORT: '9999'/);
     expect(custom.stdout).toContain('temporalio/server:9.9.9');
     expect(custom.stdout).toContain('127.0.0.1:18080:8080');
     expect(custom.stdout).toMatch(/PYTH_API_KEY: pk/);
+  });
+
+  it('gives the workers one shared store in PostgreSQL, created by the schema job, unless DATABASE_URL is set otherwise', (ctx) => {
+    if (!composeBin) ctx.skip(MISSING);
+    const block = (out: string, service: string) => out.split(/\n {2}(?=[a-z-]+:\n)/).find((b) => b.startsWith(`${service}:`)) ?? '';
+    const out = compose(['config']).stdout;
+    expect(block(out, 'worker')).toContain('DATABASE_URL: postgres://postgresql:5432/treasury');
+    expect(block(out, 'worker')).toMatch(/PGUSER: temporal/);
+    expect(block(out, 'worker')).toMatch(/PGPASSWORD: temporal/);
+    expect(block(out, 'temporal-schema')).toContain('for db in temporal temporal_visibility treasury; do');
+    const sqlite = compose(['config'], { DATABASE_URL: '' }).stdout;
+    expect(block(sqlite, 'worker')).toMatch(/DATABASE_URL: ''/);
   });
 
   it('starts the worker only after the namespace exists, and the server only after the schema job succeeded', (ctx) => {

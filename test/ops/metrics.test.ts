@@ -69,7 +69,7 @@ describe('the metrics endpoint after three real monitoring cycles', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'pstr-metrics-'));
-    world = buildPaperWorld(config, { dataDir: dir, now: T0, clock: () => clock });
+    world = await buildPaperWorld(config, { dataDir: dir, now: T0, clock: () => clock });
     const acts = monitorActivities({
       config, store: world.store, sources: world.sources, market: world.marketData, treasury: world.ledger, liquidity: null,
       monitorStatus: () => Promise.resolve(null), logger: pino({ level: 'silent' }),
@@ -119,7 +119,7 @@ describe('the metrics endpoint after three real monitoring cycles', () => {
 
   afterAll(async () => {
     await server?.close();
-    world?.store.close();
+    await world?.store.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

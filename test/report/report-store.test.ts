@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reportActivities, type ReportInputs } from '../../src/activities/report.ts';
 import { defaultConfig, mergeConfig } from '../../src/config-schema.ts';
-import { ledgerEntries } from '../../src/db/schema.ts';
 import { TreasuryStore } from '../../src/db/store.ts';
 import type { PositionView } from '../../src/ports.ts';
 import { operatorReportLines } from '../../src/client/commands-monitor.ts';
@@ -47,61 +46,61 @@ function cycleLog(n: number, at: number, consensus: number | null, vwap30: numbe
   };
 }
 
-function record(store: TreasuryStore): void {
+async function record(store: TreasuryStore): Promise<void> {
   const snap = (id: string, at: number, value: number, rr: number, health: number) => store.recordSnapshot({
     treasuryId: T, snapshotId: id, at, pumpBalance: 1000n * 10n ** BigInt(config.tokens.pump.decimals), usdcBalance: usdc(100), solBalance: 0n,
     pstrRetired: 0n, treasuryValueUsd: value, marketCapUsd: value / rr, reserveRatio: rr, pumpConcentration: 0.5, health, healthLevel: 'good', emergencyStop: false,
   });
-  snap('s1', F + 10 * MIN, 1000, 2.0, 1.2);
-  snap('s2', F + 50 * MIN, 1100, 3.0, 1.6);
-  snap('s3', F + D + H, 990, 1.5, 0.9);
-  snap('s4', F + 3 * D + 2 * H, 1210, 2.5, 1.3);
+  await snap('s1', F + 10 * MIN, 1000, 2.0, 1.2);
+  await snap('s2', F + 50 * MIN, 1100, 3.0, 1.6);
+  await snap('s3', F + D + H, 990, 1.5, 0.9);
+  await snap('s4', F + 3 * D + 2 * H, 1210, 2.5, 1.3);
 
-  [
+  for (const l of [
     cycleLog(1, F + 10 * MIN, 100, 110, [['pyth', 101], ['switchboard', 98], ['dex', 100]]),
     cycleLog(2, F + 50 * MIN, 130, 120, [['pyth', 123.5], ['switchboard', 132.6], ['dex', 0]]),
     cycleLog(3, F + D + 30 * MIN, null, null, [['pyth', 500]]),
     cycleLog(4, F + 3 * D + 2 * H, 121, 60, [['pyth', 121], ['switchboard', 127.05], ['dex', 108.9]]),
-  ].forEach((l) => store.recordMonitoringLog(l));
+  ]) await store.recordMonitoringLog(l);
 
   const sample = (id: string, timestamp: number, pstrPrice: number, solPrice: number | null, pumpPrice: number) =>
     store.recordPriceSample({ treasuryId: T, cycleId: id, timestamp, pstrPrice, pstrVolume: 1, pumpPrice, solPrice, consensus: {} });
-  sample('p0', F + 5 * MIN, 100, null, 1.0);
-  sample('p1', F + 10 * MIN, 100, 50, 1.0);
-  sample('p2', F + 50 * MIN, 130, 50, 1.1);
-  sample('p3', F + 3 * D + 2 * H, 121, 47.265625, 0.9);
+  await sample('p0', F + 5 * MIN, 100, null, 1.0);
+  await sample('p1', F + 10 * MIN, 100, 50, 1.0);
+  await sample('p2', F + 50 * MIN, 130, 50, 1.1);
+  await sample('p3', F + 3 * D + 2 * H, 121, 47.265625, 0.9);
 
-  const iv = (seq: number, startedAt: number, status: 'executed' | 'invalidated', roi: number | null | undefined) => {
+  const iv = async (seq: number, startedAt: number, status: 'executed' | 'invalidated', roi: number | null | undefined) => {
     const id = `intervention/${T}/${seq}`;
-    store.upsertIntervention({ id, treasuryId: T, seq, startedAt, status, decidedPrice: 100, vwap30: 125, drawdown: 0.2, updatedAt: startedAt, executedAt: status === 'executed' ? startedAt : null, usdValue: 50 });
-    if (roi !== undefined) store.recordInterventionStep({ interventionId: id, step: 'track:168h', treasuryId: T, at: startedAt + 7 * D, inputs: {}, outcome: { price: 1, roi }, verdict: 'ROI' });
+    await store.upsertIntervention({ id, treasuryId: T, seq, startedAt, status, decidedPrice: 100, vwap30: 125, drawdown: 0.2, updatedAt: startedAt, executedAt: status === 'executed' ? startedAt : null, usdValue: 50 });
+    if (roi !== undefined) await store.recordInterventionStep({ interventionId: id, step: 'track:168h', treasuryId: T, at: startedAt + 7 * D, inputs: {}, outcome: { price: 1, roi }, verdict: 'ROI' });
   };
-  iv(0, F - D, 'executed', -0.5);
-  iv(1, F + H, 'executed', 0.1);
-  iv(2, F + 2 * H, 'executed', -0.05);
-  iv(3, F + D, 'invalidated', undefined);
-  iv(4, F + 3 * D, 'executed', undefined);
+  await iv(0, F - D, 'executed', -0.5);
+  await iv(1, F + H, 'executed', 0.1);
+  await iv(2, F + 2 * H, 'executed', -0.05);
+  await iv(3, F + D, 'invalidated', undefined);
+  await iv(4, F + 3 * D, 'executed', undefined);
 
-  const run = (at: number, bought: boolean, skip: string | null, spent?: number) => {
+  const run = async (at: number, bought: boolean, skip: string | null, spent?: number) => {
     const hour = new Date(at).toISOString().slice(0, 13);
-    store.recordMonitoringLog({ treasuryId: T, cycleId: `accumulation/${hour}`, at, data: { job: 'accumulation', bought, reason: bought ? 'hourly budget' : `skipped: ${skip}`, skip, running: true } });
+    await store.recordMonitoringLog({ treasuryId: T, cycleId: `accumulation/${hour}`, at, data: { job: 'accumulation', bought, reason: bought ? 'hourly budget' : `skipped: ${skip}`, skip, running: true } });
     if (spent !== undefined) {
-      store.orm.insert(ledgerEntries).values({
+      await store.query((db, t) => db.insert(t.ledgerEntries).values({
         treasuryId: T, entryKey: `accumulation/${T}/${hour}`, at, kind: 'accumulation', pumpDelta: 1n, usdcDelta: -usdc(spent), solDelta: 0n, pstrDelta: 0n, price: 1, details: {},
-      }).run();
+      }));
     }
   };
-  run(F + H, true, null);
-  run(F + 2 * H, true, null, 99.5);
-  run(F + 3 * H, false, 'usdc');
-  run(F + 3 * D + H, true, null);
-  run(F + 3 * D + 2 * H, false, 'concentration');
-  run(F + 3 * D + 3 * H, true, null, 100);
+  await run(F + H, true, null);
+  await run(F + 2 * H, true, null, 99.5);
+  await run(F + 3 * H, false, 'usdc');
+  await run(F + 3 * D + H, true, null);
+  await run(F + 3 * D + 2 * H, false, 'concentration');
+  await run(F + 3 * D + 3 * H, true, null, 100);
 
-  store.orm.insert(ledgerEntries).values({
+  await store.query((db, t) => db.insert(t.ledgerEntries).values({
     treasuryId: T, entryKey: 'rebalance/SOL/PSTR/2025-03-01', at: F + H, kind: 'rebalance', pumpDelta: 0n, usdcDelta: 0n, solDelta: 0n, pstrDelta: 0n, price: 2.7,
     details: { pool: 'SOL/PSTR', from: { lower: 1.8, upper: 2.2, center: 2 }, to: { lower: 2.25, upper: 3.24, center: 2.7 }, valueInQuote: 1 },
-  }).run();
+  }));
 }
 
 let dir: string;
@@ -112,7 +111,7 @@ let report: OperatorReport;
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-store-'));
   store = TreasuryStore.open(path.join(dir, 'treasury.db'));
-  record(store);
+  await record(store);
   const liquidity = { positions: () => Promise.resolve(positions), rebalance: () => Promise.resolve({ applied: false }) };
   // Outside an activity the activity's clock is Date.now(): pin it to the end of the period.
   vi.useFakeTimers({ toFake: ['Date'] });
@@ -122,8 +121,8 @@ beforeAll(async () => {
   report = operatorReportOf(inputs, config);
 });
 
-afterAll(() => {
-  store.close();
+afterAll(async () => {
+  await store.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -203,13 +202,13 @@ describe('a month of 5-minute cycles', () => {
     const big = TreasuryStore.open(':memory:');
     try {
       const start = NOW - 30 * D;
-      big.transaction(() => {
+      await big.transaction(async () => {
         for (let i = 0; i < 30 * 288; i++) {
           const at = start + i * 5 * MIN;
           const p = 0.0002 * (1 + 0.1 * Math.sin(i / 50));
-          big.recordMonitoringLog(cycleLog(i, at, p, p * 1.01, [['pyth', p * 1.001], ['switchboard', p * 0.998], ['dex', p * 1.0003]]));
-          big.recordPriceSample({ treasuryId: T, cycleId: `${T}/${i}`, timestamp: at, pstrPrice: p, pstrVolume: 1, pumpPrice: 0.004, solPrice: 150, consensus: {} });
-          big.recordSnapshot({
+          await big.recordMonitoringLog(cycleLog(i, at, p, p * 1.01, [['pyth', p * 1.001], ['switchboard', p * 0.998], ['dex', p * 1.0003]]));
+          await big.recordPriceSample({ treasuryId: T, cycleId: `${T}/${i}`, timestamp: at, pstrPrice: p, pstrVolume: 1, pumpPrice: 0.004, solPrice: 150, consensus: {} });
+          await big.recordSnapshot({
             treasuryId: T, snapshotId: `${i}`, at, pumpBalance: 1n, usdcBalance: 1n, solBalance: 0n, pstrRetired: 0n, treasuryValueUsd: 900_000 + i,
             marketCapUsd: 300_000, reserveRatio: 3 + i / 1e4, pumpConcentration: 0.5, health: 1.5 + i / 1e5, healthLevel: 'excellent', emergencyStop: false,
           });
@@ -227,7 +226,7 @@ describe('a month of 5-minute cycles', () => {
       expect(f.oracle.find((o) => o.source === 'switchboard')?.max).toBeCloseTo(0.002 / 1, 9);
     } finally {
       vi.useRealTimers();
-      big.close();
+      await big.close();
     }
   });
 });

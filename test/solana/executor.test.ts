@@ -24,13 +24,13 @@ let journalDir: string;
 beforeEach(async () => {
   world = makeWorld();
   jup = await fakeJupiter(world);
-  store = storeWithIntervention(ID);
+  store = await storeWithIntervention(ID);
   journalDir = mkdtempSync(join(tmpdir(), 'solana-journal-'));
 });
 
 afterEach(async () => {
   await jup.close();
-  store.close();
+  await store.close();
   rmSync(journalDir, { recursive: true, force: true });
 });
 
@@ -69,7 +69,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     expect(await pumpOf()).toBe(pumpBefore - 1_000n * UNIT);
     expect(await pstrOf()).toBe(filled);
     expect(await world.balance(world.pool.publicKey, world.mints.pump)).toBe(poolPumpBefore + 1_000n * UNIT);
-    const row = store.swap(ID, 0);
+    const row = await store.swap(ID, 0);
     expect(row).toMatchObject({ status: 'confirmed', pstrOut: filled, signature: r.reference });
     const realized = (row?.details as { realized: { slippageVsQuote: number; price: number } }).realized;
     expect(realized.slippageVsQuote).toBeCloseTo(0.005, 9);
@@ -81,7 +81,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     world.chain.fees = [50, 100, 5_000, 300_000];
     const t = treasury(world.chain);
     await t.swap({ interventionId: ID, slice: 0, pumpIn: 10n * UNIT, minPstrOut: 0n });
-    const [attempt] = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> });
+    const [attempt] = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
     const tx = VersionedTransaction.deserialize(Buffer.from(attempt?.tx ?? '', 'base64'));
     const budget = ComputeBudgetProgram.programId.toBase58();
     const prices = tx.message.compiledInstructions
@@ -93,7 +93,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
 
     world.chain.fees = [900_000, 1_000_000];
     await t.swap({ interventionId: ID, slice: 1, pumpIn: 10n * UNIT, minPstrOut: 0n });
-    const second = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 1)?.details as Record<string, unknown> });
+    const second = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: (await store.swap(ID, 1))?.details as Record<string, unknown> });
     expect(second[0]?.priorityFeeMicroLamports).toBe(200_000);
   });
 
@@ -109,7 +109,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     expect(s.sends).toEqual([]);
     expect(jup.swapInstructionCalls).toBe(0);
     expect(await pumpOf()).toBe(before);
-    expect(store.swap(ID, 0)).toMatchObject({ status: 'failed', pstrOut: 0n });
+    expect(await store.swap(ID, 0)).toMatchObject({ status: 'failed', pstrOut: 0n });
     // A retry of the refused slice stays refused: it never trades later at another price.
     const again = await t.swap({ interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 101n * UNIT });
     expect(again).toMatchObject({ status: 'failed', alreadyDone: true });
@@ -121,7 +121,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     // Quote 100 PSTR; at 200 bps Jupiter's minimum would be 98, below the 99.5 floor: re-quote at 50 bps → minimum 99.5.
     await t.swap({ interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 99_500_000n });
     expect(jup.quotes.map((q) => q.slippageBps)).toEqual([200, 50]);
-    const [attempt] = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> });
+    const [attempt] = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
     expect(BigInt(attempt?.minOut ?? '0')).toBe(99_500_000n);
   });
 
@@ -136,7 +136,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     expect(r.pstrOut).toBe(0n);
     expect(await pumpOf()).toBe(before);
     expect(await pstrOf()).toBe(0n);
-    expect(store.swap(ID, 0)).toMatchObject({ status: 'failed', signature: r.reference });
+    expect(await store.swap(ID, 0)).toMatchObject({ status: 'failed', signature: r.reference });
     const retry = await t.swap({ interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 0n });
     expect(retry).toMatchObject({ status: 'failed', alreadyDone: true });
     expect(s.sends).toHaveLength(1);
@@ -146,7 +146,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     const crashed = treasury(spyChain(world.chain, spy({ crashAfterSend: true })));
     const req = { interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 0n };
     await expect(crashed.swap(req)).rejects.toThrow(/crashed/);
-    const stored = store.swap(ID, 0);
+    const stored = await store.swap(ID, 0);
     expect(stored?.status).toBe('prepared'); // the signed bytes were recorded, the send never was
     expect(stored?.signature).toMatch(/^[1-9A-HJ-NP-Za-km-z]{64,88}$/);
 
@@ -162,7 +162,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     const req = { interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 0n };
     await expect(treasury(spyChain(world.chain, flaky)).swap(req)).rejects.toThrow(/connection reset/);
     expect(flaky.sends).toHaveLength(1);
-    expect(store.swap(ID, 0)?.status).toBe('sent');
+    expect((await store.swap(ID, 0))?.status).toBe('sent');
 
     const s = spy();
     const r = await treasury(spyChain(world.chain, s)).swap(req);
@@ -176,7 +176,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     const r = await treasury(spyChain(world.chain, s)).swap({ interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 0n });
     expect(r.status).toBe('confirmed');
     expect(s.sends).toEqual([r.reference, r.reference]);
-    expect(attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> })).toHaveLength(1);
+    expect(attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> })).toHaveLength(1);
   });
 
   it('builds a new transaction once, only after the blockhash expired with the signature unknown', async () => {
@@ -185,7 +185,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     const r = await treasury(spyChain(world.chain, s), { slotsPerPoll: 40 }).swap({ interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 0n });
 
     expect(r.status).toBe('confirmed');
-    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> });
+    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
     expect(attempts.map((a) => a.signature)).toEqual([first, r.reference]);
     const [old, fresh] = attempts;
     expect(old?.lifetime.kind === 'blockhash' && fresh?.lifetime.kind === 'blockhash' && old.lifetime.blockhash !== fresh.lifetime.blockhash).toBe(true);
@@ -225,7 +225,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     const s = spy();
     const t = treasury(spyChain(world.chain, s));
     for (const [slice, pumpIn] of slices.entries()) {
-      store.recordSwap({
+      await store.recordSwap({
         interventionId: ID, slice, treasuryId: 'pstr-main', at: 0, status: 'prepared', pumpIn, pstrOut: null, signature: null,
         details: { minPstrOut: '0', impliedPstrOut: (pumpIn / 10n + pumpIn / 100n).toString() }, updatedAt: 0,
       });
@@ -236,7 +236,7 @@ describe('SolanaTreasury.swap on LiteSVM', () => {
     expect(new Set(s.sends).size).toBe(3); // equal slices in one blockhash still differ: the memo names the slice
     expect(await pumpOf()).toBe(999_000n * UNIT);
     expect(await pstrOf()).toBe(100n * UNIT);
-    const details = store.swap(ID, 2)?.details as { impliedPstrOut: string; realized: { slippageVsImplied: number } };
+    const details = (await store.swap(ID, 2))?.details as { impliedPstrOut: string; realized: { slippageVsImplied: number } };
     expect(details.impliedPstrOut).toBe('22000000'); // kept from the activity's row
     expect(details.realized.slippageVsImplied).toBeCloseTo(1 - 20 / 22, 12);
   });

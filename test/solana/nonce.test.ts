@@ -24,7 +24,7 @@ let nonceAccount: Keypair;
 beforeEach(async () => {
   world = makeWorld();
   jup = await fakeJupiter(world);
-  store = storeWithIntervention(ID);
+  store = await storeWithIntervention(ID);
   nonceAccount = Keypair.generate();
   const lamports = Number(world.svm.minimumBalanceForRentExemption(BigInt(NONCE_ACCOUNT_LENGTH)));
   sendNow(world.svm, world.treasury, createNonceAccountInstructions({ payer: world.treasury.publicKey, nonceAccount: nonceAccount.publicKey, authority: world.treasury.publicKey, lamports }), [nonceAccount]);
@@ -33,7 +33,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await jup.close();
-  store.close();
+  await store.close();
 });
 
 const pumpOf = () => world.balance(world.treasury.publicKey, world.mints.pump);
@@ -87,7 +87,7 @@ describe('durable-nonce transactions', () => {
     const s: Spy = { sends: [] };
     const r = await treasury(s).swap(req);
     expect(r.status).toBe('confirmed');
-    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> });
+    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
     expect(attempts).toHaveLength(1);
     expect(attempts[0]?.lifetime.kind).toBe('nonce');
     expect(s.sends).toEqual([r.reference]);
@@ -107,7 +107,7 @@ describe('durable-nonce transactions', () => {
     };
     const r = await treasury({ sends: [] }, { sleep }).swap(req);
     expect(r.status).toBe('confirmed');
-    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> });
+    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
     expect(attempts).toHaveLength(2);
     expect(attempts[0]?.lifetime.kind === 'nonce' && attempts[1]?.lifetime.kind === 'nonce' && attempts[0].lifetime.nonce !== attempts[1].lifetime.nonce).toBe(true);
     expect(await world.chain.signatureStatus(attempts[0]?.signature ?? '')).toBeNull();

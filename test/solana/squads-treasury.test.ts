@@ -34,7 +34,7 @@ interface FakeChain extends Chain {
   sends: Uint8Array[];
   height: number;
   landOnSend: boolean;
-  onSend?: (signature: string) => void;
+  onSend?: (signature: string) => void | Promise<void>;
 }
 
 function fakeChain(): FakeChain {
@@ -46,7 +46,7 @@ function fakeChain(): FakeChain {
       const signature = base58(VersionedTransaction.deserialize(bytes).signatures[0] as Uint8Array);
       c.sends.push(bytes);
       if (c.landOnSend) c.statuses.set(signature, { slot: 1, err: null, confirmation: 'confirmed' });
-      c.onSend?.(signature);
+      await c.onSend?.(signature);
       return signature;
     },
     signatureStatus: async (s) => c.statuses.get(s) ?? null,
@@ -102,17 +102,17 @@ let chain: FakeChain;
 let store: TreasuryStore;
 let jup: ReturnType<typeof fakeJupiter>;
 
-beforeEach(() => {
+beforeEach(async () => {
   chain = fakeChain();
-  store = storeWithIntervention(ID);
+  store = await storeWithIntervention(ID);
   jup = fakeJupiter();
   putMultisig(chain, 41);
   setBalance(chain, mints.pump, 50_000n * UNIT);
   setBalance(chain, mints.pstr, 3n * UNIT);
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  await store.close();
 });
 
 const treasury = () => new SquadsTreasury({
@@ -150,7 +150,7 @@ describe('SquadsTreasury (propose-only)', () => {
     expect(BigInt(propose.args.transactionIndex.toString())).toBe(42n);
     expect(propose.args.draft).toBe(false);
 
-    const row = store.swap(ID, 0);
+    const row = await store.swap(ID, 0);
     expect(row).toMatchObject({ status: 'sent', signature: base58(tx.signatures[0] as Uint8Array), pstrOut: null });
     const [attempt] = proposalAttemptsOf({ status: 'sent', amountIn: 0n, amountOut: null, signature: null, details: row?.details as Record<string, unknown> });
     expect(attempt).toMatchObject({ transactionIndex: '42', proposal: proposal42.toBase58(), vault: vault.toBase58(), pre: { pump: (50_000n * UNIT).toString(), pstr: (3n * UNIT).toString() } });
@@ -158,8 +158,8 @@ describe('SquadsTreasury (propose-only)', () => {
 
   it('writes the proposal, its index, the pre-balances and the signature down before sending', async () => {
     let recordedAtSend: unknown;
-    chain.onSend = () => {
-      recordedAtSend = store.swap(ID, 0);
+    chain.onSend = async () => {
+      recordedAtSend = await store.swap(ID, 0);
     };
     await treasury().swap(request);
     const signature = base58(VersionedTransaction.deserialize(chain.sends[0] as Uint8Array).signatures[0] as Uint8Array);
@@ -186,7 +186,7 @@ describe('SquadsTreasury (propose-only)', () => {
 
     const r = await t.swap(request);
     expect(r).toEqual({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: 98_700_000n, reference: proposal42.toBase58(), alreadyDone: false });
-    expect(store.swap(ID, 0)).toMatchObject({ status: 'confirmed', pstrOut: 98_700_000n });
+    expect(await store.swap(ID, 0)).toMatchObject({ status: 'confirmed', pstrOut: 98_700_000n });
     const later = await t.swap(request);
     expect(later).toMatchObject({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: 98_700_000n, reference: proposal42.toBase58(), alreadyDone: true });
     expect(chain.sends).toHaveLength(1);
@@ -199,7 +199,7 @@ describe('SquadsTreasury (propose-only)', () => {
     const r = await t.swap(request);
     expect(r).toMatchObject({ status: 'failed', pumpIn: 1_000n * UNIT, pstrOut: 0n, reference: proposal42.toBase58(), alreadyDone: false });
     expect(r.error).toMatch(new RegExp(`${kind.toLowerCase()} by the multisig; nothing moved`));
-    expect(store.swap(ID, 0)).toMatchObject({ status: 'failed', pstrOut: 0n });
+    expect(await store.swap(ID, 0)).toMatchObject({ status: 'failed', pstrOut: 0n });
     expect(chain.sends).toHaveLength(1);
   });
 
@@ -208,7 +208,7 @@ describe('SquadsTreasury (propose-only)', () => {
       throw new Error('worker crashed after the bytes left');
     };
     await expect(treasury().swap(request)).rejects.toThrow(/crashed/);
-    expect(store.swap(ID, 0)?.status).toBe('prepared');
+    expect((await store.swap(ID, 0))?.status).toBe('prepared');
     chain.onSend = undefined;
     putProposal(chain, 42n, { __kind: 'Active', timestamp: 1 });
     putMultisig(chain, 42); // the landed proposal advanced the multisig's index
@@ -217,7 +217,7 @@ describe('SquadsTreasury (propose-only)', () => {
     expect(r).toMatchObject({ status: 'pending', reference: proposal42.toBase58() });
     expect(chain.sends).toHaveLength(1);
     expect(jup.calls.quotes).toBe(1);
-    expect(store.swap(ID, 0)?.status).toBe('sent');
+    expect((await store.swap(ID, 0))?.status).toBe('sent');
   });
 
   it('re-sends the same bytes while they may land, and proposes anew only once they provably cannot', async () => {
@@ -233,7 +233,7 @@ describe('SquadsTreasury (propose-only)', () => {
     expect(r).toMatchObject({ status: 'pending', reference: proposal42.toBase58() });
     expect(chain.sends).toHaveLength(3);
     expect(Buffer.from(chain.sends[2] as Uint8Array)).not.toEqual(Buffer.from(chain.sends[0] as Uint8Array));
-    expect(proposalAttemptsOf({ status: 'sent', amountIn: 0n, amountOut: null, signature: null, details: store.swap(ID, 0)?.details as Record<string, unknown> })).toHaveLength(2);
+    expect(proposalAttemptsOf({ status: 'sent', amountIn: 0n, amountOut: null, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> })).toHaveLength(2);
   });
 
   it('refuses a quote below the floor with nothing proposed', async () => {
@@ -268,7 +268,7 @@ describe('the live world in propose-only mode', () => {
       expect((live.treasury as SquadsTreasury).vault.equals(vault)).toBe(true);
       expect(await live.treasury.balances()).toMatchObject({ pump: 50_000n * UNIT, pstrRetired: 3n * UNIT });
     } finally {
-      live.close();
+      await live.close();
     }
   });
 });

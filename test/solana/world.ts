@@ -87,9 +87,9 @@ export function makeWorld(): World {
 }
 
 /** An intervention row for swap_records to reference. */
-export function storeWithIntervention(id: string, treasuryId = 'pstr-main'): TreasuryStore {
+export async function storeWithIntervention(id: string, treasuryId = 'pstr-main'): Promise<TreasuryStore> {
   const store = TreasuryStore.open(':memory:');
-  store.upsertIntervention({
+  await store.upsertIntervention({
     id, treasuryId, seq: 1, startedAt: 0, status: 'running', tier: null, fraction: null, pumpAmount: null, pstrBought: null, usdValue: null,
     decidedPrice: 0.01, vwap30: 0.012, drawdown: 0.17, executedAt: null, reason: null, updatedAt: 0,
   });

@@ -68,7 +68,7 @@ describe('GovernanceProposal', () => {
       await h.env.sleep(2 * HOUR); // hour 97
       expect((await p.query(tallyQuery)).status).toBe('executed');
       expect((await monitor.query(configQuery)).strategy.cooldownHours).toBe(24);
-      expect(h.world.store.votes(t.id).map((v) => [v.voter, v.choice])).toEqual(
+      expect((await h.world.store.votes(t.id)).map((v) => [v.voter, v.choice])).toEqual(
         expect.arrayContaining([['bob', 'yes'], ['carol', 'abstain']]),
       );
     });
@@ -83,7 +83,7 @@ describe('GovernanceProposal', () => {
       await h.env.sleep(2 * HOUR);
       expect((await p.query(tallyQuery)).status).toBe('executed');
       expect((await monitor.query(statusQuery)).paused).toBe(true);
-      expect(h.world.store.alerts(h.treasuryId, { level: 'governance' }).map((a) => a.kind)).toEqual(expect.arrayContaining(['proposal-needs-votes', 'voting-deadline']));
+      expect((await h.world.store.alerts(h.treasuryId, { level: 'governance' })).map((a) => a.kind)).toEqual(expect.arrayContaining(['proposal-needs-votes', 'voting-deadline']));
     });
   }, 120_000);
 

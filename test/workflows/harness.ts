@@ -77,14 +77,14 @@ export async function harness(
   const cfg = opts.drawdownInMinutes === undefined
     ? parseConfig({ ...config, treasuryId })
     : parseConfig({ ...config, treasuryId, paper: { ...config.paper, drawdown: { startInSeconds: opts.drawdownInMinutes * 60, depth: opts.depth ?? 0.17, rampSeconds: 60, holdSeconds: (opts.holdMinutes ?? 600) * 60, recoverSeconds: 600 } } });
-  const world = buildPaperWorld(cfg, { dataDir: dir, now });
+  const world = await buildPaperWorld(cfg, { dataDir: dir, now });
   const logger = pino({ level: 'silent' });
   const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', deps: (opts.wrapDeps ?? ((d) => d))(paperDeps(cfg, world, env.client, logger)), taskQueue });
   return {
     env, world, config: cfg, worker, dir, taskQueue, treasuryId,
     run: (fn) => worker.runUntil(fn),
     async close() {
-      world.store.close();
+      await world.store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -62,10 +62,10 @@ describe('timelock and approvals', () => {
       expect(waiting.stage).toBe('timelock');
       expect(waiting.approvals.approvals.map((a) => a.operator)).toEqual(['alice']);
       expect(waiting.approvals.refused[0]?.why).toMatch(/"mallory" is not a configured operator/);
-      expect(h.world.ledger.swapCount()).toBe(0);
+      expect(await h.world.ledger.swapCount()).toBe(0);
       await h.env.sleep(40 * MINUTE);
       expect((await iv.query(interventionStateQuery)).status).toBe('executed');
-      expect(h.world.ledger.swapCount()).toBe(1);
+      expect(await h.world.ledger.swapCount()).toBe(1);
       expect((await monitor.query(statusQuery)).pendingInterventions).toEqual([]);
     });
   }, 120_000);
@@ -89,7 +89,7 @@ describe('timelock and approvals', () => {
       await h.env.sleep(24 * HOUR);
       const st = await stateOf(h, 1);
       expect(st).toMatchObject({ status: 'expired', reason: 'no decision within 24 h' });
-      expect(h.world.ledger.swapCount()).toBe(0);
+      expect(await h.world.ledger.swapCount()).toBe(0);
     });
   }, 120_000);
 
@@ -99,7 +99,7 @@ describe('timelock and approvals', () => {
       await signalOf(h, 1).signal(rejectSignal, { operator: 'bob', reason: 'thin liquidity' });
       await h.env.sleep(MINUTE);
       expect(await stateOf(h, 1)).toMatchObject({ status: 'rejected', reason: 'rejected by bob: thin liquidity' });
-      expect(h.world.ledger.swapCount()).toBe(0);
+      expect(await h.world.ledger.swapCount()).toBe(0);
     });
   }, 120_000);
 
@@ -112,7 +112,7 @@ describe('timelock and approvals', () => {
       const st = await stateOf(h, 1);
       expect(st.status).toBe('invalidated');
       expect(st.reason).toMatch(/recovered above the trigger during the timelock/);
-      expect(h.world.ledger.swapCount()).toBe(0);
+      expect(await h.world.ledger.swapCount()).toBe(0);
     });
   }, 120_000);
 });
@@ -130,7 +130,7 @@ describe('gates over days', () => {
       expect((await monitor.query(statusQuery)).lastCycle?.decision).toMatch(/cooldown/);
       await h.env.sleep(2 * HOUR); // hour 50.5: the hour-50 cycle was 49 h after the first
       expect((await monitor.query(statusQuery)).interventionCount).toBe(2);
-      expect(h.world.ledger.swapCount()).toBe(2);
+      expect(await h.world.ledger.swapCount()).toBe(2);
     });
   }, 180_000);
 
@@ -155,7 +155,7 @@ describe('operator controls', () => {
       await h.env.sleep(6 * MINUTE);
       let s = await monitor.query(statusQuery);
       expect(s.emergencyStop).toBe(true);
-      expect(h.world.store.alerts(h.treasuryId, { level: 'critical' }).map((a) => a.kind)).toContain('reserve-ratio-critical');
+      expect((await h.world.store.alerts(h.treasuryId, { level: 'critical' })).map((a) => a.kind)).toContain('reserve-ratio-critical');
       await monitor.signal(resumeSignal, { by: 'alice', reason: 'try' });
       await h.env.sleep(MINUTE);
       s = await monitor.query(statusQuery);
@@ -216,7 +216,7 @@ describe('a market that cannot be observed', () => {
         let s = await monitor.query(statusQuery);
         expect(s.cycles).toBeGreaterThanOrEqual(3);
         expect(s.lastCycle?.decision).toMatch(/no valid price: the market could not be observed/);
-        expect(h.world.store.alerts(h.treasuryId, { level: 'critical' }).map((a) => a.kind)).toEqual(['no-valid-price']);
+        expect((await h.world.store.alerts(h.treasuryId, { level: 'critical' })).map((a) => a.kind)).toEqual(['no-valid-price']);
         down = false;
         await h.env.sleep(6 * MINUTE);
         s = await monitor.query(statusQuery);
@@ -243,7 +243,7 @@ describe('continue-as-new', () => {
       expect(s.recentOperatorEvents.map((e) => e.action)).toEqual(['pause']);
       const latest = await h.env.client.workflow.getHandle(monitorWorkflowId(h.treasuryId)).describe();
       expect(latest.runId).not.toBe(firstRun);
-      const logs = h.world.store.monitoringLogs(h.treasuryId, 0, Number.MAX_SAFE_INTEGER).map((l) => l.cycleId);
+      const logs = (await h.world.store.monitoringLogs(h.treasuryId, 0, Number.MAX_SAFE_INTEGER)).map((l) => l.cycleId);
       expect(logs).toEqual(Array.from({ length: 11 }, (_, i) => `${h.treasuryId}/${i + 1}`));
     }, 4);
   }, 120_000);
