@@ -110,6 +110,11 @@ export const configSchema = z.strictObject({
       pstrFeed: z.string().optional(),
     }).prefault({}),
     dex: z.strictObject({
+      /**
+       * How the pool is read: 'jupiter-probe' samples its price each cycle through a Jupiter quote (samples kept in memory);
+       * 'raydium-clmm' reads a Raydium CLMM pool's accounts over solana.rpcUrl (on-chain TWAP, and the traded volume).
+       */
+      kind: z.enum(['jupiter-probe', 'raydium-clmm']).default('jupiter-probe'),
       /** The PSTR pool (base58) whose price is sampled every cycle. */
       pool: z.string().optional(),
       twapWindowSeconds: positive.default(1800),

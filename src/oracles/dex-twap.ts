@@ -7,9 +7,9 @@
  *
  * Samples live in the worker's memory: after a restart the source needs
  * `minCoverage × window` of samples (18 min with the defaults, about four
- * 5-minute cycles) before it answers again. On-chain observations (a Raydium
- * CLMM's observation ring) would remove that warm-up; they are not read here
- * (the Raydium SDK is not a dependency), but `addSample` accepts such history.
+ * 5-minute cycles) before it answers again. A Raydium CLMM pool keeps its own
+ * observation ring: with `oracle.dex.kind: 'raydium-clmm'` the DEX source reads
+ * that instead (raydium-clmm.ts) and has no warm-up.
  *
  * Confidence: price × max(time-weighted σ of the log prices, a floor). Without
  * the floor a flat series would claim zero uncertainty and take an infinite

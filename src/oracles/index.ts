@@ -4,7 +4,9 @@
  * (resilience.ts). Which sources exist depends on what is configured:
  *   - pyth        needs oracle.pyth.feeds.pstr (no PSTR feed exists on Pyth today);
  *   - switchboard needs oracle.switchboard.pstrFeed and solana.rpcUrl;
- *   - dex-twap    needs oracle.dex.pool, tokens.pstr.mint and tokens.usdc.mint.
+ *   - dex-twap    needs oracle.dex.pool, tokens.pstr.mint and tokens.usdc.mint; with
+ *                 oracle.dex.kind 'raydium-clmm' also solana.rpcUrl, and it then
+ *                 gives liveMarketData the pool's traded volume (raydium-clmm.ts).
  * `unconfiguredSources` says which are missing and why.
  *
  * Give the monitor `oracleReadBudgetMs(config)` as its per-source timeout
@@ -21,6 +23,7 @@ import { createHermesClient, fetchPythReadings, pythRead, PYTH_SOURCE } from './
 import type { PythPriceStream } from './pyth-stream.ts';
 import { readBudgetMs, resilienceOptions, resilientSource, ResilientRead, OracleFailure, type ResilienceEvent, type ResilienceOptions } from './resilience.ts';
 import { sdkFeedLoader, switchboardRead, SWITCHBOARD_SOURCE, type FeedLoader } from './switchboard.ts';
+import { connectionAccounts, raydiumTwapSource, raydiumVolume, type AccountFetcher, type ClmmReaderOptions } from './raydium-clmm.ts';
 
 export interface OracleDeps {
   /** Overrides the Hermes client built from oracle.pyth (endpoint, apiKey or env PYTH_API_KEY). */
@@ -31,6 +34,8 @@ export interface OracleDeps {
   feedLoader?: FeedLoader;
   /** Used by the SDK loader; default `new Connection(solana.rpcUrl, solana.commitment)`. */
   connection?: Connection;
+  /** oracle.dex.kind 'raydium-clmm': reads accounts with their owner; default over `connection` (tests: LiteSVM). */
+  accounts?: AccountFetcher;
   /** Overrides the Jupiter quote probe of the DEX pool price (tests, paper). */
   priceProbe?: (signal: AbortSignal) => Promise<number>;
   /** Size of the Jupiter probe quote, in USDC (default 100). */
@@ -48,15 +53,17 @@ export function oracleReadBudgetMs(config: Config): number {
   return readBudgetMs(resilienceOptions(config));
 }
 
-export function unconfiguredSources(config: Config, deps: Pick<OracleDeps, 'priceProbe'> = {}): { source: string; missing: string }[] {
+export function unconfiguredSources(config: Config, deps: Pick<OracleDeps, 'priceProbe' | 'accounts' | 'connection'> = {}): { source: string; missing: string }[] {
   const out: { source: string; missing: string }[] = [];
   if (!config.oracle.pyth.feeds.pstr) out.push({ source: PYTH_SOURCE, missing: 'oracle.pyth.feeds.pstr' });
   if (!config.oracle.switchboard.pstrFeed) out.push({ source: SWITCHBOARD_SOURCE, missing: 'oracle.switchboard.pstrFeed' });
-  if (!deps.priceProbe) {
+  const raydium = config.oracle.dex.kind === 'raydium-clmm';
+  if (!deps.priceProbe || raydium) {
     const missing = [
       ['oracle.dex.pool', config.oracle.dex.pool],
       ['tokens.pstr.mint', config.tokens.pstr.mint],
       ['tokens.usdc.mint', config.tokens.usdc.mint],
+      ...(raydium && !deps.accounts && !deps.connection ? [['solana.rpcUrl', config.solana.rpcUrl]] : []),
     ].filter(([, v]) => !v).map(([k]) => k as string);
     if (missing.length) out.push({ source: DEX_SOURCE, missing: missing.join(', ') });
   }
@@ -93,7 +100,10 @@ export function liveOracleSources(config: Config, deps: OracleDeps = {}): Oracle
     sources.push(resilientSource(SWITCHBOARD_SOURCE, switchboardRead(loader, sbFeed, { maxStalenessSeconds, clock }), options));
   }
 
-  const probe = deps.priceProbe ?? jupiterProbeFor(config, deps.probeUsdc ?? 100);
+  const raydium = config.oracle.dex.kind === 'raydium-clmm';
+  const clmm = raydium ? clmmReaderFor(config, deps, options) : null;
+  if (clmm) sources.push(raydiumTwapSource({ ...clmm, params: twapParams(config), confidenceFloor: config.liquidity.feeRate, clock }));
+  const probe = raydium ? null : deps.priceProbe ?? jupiterProbeFor(config, deps.probeUsdc ?? 100);
   if (probe) {
     const sampler = new ResilientRead(DEX_SOURCE, probe, options);
     sources.push(new DexTwapSource({ sample: () => sampler.call(), params: twapParams(config), confidenceFloor: config.liquidity.feeRate, clock }));
@@ -128,8 +138,23 @@ export function liveMarketData(config: Config, deps: OracleDeps = {}): MarketDat
   return {
     pumpPrice: () => latest(pump, 0),
     solPrice: () => latest(sol, 1),
-    volumeUsd: deps.volumeUsd ?? (async () => 0),
+    volumeUsd: deps.volumeUsd ?? volumeFor(config, deps),
   };
+}
+
+/** The pool's traded volume when it is read on chain (oracle.dex.kind 'raydium-clmm'); otherwise 0 (`volumeless`). */
+function volumeFor(config: Config, deps: OracleDeps): (fromMs: number, toMs: number) => Promise<number> {
+  const clmm = config.oracle.dex.kind === 'raydium-clmm' ? clmmReaderFor(config, deps, optionsFor(config, deps)) : null;
+  return clmm ? raydiumVolume(clmm) : async () => 0;
+}
+
+function clmmReaderFor(config: Config, deps: OracleDeps, resilience: ResilienceOptions): ClmmReaderOptions | null {
+  const { pool } = config.oracle.dex;
+  const { pstr, usdc } = config.tokens;
+  if (!pool || !pstr.mint || !usdc.mint) return null;
+  if (!deps.accounts && !deps.connection && !config.solana.rpcUrl) return null;
+  const accounts = deps.accounts ?? connectionAccounts(deps.connection ?? connectionFor(config));
+  return { pool, pstr: { mint: pstr.mint, decimals: pstr.decimals }, quote: { mint: usdc.mint, decimals: usdc.decimals }, accounts, resilience };
 }
 
 function optionsFor(config: Config, deps: OracleDeps): ResilienceOptions {

@@ -1,0 +1,312 @@
+/**
+ * Propose-only mode against the REAL Squads v4 program (not the SDK's
+ * account encodings on a fake chain): LiteSVM runs the program binary, the
+ * real SPL Token and ATA programs, and the agent's own code
+ * (src/solana/squads.ts, squads-treasury.ts) proposes the swap. The members
+ * approve and execute with the Squads SDK's instructions, exactly as a
+ * member's wallet would.
+ *
+ * The program binary is not in the repository (see
+ * test/fixtures/programs/README.md): point SQUADS_PROGRAM_SO at a copy of the
+ * mainnet build, pinned below by SHA-256. Without it the suite is skipped.
+ *
+ * The swap inside the vault transaction is a fake pool's atomic two-leg swap
+ * where the vault is the only signer, as in a real Jupiter route: the vault
+ * sends PUMP to the pool, and pulls the PSTR back from the pool's account,
+ * on which the pool has made the vault a delegate. (test/solana/world.ts's
+ * pool signs its own leg, which a vault transaction cannot carry.)
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import * as multisig from '@sqds/multisig';
+import { createApproveCheckedInstruction, createAssociatedTokenAccountIdempotentInstruction, createTransferCheckedInstruction } from '@solana/spl-token';
+import { ComputeBudgetProgram, Keypair, PublicKey, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
+import type { AccountInfo, Connection, TransactionInstruction } from '@solana/web3.js';
+import { fromVersionedTransaction } from '@solana/compat';
+import { FailedTransactionMetadata } from 'litesvm';
+import type { LiteSVM } from 'litesvm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { TreasuryStore } from '../../src/db/store.ts';
+import { thresholdFor } from '../../src/solana/jupiter.ts';
+import type { JupiterClient, JupiterQuote } from '../../src/solana/jupiter.ts';
+import { SquadsTreasury, proposalAttemptsOf } from '../../src/solana/squads-treasury.ts';
+import { proposalStatus, vaultAddress, waitForProposal } from '../../src/solana/squads.ts';
+import { failureText, spyChain } from './litesvm-chain.ts';
+import type { Spy } from './litesvm-chain.ts';
+import { DECIMALS, UNIT, makeWorld, sendNow, storeWithIntervention } from './world.ts';
+import type { World } from './world.ts';
+
+const SO = process.env.SQUADS_PROGRAM_SO;
+/** The Squads v4 program as deployed (immutable) at SQDS4ep65T869zMMBKyuUq6aD6EgTu8psMjkvj52pCf, 1,470,416 bytes. */
+const SO_SHA256 = 'dec8d3e0fae58c7c8f2416e5f67c25e673f047afd6dd2bba4a47e0b29a01d34c';
+
+const { Multisig, Proposal, VaultTransaction, ProgramConfig } = multisig.accounts;
+const { Permission, Permissions } = multisig.types;
+type SvmAddress = Parameters<LiteSVM['getAccount']>[0];
+const addr = (k: PublicKey) => k.toBase58() as SvmAddress;
+
+const ID = 'intervention/pstr-main/7';
+const request = { interventionId: ID, slice: 0, pumpIn: 1_000n * UNIT, minPstrOut: 95n * UNIT };
+/** What the pool really sends back for the 1,000 PUMP: 98.7 PSTR, not the 100 quoted (above the 98 on-chain minimum at 200 bps). */
+const FILLED = 98_700_000n;
+
+interface SquadsWorld extends World {
+  agent: Keypair;
+  alice: Keypair;
+  bob: Keypair;
+  multisigPda: PublicKey;
+  vault: PublicKey;
+}
+
+/** Sends now; answers LiteSVM's error text and logs when it failed, null when it landed. */
+function trySend(svm: LiteSVM, payer: Keypair, instructions: TransactionInstruction[], signers: Keypair[] = []): { err: string; logs: string[] } | null {
+  const message = new TransactionMessage({ payerKey: payer.publicKey, recentBlockhash: svm.latestBlockhash(), instructions }).compileToV0Message();
+  const tx = new VersionedTransaction(message);
+  tx.sign([payer, ...signers]);
+  const r = svm.sendTransaction(fromVersionedTransaction(tx));
+  return r instanceof FailedTransactionMetadata ? { err: failureText(r), logs: r.meta().logs() } : null;
+}
+
+/** What the SDK's execute builder reads through a Connection (the VaultTransaction account), served from LiteSVM. */
+function svmConnection(svm: LiteSVM): Connection {
+  return {
+    async getAccountInfo(key: PublicKey): Promise<AccountInfo<Buffer> | null> {
+      const acc = svm.getAccount(addr(key));
+      if (!acc.exists) return null;
+      return { data: Buffer.from(acc.data), executable: acc.executable, lamports: Number(acc.lamports), owner: new PublicKey(acc.programAddress), rentEpoch: 0 };
+    },
+  } as unknown as Connection;
+}
+
+/**
+ * LiteSVM with the real Squads program, its ProgramConfig (what the
+ * program's one-time initializer would have written: zero creation fee), and
+ * a 2-of-3 multisig created by the program itself: the agent may only
+ * initiate; alice may do everything, bob votes and executes. The vault holds 50,000 PUMP and
+ * 3 PSTR.
+ */
+function squadsWorld(so: string): SquadsWorld {
+  const world = makeWorld();
+  const { svm } = world;
+  svm.addProgramFromFile(addr(multisig.PROGRAM_ID), so);
+
+  const [programConfig] = multisig.getProgramConfigPda({});
+  const feeTreasury = Keypair.generate().publicKey;
+  const [config] = ProgramConfig.fromArgs({ authority: Keypair.generate().publicKey, multisigCreationFee: 0, treasury: feeTreasury, reserved: new Array<number>(64).fill(0) }).serialize();
+  svm.setAccount({
+    address: addr(programConfig), data: new Uint8Array(config), executable: false, lamports: svm.minimumBalanceForRentExemption(BigInt(config.length)) as never,
+    programAddress: addr(multisig.PROGRAM_ID), space: BigInt(config.length),
+  });
+
+  const [agent, alice, bob] = [Keypair.generate(), Keypair.generate(), Keypair.generate()];
+  for (const k of [agent, alice, bob]) svm.airdrop(addr(k.publicKey), 10_000_000_000n as never);
+  svm.airdrop(addr(feeTreasury), 1_000_000_000n as never);
+  const createKey = Keypair.generate();
+  const [multisigPda] = multisig.getMultisigPda({ createKey: createKey.publicKey });
+  sendNow(svm, alice, [multisig.instructions.multisigCreateV2({
+    treasury: feeTreasury, creator: alice.publicKey, multisigPda, configAuthority: null, threshold: 2, timeLock: 0, createKey: createKey.publicKey, rentCollector: null,
+    members: [
+      { key: agent.publicKey, permissions: Permissions.fromPermissions([Permission.Initiate]) },
+      { key: alice.publicKey, permissions: Permissions.all() },
+      { key: bob.publicKey, permissions: Permissions.fromPermissions([Permission.Vote, Permission.Execute]) },
+    ],
+  })], [createKey]);
+
+  const vault = vaultAddress(multisigPda, 0);
+  world.mintTo(vault, world.mints.pump, 50_000n * UNIT);
+  world.mintTo(vault, world.mints.pstr, 3n * UNIT);
+  const { pool, mints } = world;
+  sendNow(svm, pool, [createApproveCheckedInstruction(world.ata(pool.publicKey, mints.pstr), mints.pstr, vault, pool.publicKey, 1_000_000n * UNIT, DECIMALS)]);
+  return { ...world, agent, alice, bob, multisigPda, vault };
+}
+
+/** Quotes 1 PSTR per 10 PUMP; the route is the fake pool's atomic swap with `userPublicKey` (the vault) as its only signer. */
+function poolJupiter(w: SquadsWorld) {
+  const calls = { quotes: 0, users: [] as string[] };
+  const client: JupiterClient = {
+    async quote(req) {
+      calls.quotes += 1;
+      const outAmount = req.amount / 10n;
+      return { inputMint: req.inputMint, outputMint: req.outputMint, inAmount: req.amount, outAmount, otherAmountThreshold: thresholdFor(outAmount, req.slippageBps), slippageBps: req.slippageBps, priceImpactPct: '0', raw: {} };
+    },
+    async swapInstructions(q: JupiterQuote, req) {
+      calls.users.push(req.userPublicKey);
+      const user = new PublicKey(req.userPublicKey);
+      const input = new PublicKey(q.inputMint);
+      const output = new PublicKey(q.outputMint);
+      const pool = w.pool.publicKey;
+      return {
+        computeBudget: [ComputeBudgetProgram.setComputeUnitLimit({ units: 300_000 })],
+        setup: [createAssociatedTokenAccountIdempotentInstruction(user, w.ata(user, output), user, output)],
+        swap: createTransferCheckedInstruction(w.ata(user, input), input, w.ata(pool, input), user, q.inAmount, DECIMALS),
+        cleanup: createTransferCheckedInstruction(w.ata(pool, output), output, w.ata(user, output), user, FILLED, DECIMALS),
+        other: [], lookupTableAddresses: [],
+      };
+    },
+  };
+  return { client, calls };
+}
+
+const SKIP_REASON = SO === undefined ? 'SQUADS_PROGRAM_SO is not set' : !existsSync(SO) ? `SQUADS_PROGRAM_SO=${SO} does not exist` : null;
+if (SKIP_REASON !== null) console.warn(`test/solana/squads-program.test.ts skipped: ${SKIP_REASON} (see test/fixtures/programs/README.md)`);
+
+describe.skipIf(SKIP_REASON !== null)('propose-only against the real Squads v4 program', () => {
+  let w: SquadsWorld;
+  let store: TreasuryStore;
+  let jup: ReturnType<typeof poolJupiter>;
+  let spy: Spy;
+
+  beforeEach(async () => {
+    const so = SO as string;
+    expect(createHash('sha256').update(readFileSync(so)).digest('hex'), `${so} is not the pinned Squads v4 build`).toBe(SO_SHA256);
+    w = squadsWorld(so);
+    store = await storeWithIntervention(ID);
+    jup = poolJupiter(w);
+    spy = { sends: [] };
+  });
+
+  afterEach(async () => {
+    await store.close();
+  });
+
+  const treasury = () => new SquadsTreasury({
+    treasuryId: 'pstr-main', store, chain: spyChain(w.chain, spy), jupiter: jup.client, member: w.agent, multisig: w.multisigPda, vaultIndex: 0,
+    tokens: { pump: { mint: w.mints.pump, decimals: DECIMALS }, pstr: { mint: w.mints.pstr, decimals: DECIMALS }, usdc: { mint: w.mints.usdc, decimals: DECIMALS } },
+    maxSlippageBps: 200, priorityFee: { percentile: 75, maxMicroLamports: 200_000 },
+  });
+  /** A program-owned account as LiteSVM holds it; throws when it does not exist. */
+  const account = (key: PublicKey) => {
+    const acc = w.svm.getAccount(addr(key));
+    if (!acc.exists) throw new Error(`account ${key.toBase58()} does not exist`);
+    return { owner: acc.programAddress as string, data: Buffer.from(acc.data) };
+  };
+  const readMultisig = () => Multisig.deserialize(account(w.multisigPda).data)[0];
+  const balances = async () => ({
+    vaultPump: await w.balance(w.vault, w.mints.pump), vaultPstr: await w.balance(w.vault, w.mints.pstr),
+    poolPump: await w.balance(w.pool.publicKey, w.mints.pump), poolPstr: await w.balance(w.pool.publicKey, w.mints.pstr),
+  });
+  const vote = (member: Keypair, transactionIndex: bigint, how: 'approve' | 'reject') =>
+    trySend(w.svm, member, [multisig.instructions[how === 'approve' ? 'proposalApprove' : 'proposalReject']({ multisigPda: w.multisigPda, transactionIndex, member: member.publicKey })]);
+  const execute = async (member: Keypair, transactionIndex: bigint) => {
+    const { instruction } = await multisig.instructions.vaultTransactionExecute({ connection: svmConnection(w.svm), multisigPda: w.multisigPda, transactionIndex, member: member.publicKey });
+    return trySend(w.svm, member, [ComputeBudgetProgram.setComputeUnitLimit({ units: 400_000 }), instruction]);
+  };
+
+  it('the program accepts the agent’s vault transaction + proposal; two members approve, one executes; the swap moves once and the treasury reports it', async () => {
+    expect(readMultisig().transactionIndex.toString()).toBe('0');
+    const before = await balances();
+    const t = treasury();
+
+    const proposed = await t.swap(request);
+    const [proposalPda] = multisig.getProposalPda({ multisigPda: w.multisigPda, transactionIndex: 1n });
+    const [transactionPda] = multisig.getTransactionPda({ multisigPda: w.multisigPda, index: 1n });
+    expect(proposed).toEqual({ status: 'pending', pumpIn: 1_000n * UNIT, pstrOut: 0n, reference: proposalPda.toBase58(), alreadyDone: false });
+    expect(jup.calls.users).toEqual([w.vault.toBase58()]);
+    // The agent's one transaction landed without error: the real program took both instructions.
+    expect(spy.sends).toHaveLength(1);
+    expect(await w.chain.signatureStatus(spy.sends[0] as string)).toMatchObject({ err: null });
+    expect(readMultisig().transactionIndex.toString()).toBe('1');
+    const txAccount = account(transactionPda);
+    expect(txAccount.owner).toBe(multisig.PROGRAM_ID.toBase58());
+    const [vaultTx] = VaultTransaction.deserialize(txAccount.data);
+    expect(vaultTx.creator.equals(w.agent.publicKey)).toBe(true);
+    expect(vaultTx.index.toString()).toBe('1');
+    expect(vaultTx.vaultIndex).toBe(0);
+    expect(vaultTx.message.accountKeys[0]?.equals(w.vault)).toBe(true);
+    expect(vaultTx.message.instructions).toHaveLength(3); // ATA setup, PUMP leg, PSTR leg; no compute budget
+    const [proposal] = Proposal.deserialize(account(proposalPda).data);
+    expect(proposal.status.__kind).toBe('Active');
+    expect(proposal.transactionIndex.toString()).toBe('1');
+    expect(await balances()).toEqual(before); // proposing moves nothing
+
+    // Not executable before the threshold is met.
+    expect((await execute(w.alice, 1n))?.logs.join('\n')).toMatch(/InvalidProposalStatus/);
+    expect(vote(w.alice, 1n, 'approve')).toBeNull();
+    expect(await t.swap(request)).toMatchObject({ status: 'pending', reference: proposalPda.toBase58() });
+    expect(vote(w.bob, 1n, 'approve')).toBeNull();
+    expect(await proposalStatus(w.chain, w.multisigPda, 1n)).toBe('Approved');
+    expect(await t.swap(request)).toMatchObject({ status: 'pending', pstrOut: 0n });
+    expect(await balances()).toEqual(before);
+
+    expect(await execute(w.bob, 1n)).toBeNull();
+    expect(await proposalStatus(w.chain, w.multisigPda, 1n)).toBe('Executed');
+    const after = await balances();
+    expect(after).toEqual({
+      vaultPump: before.vaultPump - 1_000n * UNIT, vaultPstr: before.vaultPstr + FILLED,
+      poolPump: before.poolPump + 1_000n * UNIT, poolPstr: before.poolPstr - FILLED,
+    });
+    expect(await waitForProposal(w.chain, w.multisigPda, 1n, { sleep: async () => {}, pollIntervalMs: 0, maxPolls: 1 })).toBe('Executed');
+
+    const confirmed = await t.swap(request);
+    expect(confirmed).toEqual({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: FILLED, reference: proposalPda.toBase58(), alreadyDone: false });
+    const row = await store.swap(ID, 0);
+    expect(row).toMatchObject({ status: 'confirmed', pstrOut: FILLED });
+    expect((row?.details as Record<string, unknown> | undefined)?.realized).toMatchObject({
+      proposal: proposalPda.toBase58(), transactionIndex: '1', amountIn: (1_000n * UNIT).toString(), amountOut: FILLED.toString(),
+      quotedOut: (100n * UNIT).toString(), minOut: (98n * UNIT).toString(),
+    });
+
+    // A second execute (fresh blockhash, so not a duplicate signature) is refused by the program, and nothing moves again.
+    w.svm.expireBlockhash();
+    const again = await execute(w.alice, 1n);
+    expect(again?.err).toBe('InstructionError(1, Custom(6008))');
+    expect(again?.logs.join('\n')).toMatch(/Error Code: InvalidProposalStatus/);
+    expect(await balances()).toEqual(after);
+    expect(await t.swap(request)).toMatchObject({ status: 'confirmed', pstrOut: FILLED, alreadyDone: true });
+    expect(spy.sends).toHaveLength(1);
+    expect(jup.calls.quotes).toBe(1);
+  });
+
+  it('a proposal the members reject settles the slice failed, with nothing moved', async () => {
+    const before = await balances();
+    const t = treasury();
+    const proposed = await t.swap(request);
+    expect(proposed.status).toBe('pending');
+    // 2-of-3 with two voters: one rejection already makes approval impossible.
+    expect(vote(w.alice, 1n, 'reject')).toBeNull();
+    expect(await proposalStatus(w.chain, w.multisigPda, 1n)).toBe('Rejected');
+    expect((await execute(w.bob, 1n))?.logs.join('\n')).toMatch(/InvalidProposalStatus/);
+
+    const r = await t.swap(request);
+    expect(r).toMatchObject({ status: 'failed', pumpIn: 1_000n * UNIT, pstrOut: 0n, reference: proposed.reference, alreadyDone: false });
+    expect(r.error).toMatch(/rejected by the multisig; nothing moved/);
+    expect(await balances()).toEqual(before);
+  });
+
+  it('when another member takes the transaction index first, the program refuses the agent’s bytes and the agent proposes again at the next index', async () => {
+    const before = await balances();
+    spy.drop = () => spy.sends.length === 1; // the very first send is lost on the way
+    const t = treasury();
+    expect((await t.swap(request)).status).toBe('pending');
+    expect(readMultisig().transactionIndex.toString()).toBe('0');
+
+    // Alice creates vault transaction #1 herself (its content does not matter: a 0 PUMP transfer from the vault to itself).
+    const msg = new TransactionMessage({
+      payerKey: w.vault, recentBlockhash: PublicKey.default.toBase58(),
+      instructions: [createTransferCheckedInstruction(w.ata(w.vault, w.mints.pump), w.mints.pump, w.ata(w.vault, w.mints.pump), w.vault, 0n, DECIMALS)],
+    });
+    expect(trySend(w.svm, w.alice, [multisig.instructions.vaultTransactionCreate({
+      multisigPda: w.multisigPda, transactionIndex: 1n, creator: w.alice.publicKey, vaultIndex: 0, ephemeralSigners: 0, transactionMessage: msg,
+    })])).toBeNull();
+
+    // The retry re-sends the recorded bytes (still within their blockhash); the program rejects them: index 1 is taken,
+    // so the agent's transaction PDA for #1 no longer matches the seeds the program derives (#2): Anchor's ConstraintSeeds, 2006.
+    expect((await t.swap(request)).status).toBe('pending');
+    const first = spy.sends[0] as string;
+    expect((await w.chain.signatureStatus(first))?.err).toBe('InstructionError(1, Custom(2006))');
+    // Seeing that failure, the agent builds a new proposal at index 2, which lands.
+    const [proposal2] = multisig.getProposalPda({ multisigPda: w.multisigPda, transactionIndex: 2n });
+    const r = await t.swap(request);
+    expect(r).toMatchObject({ status: 'pending', reference: proposal2.toBase58() });
+    const attempts = proposalAttemptsOf({ status: 'sent', amountIn: 0n, amountOut: null, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
+    expect(attempts.map((a) => a.transactionIndex)).toEqual(['1', '2']);
+    expect(await w.chain.signatureStatus(attempts[1]?.signature as string)).toMatchObject({ err: null });
+    expect(await proposalStatus(w.chain, w.multisigPda, 2n)).toBe('Active');
+
+    expect(vote(w.alice, 2n, 'approve')).toBeNull();
+    expect(vote(w.bob, 2n, 'approve')).toBeNull();
+    expect(await execute(w.alice, 2n)).toBeNull();
+    expect(await t.swap(request)).toMatchObject({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: FILLED, reference: proposal2.toBase58() });
+    expect(await balances()).toMatchObject({ vaultPump: before.vaultPump - 1_000n * UNIT, vaultPstr: before.vaultPstr + FILLED });
+  });
+});
