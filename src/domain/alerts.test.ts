@@ -9,6 +9,7 @@ import {
   governanceAlerts,
   interventionExecutedAlert,
   swapFailedAlert,
+  swapQuoteOutOfBoundAlert,
   systemFailureAlert,
   type Alert,
   type CycleAlertState,
@@ -45,7 +46,7 @@ describe('ALERT_LEVEL', () => {
   it('follows SPEC §7: critical, warning, info and governance kinds', () => {
     const byLevel = (level: string) => Object.entries(ALERT_LEVEL).filter(([, l]) => l === level).map(([k]) => k).sort();
     expect(byLevel('critical')).toEqual(['no-valid-price', 'reserve-ratio-critical', 'swap-failed', 'system-failure']);
-    expect(byLevel('warning')).toEqual(['concentration-high', 'oracle-outlier', 'oracle-source-failing', 'reserve-ratio-low']);
+    expect(byLevel('warning')).toEqual(['concentration-high', 'oracle-outlier', 'oracle-source-failing', 'reserve-ratio-low', 'swap-quote-out-of-bound']);
     expect(byLevel('info')).toEqual(['health-improved', 'intervention-executed']);
     expect(byLevel('governance')).toEqual(['proposal-needs-votes', 'voting-deadline']);
   });
@@ -169,6 +170,12 @@ describe('event alerts', () => {
     const a = swapFailedAlert('int-7', 'slippage 3.1 % above 2 %');
     expect(a).toMatchObject({ level: 'critical', kind: 'swap-failed', data: { interventionId: 'int-7' } });
     expect(a.message).toMatch(/int-7 failed: slippage 3\.1 % above 2 %\. Check/);
+  });
+
+  it('reports an intervention aborted by the slippage floor as a warning that says nothing moved and why', () => {
+    const a = swapQuoteOutOfBoundAlert('int-8', { pumpIn: '1000', quotedPstr: '90.5', floorPstr: '98', maxSlippage: 0.02 });
+    expect(a).toMatchObject({ level: 'warning', kind: 'swap-quote-out-of-bound', data: { interventionId: 'int-8', quotedPstr: '90.5', floorPstr: '98' } });
+    expect(a.message).toMatch(/^Intervention int-8 aborted, nothing moved: the best quote for 1000 PUMP was 90\.5 PSTR, below the floor of 98 PSTR .* 2\.00 % slippage bound\./);
   });
 
   it('reports a system failure as critical, naming the component', () => {

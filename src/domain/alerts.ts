@@ -28,6 +28,7 @@ export type AlertKind =
   | 'oracle-outlier'
   | 'oracle-source-failing'
   | 'concentration-high'
+  | 'swap-quote-out-of-bound'
   | 'intervention-executed'
   | 'health-improved'
   | 'proposal-needs-votes'
@@ -50,6 +51,7 @@ export const ALERT_LEVEL: Readonly<Record<AlertKind, AlertLevel>> = Object.freez
   'oracle-outlier': 'warning',
   'oracle-source-failing': 'warning',
   'concentration-high': 'warning',
+  'swap-quote-out-of-bound': 'warning',
   'intervention-executed': 'info',
   'health-improved': 'info',
   'proposal-needs-votes': 'governance',
@@ -189,6 +191,23 @@ export function swapFailedAlert(interventionId: string, error: string): Alert {
     `Swap for intervention ${interventionId} failed: ${error}. ` +
       'Check the intervention record and the treasury wallet balances to confirm what moved before approving any retry.',
     { interventionId, error });
+}
+
+/**
+ * An intervention that moved nothing because even its smallest slice was
+ * quoted below the SPEC §5 floor (consensus-implied output × (1 − maxSlippage)):
+ * the pool is too thin or off the oracles' price. A warning, not critical: the
+ * guard did its job and the treasury is unchanged.
+ */
+export function swapQuoteOutOfBoundAlert(
+  interventionId: string,
+  q: { pumpIn: string; quotedPstr: string; floorPstr: string; maxSlippage: number },
+): Alert {
+  return alert('swap-quote-out-of-bound',
+    `Intervention ${interventionId} aborted, nothing moved: the best quote for ${q.pumpIn} PUMP was ${q.quotedPstr} PSTR, below the floor of ` +
+      `${q.floorPstr} PSTR set by the oracle consensus and the ${(q.maxSlippage * 100).toFixed(2)} % slippage bound. ` +
+      'Check the pool\'s depth and price against the oracles; the next trigger will try again.',
+    { interventionId, ...q });
 }
 
 export function systemFailureAlert(component: string, error: string): Alert {

@@ -5,12 +5,12 @@
  * approve or reject by signal; timers are durable; the swap runs at most once.
  */
 import {
-  CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, proxyActivities, setHandler, sleep,
+  CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
 import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
-import { interventionExecutedAlert, swapFailedAlert } from '../domain/alerts.ts';
+import { interventionExecutedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
 import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierFor } from '../domain/intervention.ts';
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
@@ -183,6 +183,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     const pumpDecimals = config.tokens.pump.decimals;
     let obs = at.obs;
     let price = at.price;
+    /** The smallest slice's quote when even it stayed below the floor (the slippage guard stopped the swap). */
+    let refusedQuote: { pumpIn: bigint; quote: bigint; ideal: bigint } | null = null;
     for (let slice = 0; remaining > 0n && Date.now() <= deadline; ) {
       if (price === null) break;
       if (sliceSize > remaining) sliceSize = remaining;
@@ -194,6 +196,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
           sliceSize /= 2n;
           continue;
         }
+        refusedQuote = { pumpIn: sliceSize, quote, ideal };
         break;
       }
       const request = {
@@ -229,7 +232,18 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       }
     }
     const unfilled = remaining.toString();
-    if (spent === 0n) throw new Ended('aborted', `no slice could be filled within the ${config.risk.maxSlippage} slippage bound; nothing moved`);
+    if (spent === 0n) {
+      if (refusedQuote && patched('quote-out-of-bound-alert')) {
+        const pstrDecimals = config.tokens.pstr.decimals;
+        await raiseAlerts(treasuryId, `${id}/quote-out-of-bound`, Date.now(), [swapQuoteOutOfBoundAlert(id, {
+          pumpIn: formatAmount({ raw: refusedQuote.pumpIn, decimals: pumpDecimals }),
+          quotedPstr: formatAmount({ raw: refusedQuote.quote, decimals: pstrDecimals }),
+          floorPstr: formatAmount({ raw: slippageFloor(refusedQuote.ideal, config.risk.maxSlippage), decimals: pstrDecimals }),
+          maxSlippage: config.risk.maxSlippage,
+        })]);
+      }
+      throw new Ended('aborted', `no slice could be filled within the ${config.risk.maxSlippage} slippage bound; nothing moved`);
+    }
     run.executedAt = Date.now();
     const pstrTokens = toTokens({ raw: bought, decimals: config.tokens.pstr.decimals });
     st.result = { pumpSpent: spent.toString(), pstrBought: bought.toString(), realizedPrice: pstrTokens > 0 ? run.usdSpent / pstrTokens : null, slippage: slippage(bought, implied), unfilledPump: unfilled };

@@ -248,3 +248,19 @@ describe('continue-as-new', () => {
     }, 4);
   }, 120_000);
 });
+
+describe('the slippage guard', () => {
+  it('aborts an intervention whose every slice is quoted below the floor, moves nothing and raises a warning that says so', async () => {
+    // A one-dollar pool: even 1/4096 of the deployment moves its price far past the 2 % bound.
+    const thinPool: ConfigInput = { monitor: { cycleIntervalSeconds: 3600 }, intervention: { timelockThresholdUsd: 1e12 }, paper: { poolDepthUsd: 1 } };
+    await withMonitor(thinPool, { drawdownInMinutes: 10, depth: 0.18, holdMinutes: 10 * 60 }, async (h) => {
+      await h.env.sleep(90 * MINUTE);
+      const st = await stateOf(h, 1);
+      expect(st).toMatchObject({ status: 'aborted', reason: 'no slice could be filled within the 0.02 slippage bound; nothing moved' });
+      expect(await h.world.ledger.swapCount()).toBe(0);
+      const warnings = await h.world.store.alerts(h.treasuryId, { level: 'warning' });
+      const alert = warnings.find((a) => a.kind === 'swap-quote-out-of-bound');
+      expect(alert?.message).toMatch(new RegExp(`^Intervention ${iid(h, 1)} aborted, nothing moved: the best quote for [\\d.]+ PUMP was [\\d.]+ PSTR, below the floor of [\\d.]+ PSTR`));
+    });
+  }, 120_000);
+});
