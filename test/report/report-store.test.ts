@@ -1,5 +1,5 @@
 /**
- * A real SQLite store holding a small recorded period (the rows of
+ * A real store (a SQLite file, and a PostgreSQL database) holding a small recorded period (the rows of
  * src/report/figures.test.ts, written the way the agent writes them) →
  * the reportInputs activity → the workflow's figures, which must equal the
  * values computed by hand there.
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reportActivities, type ReportInputs } from '../../src/activities/report.ts';
 import { defaultConfig, mergeConfig } from '../../src/config-schema.ts';
 import { TreasuryStore } from '../../src/db/store.ts';
+import { STORE_BACKENDS } from '../support/stores.ts';
 import type { PositionView } from '../../src/ports.ts';
 import { operatorReportLines } from '../../src/client/commands-monitor.ts';
 import { operatorReportOf, type OperatorReport } from '../../src/workflows/report.ts';
@@ -108,94 +109,98 @@ let store: TreasuryStore;
 let inputs: ReportInputs;
 let report: OperatorReport;
 
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-store-'));
-  store = TreasuryStore.open(path.join(dir, 'treasury.db'));
-  await record(store);
-  const liquidity = { positions: () => Promise.resolve(positions), rebalance: () => Promise.resolve({ applied: false }) };
-  // Outside an activity the activity's clock is Date.now(): pin it to the end of the period.
-  vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(NOW);
-  inputs = await reportActivities({ store, config, liquidity }).reportInputs({ treasuryId: T, days: 3.5, maxPoints: 100 });
-  vi.useRealTimers();
-  report = operatorReportOf(inputs, config);
-});
+for (const backend of STORE_BACKENDS) {
+  describe.skipIf(!backend.available)(`on ${backend.name}`, () => {
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'report-store-'));
+      store = await TreasuryStore.at(await backend.freshLocation(dir));
+      await record(store);
+      const liquidity = { positions: () => Promise.resolve(positions), rebalance: () => Promise.resolve({ applied: false }) };
+      // Outside an activity the activity's clock is Date.now(): pin it to the end of the period.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(NOW);
+      inputs = await reportActivities({ store, config, liquidity }).reportInputs({ treasuryId: T, days: 3.5, maxPoints: 100 });
+      vi.useRealTimers();
+      report = operatorReportOf(inputs, config);
+    });
 
-afterAll(async () => {
-  await store.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+    afterAll(async () => {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
 
-describe('the report from a recorded store', () => {
-  it('reads the period, hourly buckets and the balances as strings', () => {
-    expect([inputs.from, inputs.to, inputs.bucketMs]).toEqual([F, NOW, H]);
-    expect(inputs.holdings).toEqual({ pump: (1000n * 10n ** BigInt(config.tokens.pump.decimals)).toString(), usdc: usdc(100).toString(), sol: '0', pstrRetired: '0' });
-    expect(inputs.dailyValues).toEqual([{ day: '2025-03-01', value: 1100 }, { day: '2025-03-02', value: 990 }, { day: '2025-03-04', value: 1210 }]);
-    expect(inputs.accumulation.map((r) => r.usdcSpent)).toEqual([null, usdc(99.5).toString(), null, null, null, usdc(100).toString()]);
-    expect(JSON.parse(JSON.stringify(inputs))).toEqual(inputs); // crosses Temporal as JSON unchanged
+    describe('the report from a recorded store', () => {
+      it('reads the period, hourly buckets and the balances as strings', () => {
+        expect([inputs.from, inputs.to, inputs.bucketMs]).toEqual([F, NOW, H]);
+        expect(inputs.holdings).toEqual({ pump: (1000n * 10n ** BigInt(config.tokens.pump.decimals)).toString(), usdc: usdc(100).toString(), sol: '0', pstrRetired: '0' });
+        expect(inputs.dailyValues).toEqual([{ day: '2025-03-01', value: 1100 }, { day: '2025-03-02', value: 990 }, { day: '2025-03-04', value: 1210 }]);
+        expect(inputs.accumulation.map((r) => r.usdcSpent)).toEqual([null, usdc(99.5).toString(), null, null, null, usdc(100).toString()]);
+        expect(JSON.parse(JSON.stringify(inputs))).toEqual(inputs); // crosses Temporal as JSON unchanged
+      });
+
+      it('gives the hand-computed intervention and performance figures', () => {
+        const f = report.figures;
+        // i/0 started before the period; settled i/1 (success), i/2, i/3 → 1/3; i/4 awaits its 7-day ROI.
+        expect(f.interventions).toEqual({ count: 4, byStatus: { executed: 3, invalidated: 1 }, successRate: 1 / 3, awaitingRoi: 1 });
+        // Daily closes 1100, 990, 1210 (03-03 missing): growth 1.1^10 − 1, Sharpe 11·√365/(29·√2), drawdown 0.1.
+        expect(f.performance.growth30d).toBeCloseTo(1.5937424601, 9);
+        expect(f.performance.sharpe).toBeCloseTo(5.124201, 5);
+        expect(f.performance.maxDrawdown).toBeCloseTo(0.1, 12);
+      });
+
+      it('gives the hand-computed trends and oracle deviations', () => {
+        const f = report.figures;
+        expect(f.treasury.reserveRatio).toEqual({ start: 2, end: 2.5, change: 0.5, min: 1.5, max: 3, mean: 2.25, samples: 4 });
+        expect(f.treasury.health?.mean).toBeCloseTo(1.25, 12);
+        expect(f.treasury.healthLevel).toBe('good');
+        // dex 0.05 / 0.1, pyth 0.02 / 0.05, switchboard 0.03 / 0.05 (mean / max).
+        expect(f.oracle.map((o) => [o.source, o.readings, Number(o.mean.toFixed(12)), Number(o.max.toFixed(12))]))
+          .toEqual([['dex', 2, 0.05, 0.1], ['pyth', 3, 0.02, 0.05], ['switchboard', 3, 0.03, 0.05]]);
+        expect(f.period).toMatchObject({ cycles: 4, validCycles: 3 });
+      });
+
+      it('gives the hand-computed accumulation progress, with the ledger’s fills where it has them', () => {
+        const a = report.figures.accumulation;
+        expect(a.dailyBudgetUsd).toBe(2400);
+        expect(a.today).toEqual({ day: '2025-03-04', usd: 200, buys: 2, runs: 3, shareOfBudget: 200 / 2400 });
+        expect(a.period).toEqual({ days: 2, usd: 399.5, buys: 4, budgetUsd: 4800, shareOfBudget: 399.5 / 4800, skipped: { usdc: 1, concentration: 1 } });
+      });
+
+      it('gives the hand-computed in-range shares and impermanent losses, with the range history from the ledger', () => {
+        const [u, s] = report.figures.liquidity;
+        expect(u).toMatchObject({ pool: 'USDC/PSTR', samples: 4, inRangeShare: 0.75 });
+        expect(u?.impermanentLoss).toBeCloseTo(20 / 21 - 1, 12);
+        expect(s).toMatchObject({ pool: 'SOL/PSTR', samples: 3 });
+        expect(s?.inRangeShare).toBeCloseTo(2 / 3, 12);
+        expect(s?.impermanentLoss).toBeCloseTo(765 / 781.2 - 1, 9);
+      });
+
+      it('says the store holds too little history for VaR and volatility', () => {
+        // Closes: 03-01 (PUMP 1.1) and 03-04 (PUMP 0.9): one return, 30 needed; one log return gives no stdev.
+        expect(report.figures.risk).toEqual({ var: { kind: 'insufficient history', returns: 1, needed: 30 }, volatility: null, marketRisk: 'insufficient history', closeDays: 2 });
+      });
+
+      it('carries the chart series and the interventions of the period', () => {
+        expect(report.series.t).toEqual([F, F + 24 * H, F + 25 * H, F + 74 * H].map((t) => t / 1000));
+        expect(report.series.valueUsd).toEqual([1100, null, 990, 1210]);
+        expect(report.interventions.map((i) => i.id)).toEqual([1, 2, 3, 4].map((n) => `intervention/${T}/${n}`));
+      });
+    });
+
+    describe('the report as text (client.ts report)', () => {
+      it('prints every figure', () => {
+        const text = operatorReportLines('report/x', report).join('\n');
+        expect(text).toContain('interventions 4 (3 executed, 1 invalidated) · success rate 33.33 % · 1 awaiting 7-day ROI');
+        expect(text).toContain('treasury value 1,210.00 USD · 30-day growth 159.37 % · Sharpe 5.124 · max drawdown 10.00 %');
+        expect(text).toContain('VaR95/ES95: insufficient history (1 of 30 daily returns)');
+        expect(text).toContain('reserve ratio 2.50 (from 2.00, min 1.50, mean 2.25) · health 1.30 (from 1.20, min 0.90, mean 1.25) good');
+        expect(text).toContain('dex mean 5.000 % max 10.000 % (2)');
+        expect(text).toContain('accumulation today 200.00 USD of 2,400.00 USD (8.33 %) · period 399.50 USD of 4,800.00 USD (8.32 %), 4 buys over 2 day(s); skipped: 1 usdc, 1 concentration');
+        expect(text).toContain('USDC/PSTR: in range 75.00 % of 4 samples · impermanent loss -4.76 % · 0 rebalance(s)');
+      });
+    });
   });
-
-  it('gives the hand-computed intervention and performance figures', () => {
-    const f = report.figures;
-    // i/0 started before the period; settled i/1 (success), i/2, i/3 → 1/3; i/4 awaits its 7-day ROI.
-    expect(f.interventions).toEqual({ count: 4, byStatus: { executed: 3, invalidated: 1 }, successRate: 1 / 3, awaitingRoi: 1 });
-    // Daily closes 1100, 990, 1210 (03-03 missing): growth 1.1^10 − 1, Sharpe 11·√365/(29·√2), drawdown 0.1.
-    expect(f.performance.growth30d).toBeCloseTo(1.5937424601, 9);
-    expect(f.performance.sharpe).toBeCloseTo(5.124201, 5);
-    expect(f.performance.maxDrawdown).toBeCloseTo(0.1, 12);
-  });
-
-  it('gives the hand-computed trends and oracle deviations', () => {
-    const f = report.figures;
-    expect(f.treasury.reserveRatio).toEqual({ start: 2, end: 2.5, change: 0.5, min: 1.5, max: 3, mean: 2.25, samples: 4 });
-    expect(f.treasury.health?.mean).toBeCloseTo(1.25, 12);
-    expect(f.treasury.healthLevel).toBe('good');
-    // dex 0.05 / 0.1, pyth 0.02 / 0.05, switchboard 0.03 / 0.05 (mean / max).
-    expect(f.oracle.map((o) => [o.source, o.readings, Number(o.mean.toFixed(12)), Number(o.max.toFixed(12))]))
-      .toEqual([['dex', 2, 0.05, 0.1], ['pyth', 3, 0.02, 0.05], ['switchboard', 3, 0.03, 0.05]]);
-    expect(f.period).toMatchObject({ cycles: 4, validCycles: 3 });
-  });
-
-  it('gives the hand-computed accumulation progress, with the ledger’s fills where it has them', () => {
-    const a = report.figures.accumulation;
-    expect(a.dailyBudgetUsd).toBe(2400);
-    expect(a.today).toEqual({ day: '2025-03-04', usd: 200, buys: 2, runs: 3, shareOfBudget: 200 / 2400 });
-    expect(a.period).toEqual({ days: 2, usd: 399.5, buys: 4, budgetUsd: 4800, shareOfBudget: 399.5 / 4800, skipped: { usdc: 1, concentration: 1 } });
-  });
-
-  it('gives the hand-computed in-range shares and impermanent losses, with the range history from the ledger', () => {
-    const [u, s] = report.figures.liquidity;
-    expect(u).toMatchObject({ pool: 'USDC/PSTR', samples: 4, inRangeShare: 0.75 });
-    expect(u?.impermanentLoss).toBeCloseTo(20 / 21 - 1, 12);
-    expect(s).toMatchObject({ pool: 'SOL/PSTR', samples: 3 });
-    expect(s?.inRangeShare).toBeCloseTo(2 / 3, 12);
-    expect(s?.impermanentLoss).toBeCloseTo(765 / 781.2 - 1, 9);
-  });
-
-  it('says the store holds too little history for VaR and volatility', () => {
-    // Closes: 03-01 (PUMP 1.1) and 03-04 (PUMP 0.9): one return, 30 needed; one log return gives no stdev.
-    expect(report.figures.risk).toEqual({ var: { kind: 'insufficient history', returns: 1, needed: 30 }, volatility: null, marketRisk: 'insufficient history', closeDays: 2 });
-  });
-
-  it('carries the chart series and the interventions of the period', () => {
-    expect(report.series.t).toEqual([F, F + 24 * H, F + 25 * H, F + 74 * H].map((t) => t / 1000));
-    expect(report.series.valueUsd).toEqual([1100, null, 990, 1210]);
-    expect(report.interventions.map((i) => i.id)).toEqual([1, 2, 3, 4].map((n) => `intervention/${T}/${n}`));
-  });
-});
-
-describe('the report as text (client.ts report)', () => {
-  it('prints every figure', () => {
-    const text = operatorReportLines('report/x', report).join('\n');
-    expect(text).toContain('interventions 4 (3 executed, 1 invalidated) · success rate 33.33 % · 1 awaiting 7-day ROI');
-    expect(text).toContain('treasury value 1,210.00 USD · 30-day growth 159.37 % · Sharpe 5.124 · max drawdown 10.00 %');
-    expect(text).toContain('VaR95/ES95: insufficient history (1 of 30 daily returns)');
-    expect(text).toContain('reserve ratio 2.50 (from 2.00, min 1.50, mean 2.25) · health 1.30 (from 1.20, min 0.90, mean 1.25) good');
-    expect(text).toContain('dex mean 5.000 % max 10.000 % (2)');
-    expect(text).toContain('accumulation today 200.00 USD of 2,400.00 USD (8.33 %) · period 399.50 USD of 4,800.00 USD (8.32 %), 4 buys over 2 day(s); skipped: 1 usdc, 1 concentration');
-    expect(text).toContain('USDC/PSTR: in range 75.00 % of 4 samples · impermanent loss -4.76 % · 0 rebalance(s)');
-  });
-});
+}
 
 describe('a month of 5-minute cycles', () => {
   it('crosses Temporal in well under the 512 KB payload warning', async () => {
