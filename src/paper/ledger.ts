@@ -65,7 +65,7 @@ export interface RebalanceResult {
 
 export const swapEntryKey = (interventionId: string, slice: number) => `swap/${interventionId}/${slice}`;
 export const rebalanceEntryKey = (pool: string, at: number) => `rebalance/${pool}/${new Date(at).toISOString().slice(0, 10)}`;
-const INIT_KEY = 'init';
+export const INIT_KEY = 'init';
 
 /** Thrown inside a transaction to roll it back: the move is refused, nothing written. */
 class RefusedMove extends Error {}
@@ -98,9 +98,11 @@ export class PaperLedger implements Treasury {
    * Creates the balances from config.treasury.initial and opens each pool's
    * position with its budget (SPEC §8) at the market price, each only when
    * absent. The LP capital is the liquidityAllocation share of totalCapital,
-   * held apart from the initial balances. Returns whether anything was created.
+   * held apart from the initial balances. `details` are kept on the init
+   * entry (the paper world keeps the market's anchor there). Returns whether
+   * anything was created.
    */
-  initialize(): Promise<boolean> {
+  initialize(details: Record<string, unknown> = {}): Promise<boolean> {
     const at = this.clock();
     const { tokens, treasury } = this.config;
     const pump = parseAmount(treasury.initial.pump, tokens.pump.decimals, 'treasury.initial.pump').raw;
@@ -110,7 +112,7 @@ export class PaperLedger implements Treasury {
     return this.store.transaction(async () => {
       let created = await this.insertEntry({
         treasuryId: this.treasuryId, entryKey: INIT_KEY, at, kind: 'init', pumpDelta: pump, usdcDelta: usdc, solDelta: sol,
-        pstrDelta: 0n, price: null, details: { source: 'config.treasury.initial' },
+        pstrDelta: 0n, price: null, details: { source: 'config.treasury.initial', ...details },
       });
       await this.store.query((db, t) => db.insert(t.ledgerBalances).values({ treasuryId: this.treasuryId, pump, usdc, sol, pstrRetired: 0n, updatedAt: at })
         .onConflictDoNothing());

@@ -1,13 +1,15 @@
 /**
  * The paper-mode world a worker acts on: the store, a simulated market with
  * three oracle sources, and a ledger in the store. Built once per process from the
- * config; the market's anchor is persisted so a restart sees the same market.
+ * config; the market's anchor is kept in the store so a restart, or another
+ * worker sharing the store, sees the same market.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { and, eq } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import { TreasuryStore } from '../db/store.ts';
-import { PaperLedger } from '../paper/ledger.ts';
+import { INIT_KEY, PaperLedger } from '../paper/ledger.ts';
 import { SimulatedMarket } from '../paper/market.ts';
 import { seedPriceHistory } from '../paper/history.ts';
 import { paperMarketData, paperOracleSources } from '../paper/sources.ts';
@@ -28,14 +30,36 @@ interface Anchor {
   drawdownStartMs: number | null;
 }
 
-/** The market's anchor: chosen at the first start, reused after (so history and prices agree across restarts). */
-function loadAnchor(dataDir: string, config: Config, now: number): Anchor {
-  const file = join(dataDir, `paper-market-${config.treasuryId}.json`);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Anchor;
+function isAnchor(v: unknown): v is Anchor {
+  const a = v as Partial<Anchor> | null;
+  return typeof a?.originMs === 'number' && (a.drawdownStartMs === null || typeof a.drawdownStartMs === 'number');
+}
+
+/** The anchor kept on the paper ledger's init entry, if any: every worker sharing the store prices the same market. */
+async function storedAnchor(store: TreasuryStore, treasuryId: string): Promise<Anchor | null> {
+  const rows = await store.query((db, { ledgerEntries: t }) =>
+    db.select({ details: t.details }).from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.entryKey, INIT_KEY))).limit(1));
+  const anchor = (rows[0]?.details as { marketAnchor?: unknown } | undefined)?.marketAnchor;
+  return isAnchor(anchor) ? anchor : null;
+}
+
+/** Before the anchor lived in the store, it was a file in the data directory: still honoured when the store has none. */
+function legacyAnchor(dataDir: string, treasuryId: string): Anchor | null {
+  const file = join(dataDir, `paper-market-${treasuryId}.json`);
+  if (!existsSync(file)) return null;
+  const anchor: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  return isAnchor(anchor) ? anchor : null;
+}
+
+function marketAt(config: Config, anchor: Anchor): SimulatedMarket {
   const d = config.paper.drawdown;
-  const anchor: Anchor = { originMs: now, drawdownStartMs: d ? now + d.startInSeconds * 1000 : null };
-  writeFileSync(file, JSON.stringify(anchor, null, 2));
-  return anchor;
+  return new SimulatedMarket({
+    seed: config.paper.seed,
+    originMs: anchor.originMs,
+    ...(d && anchor.drawdownStartMs !== null
+      ? { drawdown: { startMs: anchor.drawdownStartMs, depth: d.depth, rampSeconds: d.rampSeconds, holdSeconds: d.holdSeconds, recoverSeconds: d.recoverSeconds } }
+      : {}),
+  });
 }
 
 /** `store` (already open) or the SQLite file at `storePath` (default: in the data directory). */
@@ -45,20 +69,24 @@ export async function buildPaperWorld(
   const now = opts.now ?? Date.now();
   const clock = opts.clock ?? serverClock;
   const store = opts.store ?? TreasuryStore.open(opts.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
-  const anchor = loadAnchor(opts.dataDir, config, now);
+  // The market's anchor is chosen by the first worker to start on this store and kept on the ledger's init
+  // entry, so a restart, or another worker on another machine, prices the same simulated market.
   const d = config.paper.drawdown;
-  const market = new SimulatedMarket({
-    seed: config.paper.seed,
-    originMs: anchor.originMs,
-    ...(d && anchor.drawdownStartMs !== null
-      ? { drawdown: { startMs: anchor.drawdownStartMs, depth: d.depth, rampSeconds: d.rampSeconds, holdSeconds: d.holdSeconds, recoverSeconds: d.recoverSeconds } }
-      : {}),
-  });
-  const ledger = new PaperLedger(store, {
+  const proposed = (await storedAnchor(store, config.treasuryId)) ?? legacyAnchor(opts.dataDir, config.treasuryId)
+    ?? { originMs: now, drawdownStartMs: d ? now + d.startInSeconds * 1000 : null };
+  const ledgerOn = (market: SimulatedMarket) => new PaperLedger(store, {
     treasuryId: config.treasuryId, config, market, clock, swapDelayMs: config.paper.swapDelayMs,
     ...(config.paper.poolDepthUsd !== undefined ? { poolDepthUsd: config.paper.poolDepthUsd } : {}),
   });
-  await ledger.initialize();
+  let market = marketAt(config, proposed);
+  let ledger = ledgerOn(market);
+  await ledger.initialize({ marketAnchor: proposed });
+  const kept = await storedAnchor(store, config.treasuryId);
+  if (kept && (kept.originMs !== proposed.originMs || kept.drawdownStartMs !== proposed.drawdownStartMs)) {
+    // Another worker initialized the store first (or it predates the anchor's move into the store): use its market.
+    market = marketAt(config, kept);
+    ledger = ledgerOn(market);
+  }
   if (config.paper.seedHistoryDays > 0 && !(await store.latestPriceSample(config.treasuryId))) {
     await seedPriceHistory(store, { treasuryId: config.treasuryId, market, nowMs: now, days: config.paper.seedHistoryDays });
   }

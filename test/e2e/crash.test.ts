@@ -1,22 +1,24 @@
 /**
  * Crash: kill the worker process while the swap activity runs, start a new
  * worker: the intervention completes and the paper ledger shows exactly one
- * swap. Real dev server, real worker.ts processes, one SQLite file.
+ * swap. Real dev server, real worker.ts processes; the store is one SQLite
+ * file both workers open, or one PostgreSQL database shared by two workers
+ * that each have their own data directory, as on two machines.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type ConfigInput } from '../../src/config.ts';
-import type { TreasuryStore } from '../../src/db/store.ts';
+import { TreasuryStore } from '../../src/db/store.ts';
 import { swapEntryKey } from '../../src/paper/ledger.ts';
 import { ensureMonitor } from '../../src/runtime/ensure.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import type { DevServer } from '../../src/temporal/server.ts';
 import { interventionStateQuery, interventionWorkflowId, monitorWorkflowId, type InterventionState } from '../../src/workflows/contract.ts';
+import { STORE_BACKENDS } from '../support/stores.ts';
 import { ephemeralDevServer, spawnWorker, waitFor, type WorkerProcess } from './fixtures/e2e.ts';
 
-const TREASURY = 'crash';
 const SWAP_DELAY_MS = 4000;
 /**
  * How long a swap lost with its worker may take to finish on the next one:
@@ -25,8 +27,8 @@ const SWAP_DELAY_MS = 4000;
  */
 const RETRY_BUDGET_MS = 60_000;
 
-const input: ConfigInput = {
-  treasuryId: TREASURY,
+const inputFor = (treasuryId: string): ConfigInput => ({
+  treasuryId,
   mode: 'paper',
   monitor: { cycleIntervalSeconds: 1 },
   // 40M PUMP ≈ 200k USD: a tier-1 (10 %) intervention of ≈ 20k USD, far below the timelock threshold.
@@ -34,52 +36,60 @@ const input: ConfigInput = {
   intervention: { operators: ['alice', 'bob'], timelockThresholdUsd: 1e12 },
   liquidity: { enabled: false },
   paper: { swapDelayMs: SWAP_DELAY_MS, drawdown: { startInSeconds: 0, rampSeconds: 1, depth: 0.17 } },
-};
-const config = parseConfig(input);
-const interventionId = interventionWorkflowId(TREASURY, 1);
+});
 
 let dir: string;
-let dataDir: string;
-let configPath: string;
 let server: DevServer;
 const workers: WorkerProcess[] = [];
-let world: PaperWorld | null = null;
+const worlds: PaperWorld[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pstr-crash-'));
-  dataDir = join(dir, 'data');
-  mkdirSync(dataDir);
-  configPath = join(dir, 'config.json');
-  writeFileSync(configPath, JSON.stringify(input, null, 2));
   server = await ephemeralDevServer(dir);
 }, 60_000);
 
 afterAll(async () => {
   for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-  await world?.store.close();
+  await Promise.all(worlds.map((w) => w.store.close()));
   await server?.shutdown();
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function preparedSwap(store: TreasuryStore) {
-  return await store.swap(interventionId, 0);
-}
+for (const backend of STORE_BACKENDS) describe.skipIf(!backend.available)(`a worker killed in the middle of a swap (store on ${backend.name})`, () => {
+  const treasuryId = `crash-${backend.name.toLowerCase()}`;
+  const input = inputFor(treasuryId);
+  const config = parseConfig(input);
+  const interventionId = interventionWorkflowId(treasuryId, 1);
+  const preparedSwap = (store: TreasuryStore) => store.swap(interventionId, 0);
 
-describe('a worker killed in the middle of a swap', () => {
   it('leaves the intervention to a new worker, which completes it with exactly one swap in the paper ledger', async () => {
     const client = server.env.client;
-    const first = spawnWorker({ address: server.address, configPath, dataDir });
+    const base = join(dir, treasuryId);
+    mkdirSync(base);
+    const configPath = join(base, 'config.json');
+    writeFileSync(configPath, JSON.stringify(input, null, 2));
+    // SQLite: both workers open the one file in one data directory. PostgreSQL: each worker has its own
+    // data directory (its own "machine") and they meet only in the database.
+    const shared = backend.name === 'PostgreSQL';
+    const location = shared ? await backend.freshLocation(base) : join(base, 'data', `treasury-${treasuryId}.sqlite`);
+    const machine = (name: string) => {
+      const dataDir = join(base, shared ? name : 'data');
+      mkdirSync(dataDir, { recursive: true });
+      return { address: server.address, configPath, dataDir, ...(shared ? { env: { DATABASE_URL: location } } : {}) };
+    };
+    const first = spawnWorker(machine('machine-a'));
     workers.push(first);
     await first.ready;
 
-    // The worker built the paper world (balances, history, market anchor); open the same files to watch it.
-    world = await buildPaperWorld(config, { dataDir });
+    // The worker built the paper world (balances, history, market anchor); open the same store to watch it.
+    const world = await buildPaperWorld(config, { dataDir: join(base, 'observer'), store: await TreasuryStore.at(location) });
+    worlds.push(world);
     const { store, ledger } = world;
     const before = await ledger.balances();
     expect(await ledger.swapCount()).toBe(0);
 
     expect(await ensureMonitor(client, config)).toBe('started');
-    const prepared = await waitFor('the swap of intervention/crash/1 to be prepared', async () => {
+    const prepared = await waitFor(`the swap of ${interventionId} to be prepared`, async () => {
       const row = await preparedSwap(store);
       return row?.status === 'prepared' ? row : undefined;
     }, { timeoutMs: 90_000, intervalMs: 100 });
@@ -95,7 +105,7 @@ describe('a worker killed in the middle of a swap', () => {
     expect(await ledger.swapCount()).toBe(0);
     expect(await ledger.balances()).toEqual(before);
 
-    const second = spawnWorker({ address: server.address, configPath, dataDir });
+    const second = spawnWorker(machine('machine-b'));
     workers.push(second);
     await second.ready;
 
@@ -130,7 +140,7 @@ describe('a worker killed in the middle of a swap', () => {
     expect(after.sol).toBe(before.sol);
 
     // A worker asked to stop drains and exits cleanly.
-    await client.workflow.getHandle(monitorWorkflowId(TREASURY)).terminate('test over');
+    await client.workflow.getHandle(monitorWorkflowId(treasuryId)).terminate('test over');
     await client.workflow.getHandle(interventionId).terminate('test over');
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
