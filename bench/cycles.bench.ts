@@ -34,6 +34,7 @@ import { ensureMonitor } from '../src/runtime/ensure.ts';
 import { buildPaperWorld } from '../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../src/runtime/worker.ts';
 import { monitorWorkflowId, statusQuery } from '../src/workflows/contract.ts';
+import { CYCLES_PER_RUN } from '../src/workflows/monitor.ts';
 import { ephemeralDevServer } from '../test/e2e/fixtures/e2e.ts';
 
 const SCALE_INTERVAL_S = 2;
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
       console.log('\n(a) history events per monitoring cycle (1 monitor, 1 s interval)');
       console.log(`    ${events.length} events after ${all.length} cycles begun (${(events.length / all.length).toFixed(1)} per cycle overall, start-up included)`);
       console.log(`    ${perCycle.toFixed(1)} events per cycle at steady state (cycles 1–${CYCLES + 1})`);
-      console.log(`    → 200 cycles per run (the monitor's CYCLES_PER_RUN) ≈ ${Math.round(perCycle * 200)} events; the server suggests continue-as-new at 4,096 events ≈ cycle ${Math.floor(4096 / perCycle)} (hard limit 51,200)`);
+      console.log(`    → ${CYCLES_PER_RUN} cycles per run (the monitor's CYCLES_PER_RUN) ≈ ${Math.round(perCycle * CYCLES_PER_RUN)} events; the server suggests continue-as-new at 4,096 events ≈ cycle ${Math.floor(4096 / perCycle)} (hard limit 51,200)`);
       console.log(`\n(b) cycle latency over ${measured.length} cycles (1 monitor, 1 s interval)`);
       console.log(`    due → recordCycle done: p50 ${ms(pct(dueToDone, 0.5))}  p99 ${ms(pct(dueToDone, 0.99))}  max ${ms(Math.max(...dueToDone))}`);
       console.log(`    observeMarket scheduled → recordCycle done: p50 ${ms(pct(work, 0.5))}  p99 ${ms(pct(work, 0.99))}`);

@@ -28,7 +28,7 @@ const acts = proxyActivities<Activities>({
 });
 
 /** Keeps a run's history to a few thousand events (about 20 a cycle), under the server's 4,096-event suggestion. */
-const CYCLES_PER_RUN = 150;
+export const CYCLES_PER_RUN = 150;
 
 export interface MonitorState extends MonitorMemory {
   config: Config;
