@@ -15,22 +15,32 @@
  * transaction is built only when the last one provably cannot (blockhash
  * expired and signature unknown, or it failed on chain, e.g. because another
  * member took the same transaction index), attached by compare-and-set.
+ *
+ * A route too big for one transaction (over 1232 bytes with the vault message
+ * inside) goes through a Squads transaction buffer instead, step by step,
+ * each step recorded before it is sent (squads-buffer-flow.ts).
  */
 import { balancesOf, quotePumpToPstr } from './holdings.ts';
-import { ComputeBudgetProgram, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
+import { AddressLookupTableAccount, ComputeBudgetProgram, PublicKey as Key, TransactionMessage } from '@solana/web3.js';
 import type { Keypair, PublicKey } from '@solana/web3.js';
-import { AddressLookupTableAccount } from '@solana/web3.js';
-import { z } from 'zod';
 import type { TreasuryStore } from '../db/store.ts';
 import type { AccumulationRequest, Balances, SwapRequest, SwapResult, Treasury } from '../ports.ts';
-import { base58, priorityFee, reached } from './chain.ts';
+import { priorityFee } from './chain.ts';
 import type { Chain, ConfirmationLevel } from './chain.ts';
 import type { TokenSpec } from './executor.ts';
 import { slippageBpsForFloor } from './jupiter.ts';
 import type { JupiterClient } from './jupiter.ts';
 import { storeSwapJournal } from './journal.ts';
 import type { JournalRecord, SliceKey, SwapJournal } from './journal.ts';
-import { buildSwapProposal, nextTransactionIndex, proposalStatus, vaultAddress, vaultSwapInstructions } from './squads.ts';
+import { BufferFlow, MAX_BUFFER_SIZE } from './squads-buffer-flow.ts';
+import { vaultMessageBytes } from './squads-buffer.ts';
+import { fitsInOneTransaction } from './squads-buffer-plan.ts';
+import { cannotLand, isFinal, landedOk, proposalAttemptsOf, signTransaction } from './squads-buffer-record.ts';
+import type { ProposalAttempt, Sent } from './squads-buffer-record.ts';
+import { SQUADS_PROGRAM_ID, buildSwapProposal, nextTransactionIndex, proposalStatus, vaultAddress, vaultSwapInstructions } from './squads.ts';
+
+export { proposalAttemptsOf };
+export type { ProposalAttempt };
 
 export interface SquadsTreasuryOptions {
   treasuryId: string;
@@ -53,38 +63,14 @@ export interface SquadsTreasuryOptions {
   clock?: () => number;
 }
 
-const proposalAttemptSchema = z.object({
-  signature: z.string(),
-  tx: z.string(),
-  lastValidBlockHeight: z.number().int(),
-  transactionIndex: z.string().regex(/^\d+$/),
-  proposal: z.string(),
-  vault: z.string(),
-  /** The vault's balances when the proposal was built: the realized swap is the change from these. */
-  pre: z.object({ pump: z.string().regex(/^\d+$/), pstr: z.string().regex(/^\d+$/) }),
-  quotedOut: z.string(),
-  minOut: z.string(),
-  slippageBps: z.number().int(),
-  preparedAt: z.number(),
-});
-export type ProposalAttempt = z.infer<typeof proposalAttemptSchema>;
-
-/** The proposal transactions a record holds, oldest first (details.proposals). */
-export function proposalAttemptsOf(r: JournalRecord): ProposalAttempt[] {
-  const parsed = z.array(proposalAttemptSchema).safeParse(r.details.proposals ?? []);
-  if (!parsed.success) throw new Error(`swap record details.proposals is malformed: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
-}
-
 export const ACCUMULATION_UNSUPPORTED = 'accumulation is not supported in propose-only mode; buy through the multisig';
-
-const isFinal = (r: JournalRecord) => r.status === 'confirmed' || r.status === 'failed';
 
 export class SquadsTreasury implements Treasury {
   private readonly swaps: SwapJournal<SliceKey>;
   private readonly clock: () => number;
   private readonly commitment: ConfirmationLevel;
   private readonly maxAttempts: number;
+  private readonly buffers: BufferFlow;
   readonly vault: PublicKey;
 
   constructor(private readonly o: SquadsTreasuryOptions) {
@@ -99,6 +85,14 @@ export class SquadsTreasury implements Treasury {
     this.commitment = o.commitment ?? 'confirmed';
     this.maxAttempts = o.maxAttempts ?? 3;
     this.vault = vaultAddress(o.multisig, o.vaultIndex, o.programId);
+    this.buffers = new BufferFlow({
+      chain: o.chain, swaps: this.swaps, member: o.member, multisig: o.multisig, vaultIndex: o.vaultIndex, programId: o.programId ?? SQUADS_PROGRAM_ID,
+      commitment: this.commitment, clock: this.clock, fee: () => this.fee(), stepBudget: this.maxAttempts,
+    });
+  }
+
+  private async fee(): Promise<number> {
+    return priorityFee(await this.o.chain.recentPrioritizationFees([this.o.multisig]), this.o.priorityFee);
   }
 
   balances(): Promise<Balances> {
@@ -125,18 +119,21 @@ export class SquadsTreasury implements Treasury {
       if (isFinal(rec)) return resultOf(rec, key, true);
       const attempts = proposalAttemptsOf(rec);
       // A proposal transaction that landed makes its proposal ours: only its status matters from then on.
-      for (const a of attempts) {
-        const s = await this.o.chain.signatureStatus(a.signature);
-        if (s && reached(s, this.commitment) && s.err === null) return this.follow(key, a);
-      }
+      for (const a of attempts) if (a.signature !== undefined && (await landedOk(this.o.chain, this.commitment, a.signature))) return this.follow(key, a);
       const last = attempts.at(-1);
-      if (last && !(await this.cannotLand(last))) {
-        await this.o.chain.sendRawTransaction(Buffer.from(last.tx, 'base64'));
+      if (last?.buffer && last.buffer.abandoned === undefined) {
+        if ((await this.buffers.advance(key, attempts.length - 1, last)) === 'pending') return pending(req.pumpIn, last.proposal);
+        rec = (await this.swaps.read(key)) as JournalRecord;
+        continue;
+      }
+      if (last && !last.buffer && !(await cannotLand(this.o.chain, this.commitment, last as Sent))) {
+        await this.o.chain.sendRawTransaction(Buffer.from(last.tx as string, 'base64'));
         await this.swaps.update(key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock());
         return pending(req.pumpIn, last.proposal);
       }
       if (attempts.length >= this.maxAttempts) {
-        const error = `${attempts.length} proposal transaction(s) failed or expired without landing (last ${last?.signature}); nothing proposed, nothing moved`;
+        const why = last?.buffer?.abandoned ?? `last ${last?.signature}`;
+        const error = `${attempts.length} proposal attempt(s) failed or expired without landing (${why}); nothing proposed, nothing moved`;
         rec = (await this.settle(key, (c) => proposalAttemptsOf(c).length === attempts.length, { status: 'failed', amountOut: 0n, error })).record;
         continue;
       }
@@ -147,15 +144,6 @@ export class SquadsTreasury implements Treasury {
         : (await this.swaps.update(key, guard, (c) => ({ status: c.status, signature: built.signature, details: { ...c.details, proposals: [...proposalAttemptsOf(c), built] } }), this.clock())).record;
       if ('refused' in built && isFinal(rec)) return resultOf(rec, key, false);
     }
-  }
-
-  /** Expired unseen, or landed with an error (then the proposal at that index is not ours). */
-  private async cannotLand(a: ProposalAttempt): Promise<boolean> {
-    const s = await this.o.chain.signatureStatus(a.signature);
-    if (s) return s.err !== null && reached(s, this.commitment);
-    if ((await this.o.chain.blockHeight()) <= a.lastValidBlockHeight) return false;
-    // It may have landed between the two reads: ask once more after seeing the expiry.
-    return (await this.o.chain.signatureStatus(a.signature)) === null;
   }
 
   /** Our proposal exists: settle the slice when the multisig has decided, else keep waiting. */
@@ -214,20 +202,21 @@ export class SquadsTreasury implements Treasury {
       memo: `${this.swaps.describe(key)} attempt ${attemptNo}`, ...(this.o.programId && { programId: this.o.programId }),
     });
     const [pump, pstr] = await Promise.all([chain.tokenBalance(this.vault, tokens.pump.mint), chain.tokenBalance(this.vault, tokens.pstr.mint)]);
-    const fee = priorityFee(await chain.recentPrioritizationFees([this.o.multisig]), this.o.priorityFee);
-    const { blockhash, lastValidBlockHeight } = await chain.latestBlockhash();
-    const message = new TransactionMessage({
-      payerKey: member.publicKey, recentBlockhash: blockhash,
-      instructions: [ComputeBudgetProgram.setComputeUnitPrice({ microLamports: fee }), ...proposal.instructions],
-    }).compileToV0Message();
-    const tx = new VersionedTransaction(message);
-    tx.sign([member]);
-    return {
-      signature: base58(tx.signatures[0] as Uint8Array), tx: Buffer.from(tx.serialize()).toString('base64'), lastValidBlockHeight,
+    const common = {
       transactionIndex: transactionIndex.toString(), proposal: proposal.proposal.toBase58(), vault: this.vault.toBase58(),
       pre: { pump: pump.toString(), pstr: pstr.toString() },
       quotedOut: quote.outAmount.toString(), minOut: quote.otherAmountThreshold.toString(), slippageBps: quote.slippageBps, preparedAt: this.clock(),
     };
+    const instructions = [ComputeBudgetProgram.setComputeUnitPrice({ microLamports: await this.fee() }), ...proposal.instructions];
+    const probe = new TransactionMessage({ payerKey: member.publicKey, recentBlockhash: Key.default.toBase58(), instructions }).compileToV0Message();
+    if (fitsInOneTransaction(probe)) {
+      const { signature, tx, lastValidBlockHeight } = signTransaction(member, instructions, await chain.latestBlockhash());
+      return { signature, tx, lastValidBlockHeight, ...common };
+    }
+    // Too big for one transaction: upload the vault message through a transaction buffer (nothing sent yet).
+    const message = vaultMessageBytes(proposal);
+    if (message.length > MAX_BUFFER_SIZE) return { refused: `the swap route's vault message is ${message.length} bytes, over the Squads buffer limit of ${MAX_BUFFER_SIZE}; nothing proposed` };
+    return { ...common, buffer: await this.buffers.plan(message, transactionIndex) };
   }
 
   private async lookupTables(addresses: readonly PublicKey[]): Promise<AddressLookupTableAccount[]> {

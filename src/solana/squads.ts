@@ -14,6 +14,8 @@ import type { JupiterSwapInstructions } from './jupiter.ts';
 
 const { Multisig, Proposal } = multisig.accounts;
 
+export const SQUADS_PROGRAM_ID: PublicKey = multisig.PROGRAM_ID;
+
 export interface SwapProposalInput {
   multisig: PublicKey;
   vaultIndex: number;

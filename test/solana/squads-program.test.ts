@@ -21,7 +21,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as multisig from '@sqds/multisig';
 import { createApproveCheckedInstruction, createAssociatedTokenAccountIdempotentInstruction, createTransferCheckedInstruction } from '@solana/spl-token';
 import { ComputeBudgetProgram, Keypair, PublicKey, TransactionMessage, VersionedTransaction } from '@solana/web3.js';
-import type { AccountInfo, Connection, TransactionInstruction } from '@solana/web3.js';
+import { TransactionInstruction } from '@solana/web3.js';
+import type { AccountInfo, Connection } from '@solana/web3.js';
 import { fromVersionedTransaction } from '@solana/compat';
 import { FailedTransactionMetadata } from 'litesvm';
 import type { LiteSVM } from 'litesvm';
@@ -120,8 +121,16 @@ function squadsWorld(so: string): SquadsWorld {
   return { ...world, agent, alice, bob, multisigPda, vault };
 }
 
-/** Quotes 1 PSTR per 10 PUMP; the route is the fake pool's atomic swap with `userPublicKey` (the vault) as its only signer. */
-function poolJupiter(w: SquadsWorld) {
+const MEMO_PROGRAM = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
+/** `n` memo instructions of 100 bytes each: route padding that makes the vault message too big for one transaction. */
+const memos = (n: number): TransactionInstruction[] =>
+  Array.from({ length: n }, (_, i) => new TransactionInstruction({ programId: MEMO_PROGRAM, keys: [], data: Buffer.from(`route leg ${String(i).padStart(3, '0')} `.padEnd(100, '.')) }));
+
+/**
+ * Quotes 1 PSTR per 10 PUMP; the route is the fake pool's atomic swap with `userPublicKey` (the vault) as its only signer,
+ * plus `padding` memo instructions (a long Jupiter route stand-in).
+ */
+function poolJupiter(w: SquadsWorld, padding = 0) {
   const calls = { quotes: 0, users: [] as string[] };
   const client: JupiterClient = {
     async quote(req) {
@@ -140,7 +149,7 @@ function poolJupiter(w: SquadsWorld) {
         setup: [createAssociatedTokenAccountIdempotentInstruction(user, w.ata(user, output), user, output)],
         swap: createTransferCheckedInstruction(w.ata(user, input), input, w.ata(pool, input), user, q.inAmount, DECIMALS),
         cleanup: createTransferCheckedInstruction(w.ata(pool, output), output, w.ata(user, output), user, FILLED, DECIMALS),
-        other: [], lookupTableAddresses: [],
+        other: memos(padding), lookupTableAddresses: [],
       };
     },
   };
@@ -308,5 +317,150 @@ describe.skipIf(SKIP_REASON !== null)('propose-only against the real Squads v4 p
     expect(await execute(w.alice, 2n)).toBeNull();
     expect(await t.swap(request)).toMatchObject({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: FILLED, reference: proposal2.toBase58() });
     expect(await balances()).toMatchObject({ vaultPump: before.vaultPump - 1_000n * UNIT, vaultPstr: before.vaultPstr + FILLED });
+  });
+
+
+  describe('a route too big for one transaction, through a transaction buffer', () => {
+    const PADDING = 24; // 24 × 100-byte memos: a ~2.7 KB vault message
+    const attemptsNow = async () => proposalAttemptsOf({ status: 'sent', amountIn: 0n, amountOut: null, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
+
+    /** Approves with alice and bob, executes with bob; checks the swap moved exactly once and the slice confirms. */
+    const approveExecuteConfirm = async (t: SquadsTreasury, before: Awaited<ReturnType<typeof balances>>) => {
+      const [proposalPda] = multisig.getProposalPda({ multisigPda: w.multisigPda, transactionIndex: 1n });
+      expect(vote(w.alice, 1n, 'approve')).toBeNull();
+      expect(vote(w.bob, 1n, 'approve')).toBeNull();
+      expect(await execute(w.bob, 1n)).toBeNull();
+      const after = await balances();
+      expect(after).toEqual({ vaultPump: before.vaultPump - 1_000n * UNIT, vaultPstr: before.vaultPstr + FILLED, poolPump: before.poolPump + 1_000n * UNIT, poolPstr: before.poolPstr - FILLED });
+      expect(await t.swap(request)).toEqual({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: FILLED, reference: proposalPda.toBase58(), alreadyDone: false });
+      w.svm.expireBlockhash();
+      expect((await execute(w.alice, 1n))?.logs.join('\n')).toMatch(/InvalidProposalStatus/);
+      expect(await balances()).toEqual(after);
+      expect(readMultisig().transactionIndex.toString()).toBe('1'); // one vault transaction, ever
+    };
+
+    /** The buffer steps were contiguous chunks covering the message once, then the final create-from-buffer. */
+    const expectCleanUpload = (steps: { kind: string; from: number; to: number; tx: string }[], size: number) => {
+      const uploads = steps.filter((s) => s.kind === 'create' || s.kind === 'extend');
+      expect(uploads.map((s) => s.from)).toEqual([0, ...uploads.slice(0, -1).map((s) => s.to)]);
+      expect(uploads.at(-1)?.to).toBe(size);
+      expect(steps.at(-1)?.kind).toBe('final');
+      for (const s of steps) expect(Buffer.from(s.tx, 'base64').length).toBeLessThanOrEqual(1232);
+    };
+
+    const checkVaultTransaction = () => {
+      const [transactionPda] = multisig.getTransactionPda({ multisigPda: w.multisigPda, index: 1n });
+      const [vaultTx] = VaultTransaction.deserialize(account(transactionPda).data);
+      expect(vaultTx.creator.equals(w.agent.publicKey)).toBe(true);
+      expect(vaultTx.message.instructions).toHaveLength(3 + PADDING);
+      const memoTexts = vaultTx.message.instructions.slice(3).map((i) => Buffer.from(i.data).toString().slice(0, 13));
+      expect(memoTexts).toEqual(Array.from({ length: PADDING }, (_, i) => `route leg ${String(i).padStart(3, '0')}`));
+    };
+
+    it('is proposed through the buffer by the real program, approved, executed, and moves the balances exactly once', async () => {
+      jup = poolJupiter(w, PADDING);
+      const before = await balances();
+      const t = treasury();
+      const [proposalPda] = multisig.getProposalPda({ multisigPda: w.multisigPda, transactionIndex: 1n });
+      expect(await t.swap(request)).toEqual({ status: 'pending', pumpIn: 1_000n * UNIT, pstrOut: 0n, reference: proposalPda.toBase58(), alreadyDone: false });
+      const [a] = await attemptsNow();
+      const b = a?.buffer;
+      if (!b || !a) throw new Error('expected a buffer attempt');
+      expect(b.size).toBeGreaterThan(1232);
+      expectCleanUpload(b.steps, b.size);
+      expect(a.signature).toBe(b.steps.at(-1)?.signature);
+      expect(spy.sends).toEqual(b.steps.map((s) => s.signature));
+      for (const s of b.steps) expect(await w.chain.signatureStatus(s.signature)).toMatchObject({ err: null });
+      console.info(`buffer path: vault message ${b.size} bytes; step transactions ${b.steps.map((s) => `${s.kind} ${Buffer.from(s.tx, 'base64').length}`).join(', ')} bytes`);
+      expect(w.svm.getAccount(addr(new PublicKey(b.address))).exists).toBe(false); // the program closed the buffer into the vault transaction
+      checkVaultTransaction();
+      expect(await proposalStatus(w.chain, w.multisigPda, 1n)).toBe('Active');
+      expect(await balances()).toEqual(before);
+      await approveExecuteConfirm(t, before);
+      expect(await t.swap(request)).toMatchObject({ status: 'confirmed', alreadyDone: true });
+      expect(spy.sends).toHaveLength(b.steps.length);
+    });
+
+    it('after a crash right after the first extend was sent, a retry reads the buffer on chain and continues: no chunk twice, one proposal', async () => {
+      jup = poolJupiter(w, PADDING);
+      const before = await balances();
+      spy.drop = () => {
+        spy.crashAfterSend = spy.sends.length === 2; // create, then the first extend: delivered, then the worker dies
+        return false;
+      };
+      await expect(treasury().swap(request)).rejects.toThrow(/crashed/);
+      spy.drop = undefined;
+      spy.crashAfterSend = false;
+      const [crashed] = await attemptsNow();
+      expect(crashed?.buffer?.steps.map((s) => s.kind)).toEqual(['create', 'extend']);
+      const onChain = account(new PublicKey(crashed?.buffer?.address as string)).data;
+      const [buf] = multisig.accounts.TransactionBuffer.deserialize(onChain);
+      expect(buf.buffer.length).toBe(crashed?.buffer?.steps[1]?.to);
+
+      const t = treasury(); // a fresh worker
+      const r = await t.swap(request);
+      expect(r.status).toBe('pending');
+      const [a] = await attemptsNow();
+      const b = a?.buffer;
+      if (!b) throw new Error('expected a buffer attempt');
+      expectCleanUpload(b.steps, b.size);
+      expect(spy.sends).toEqual(b.steps.map((s) => s.signature)); // nothing re-sent: the landed extend was read back from the chain
+      checkVaultTransaction();
+      await approveExecuteConfirm(t, before);
+    });
+
+    it('an extend lost on the way is re-sent as the same bytes, then rebuilt for the same chunk only after its blockhash expired', async () => {
+      jup = poolJupiter(w, PADDING);
+      const before = await balances();
+      spy.drop = () => spy.sends.length === 2 || spy.sends.length === 3; // the first extend, and its re-send, never arrive
+      const t = treasury();
+      expect((await t.swap(request)).status).toBe('pending');
+      expect((await t.swap(request)).status).toBe('pending');
+      expect(spy.sends[2]).toBe(spy.sends[1]); // the same signature: the same bytes
+      spy.drop = undefined;
+      w.chain.advanceSlots(151);
+      expect((await t.swap(request)).status).toBe('pending');
+      const [a] = await attemptsNow();
+      const b = a?.buffer;
+      if (!b) throw new Error('expected a buffer attempt');
+      expect(b.steps.map((s) => `${s.kind} ${s.from}`).slice(0, 3)).toEqual(['create 0', `extend ${b.steps[0]?.to}`, `extend ${b.steps[0]?.to}`]);
+      expectCleanUpload([b.steps[0], ...b.steps.slice(2)] as typeof b.steps, b.size);
+      checkVaultTransaction();
+      await approveExecuteConfirm(t, before);
+    });
+
+    it('when another member takes the index mid-upload, the program closes the agent’s buffer and the slice is proposed at #2 through a new one', async () => {
+      jup = poolJupiter(w, PADDING);
+      const before = await balances();
+      spy.drop = () => {
+        if (spy.sends.length !== 3) return false;
+        // Just before the agent's second extend, alice creates vault transaction #1 (a 0 PUMP transfer from the vault to itself).
+        const msg = new TransactionMessage({
+          payerKey: w.vault, recentBlockhash: PublicKey.default.toBase58(),
+          instructions: [createTransferCheckedInstruction(w.ata(w.vault, w.mints.pump), w.mints.pump, w.ata(w.vault, w.mints.pump), w.vault, 0n, DECIMALS)],
+        });
+        expect(trySend(w.svm, w.alice, [multisig.instructions.vaultTransactionCreate({
+          multisigPda: w.multisigPda, transactionIndex: 1n, creator: w.alice.publicKey, vaultIndex: 0, ephemeralSigners: 0, transactionMessage: msg,
+        })])).toBeNull();
+        return false;
+      };
+      const t = treasury();
+      const [proposal2] = multisig.getProposalPda({ multisigPda: w.multisigPda, transactionIndex: 2n });
+      expect(await t.swap(request)).toMatchObject({ status: 'pending', reference: proposal2.toBase58() });
+      const [first, second] = await attemptsNow();
+      const closeStep = first?.buffer?.steps.at(-1);
+      expect(closeStep?.kind).toBe('close');
+      expect(await w.chain.signatureStatus(closeStep?.signature as string)).toMatchObject({ err: null }); // the real program took the close
+      expect(w.svm.getAccount(addr(new PublicKey(first?.buffer?.address as string))).exists).toBe(false);
+      expect(first?.buffer?.abandoned).toMatch(/index was taken/);
+      expect(second?.transactionIndex).toBe('2');
+      expectCleanUpload(second?.buffer?.steps ?? [], second?.buffer?.size ?? -1);
+      expect(await proposalStatus(w.chain, w.multisigPda, 2n)).toBe('Active');
+      expect(vote(w.alice, 2n, 'approve')).toBeNull();
+      expect(vote(w.bob, 2n, 'approve')).toBeNull();
+      expect(await execute(w.bob, 2n)).toBeNull();
+      expect(await t.swap(request)).toMatchObject({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: FILLED, reference: proposal2.toBase58() });
+      expect(await balances()).toMatchObject({ vaultPump: before.vaultPump - 1_000n * UNIT, vaultPstr: before.vaultPstr + FILLED });
+    });
   });
 });

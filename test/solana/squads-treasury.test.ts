@@ -1,6 +1,6 @@
 import * as multisig from '@sqds/multisig';
 import { createTransferCheckedInstruction, getAssociatedTokenAddressSync } from '@solana/spl-token';
-import { ComputeBudgetProgram, Keypair, PublicKey, SystemProgram, VersionedTransaction } from '@solana/web3.js';
+import { ComputeBudgetProgram, Keypair, PublicKey, SystemProgram, TransactionInstruction, VersionedTransaction } from '@solana/web3.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import type { TreasuryStore } from '../../src/db/store.ts';
@@ -11,6 +11,8 @@ import { thresholdFor } from '../../src/solana/jupiter.ts';
 import type { JupiterClient, JupiterQuote } from '../../src/solana/jupiter.ts';
 import { ACCUMULATION_UNSUPPORTED, SquadsTreasury, proposalAttemptsOf } from '../../src/solana/squads-treasury.ts';
 import { vaultAddress } from '../../src/solana/squads.ts';
+import { squadsBufferProgram } from './squads-buffer-fake.ts';
+import type { SquadsBufferProgram } from './squads-buffer-fake.ts';
 import { storeWithIntervention } from './world.ts';
 
 const { Multisig, Proposal } = multisig.accounts;
@@ -35,6 +37,8 @@ interface FakeChain extends Chain {
   height: number;
   landOnSend: boolean;
   onSend?: (signature: string) => void | Promise<void>;
+  /** The Squads buffer instructions' effect on `accounts` when a transaction lands (squads-buffer-fake.ts). */
+  program?: SquadsBufferProgram;
 }
 
 function fakeChain(): FakeChain {
@@ -45,7 +49,7 @@ function fakeChain(): FakeChain {
     async sendRawTransaction(bytes) {
       const signature = base58(VersionedTransaction.deserialize(bytes).signatures[0] as Uint8Array);
       c.sends.push(bytes);
-      if (c.landOnSend) c.statuses.set(signature, { slot: 1, err: null, confirmation: 'confirmed' });
+      if (c.landOnSend) c.statuses.set(signature, { slot: 1, err: c.program?.apply(bytes) ?? null, confirmation: 'confirmed' });
       await c.onSend?.(signature);
       return signature;
     },
@@ -76,8 +80,11 @@ function putProposal(c: FakeChain, transactionIndex: bigint, status: multisig.ge
   c.accounts.set(address.toBase58(), new Uint8Array(data));
 }
 
-/** Quotes 1 PSTR per 10 PUMP; the swap route is one transfer of the user's PUMP to the pool, signed by the user. */
-function fakeJupiter() {
+const MEMO = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
+const memoPadding = (n: number) => Array.from({ length: n }, (_, i) => new TransactionInstruction({ programId: MEMO, keys: [], data: Buffer.from(`leg ${i}`.padEnd(100, '.')) }));
+
+/** Quotes 1 PSTR per 10 PUMP (plus `padding` 100-byte memo instructions: a long route); the swap route is one transfer of the user's PUMP to the pool, signed by the user. */
+function fakeJupiter(padding = 0) {
   const calls = { quotes: 0, users: [] as string[] };
   const client: JupiterClient = {
     async quote(req) {
@@ -91,7 +98,7 @@ function fakeJupiter() {
       return {
         computeBudget: [ComputeBudgetProgram.setComputeUnitLimit({ units: 200_000 })], setup: [],
         swap: createTransferCheckedInstruction(ata(user, mints.pump), mints.pump, ata(pool, mints.pump), user, q.inAmount, DECIMALS),
-        cleanup: null, other: [], lookupTableAddresses: [],
+        cleanup: null, other: memoPadding(padding), lookupTableAddresses: [],
       };
     },
   };
@@ -270,5 +277,103 @@ describe('the live world in propose-only mode', () => {
     } finally {
       await live.close();
     }
+  });
+});
+
+describe('SquadsTreasury through a transaction buffer (a route too big for one transaction)', () => {
+  let program: SquadsBufferProgram;
+  beforeEach(() => {
+    jup = fakeJupiter(24);
+    program = squadsBufferProgram(chain.accounts, multisigPda);
+    chain.program = program;
+  });
+  const attempts = async () => proposalAttemptsOf({ status: 'sent', amountIn: 0n, amountOut: null, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
+  const proposal43 = multisig.getProposalPda({ multisigPda, transactionIndex: 43n })[0];
+  /** What the program applied: contiguous chunks from 0 to the end, each once, and exactly one vault transaction from the buffer. */
+  const expectUploadedOnce = (index = 42) => {
+    const ranges = program.log.filter((e) => /^(create|extend) /.test(e)).map((e) => (e.split(' ')[1] as string).split('-').map(Number) as [number, number]);
+    expect(ranges.map((r) => r[0])).toEqual([0, ...ranges.slice(0, -1).map((r) => r[1])]);
+    expect(program.log.filter((e) => e.startsWith('final'))).toEqual([`final #${index}`]);
+  };
+
+  it('uploads the vault message in chunks, writing each step down before sending it, then proposes #42 from the buffer', async () => {
+    const recordedFirst: boolean[] = [];
+    chain.onSend = async (signature) => {
+      recordedFirst.push((await attempts())[0]?.buffer?.steps.at(-1)?.signature === signature);
+    };
+    const r = await treasury().swap(request);
+    expect(r).toEqual({ status: 'pending', pumpIn: 1_000n * UNIT, pstrOut: 0n, reference: proposal42.toBase58(), alreadyDone: false });
+    const [a] = await attempts();
+    const b = a?.buffer;
+    if (!a || !b) throw new Error('expected a buffer attempt');
+    expect(b.steps.map((s) => s.kind)).toEqual(['create', 'extend', 'extend', 'final']);
+    expect(recordedFirst).toEqual([true, true, true, true]);
+    expect(program.log).toEqual(['create 0-858', 'extend 858-1786', `extend 1786-${b.size}`, 'final #42']);
+    expectUploadedOnce();
+    expect(chain.accounts.has(b.address)).toBe(false);
+    expect(a.signature).toBe(b.steps[3]?.signature);
+    expect((await store.swap(ID, 0))?.signature).toBe(a.signature);
+    expect(await treasury().swap(request)).toMatchObject({ status: 'pending', reference: proposal42.toBase58() });
+    expect(chain.sends).toHaveLength(4);
+    expect(jup.calls.quotes).toBe(1);
+  });
+
+  it.each([1, 2, 3, 4])('after a crash right after send #%i (the bytes left), a retry resumes from the chain: each chunk once, one proposal', async (n) => {
+    chain.onSend = () => {
+      if (chain.sends.length === n) throw new Error('worker crashed after the bytes left');
+    };
+    await expect(treasury().swap(request)).rejects.toThrow(/crashed/);
+    chain.onSend = undefined;
+    expect(await treasury().swap(request)).toMatchObject({ status: 'pending', reference: proposal42.toBase58() });
+    expectUploadedOnce();
+    expect(chain.sends).toHaveLength(4); // nothing sent twice: what landed before the crash was read back
+    expect(jup.calls.quotes).toBe(1);
+  });
+
+  it('an extend that landed but whose status was lost: once it expired, the next chunk starts at the length on chain', async () => {
+    chain.onSend = (signature) => {
+      if (chain.sends.length !== 2) return;
+      chain.statuses.delete(signature);
+      throw new Error('worker crashed after the bytes left');
+    };
+    await expect(treasury().swap(request)).rejects.toThrow(/crashed/);
+    chain.onSend = undefined;
+    chain.height += 151;
+    expect(await treasury().swap(request)).toMatchObject({ status: 'pending', reference: proposal42.toBase58() });
+    expectUploadedOnce();
+    expect((await attempts())[0]?.buffer?.steps.map((s) => `${s.kind} ${s.from}`)).toEqual(['create 0', 'extend 858', 'extend 1786', `final ${(await attempts())[0]?.buffer?.size}`]);
+  });
+
+  it('an extend in flight is re-sent as the same bytes, and rebuilt for the same chunk only once it provably cannot land', async () => {
+    chain.onSend = () => {
+      if (chain.sends.length === 1) chain.landOnSend = false; // the create lands, the first extend does not (yet)
+    };
+    const t = treasury();
+    expect(await t.swap(request)).toMatchObject({ status: 'pending', reference: proposal42.toBase58() });
+    expect(await t.swap(request)).toMatchObject({ status: 'pending' });
+    expect(chain.sends).toHaveLength(3);
+    expect(Buffer.from(chain.sends[2] as Uint8Array)).toEqual(Buffer.from(chain.sends[1] as Uint8Array));
+    chain.onSend = undefined;
+    chain.landOnSend = true;
+    chain.height += 151;
+    expect(await t.swap(request)).toMatchObject({ status: 'pending', reference: proposal42.toBase58() });
+    expectUploadedOnce();
+    expect((await attempts())[0]?.buffer?.steps.map((s) => `${s.kind} ${s.from}`).slice(0, 3)).toEqual(['create 0', 'extend 858', 'extend 858']);
+  });
+
+  it('when another member takes the index during the upload, the buffer is closed and the slice is proposed anew at #43', async () => {
+    chain.onSend = () => {
+      if (chain.sends.length === 2) putMultisig(chain, 42); // vault transaction #42 is someone else's now
+    };
+    const r = await treasury().swap(request);
+    expect(r).toMatchObject({ status: 'pending', reference: proposal43.toBase58() });
+    const [first, second] = await attempts();
+    expect(first?.buffer?.abandoned).toMatch(/index was taken before the proposal landed; buffer \S+ closed by \S+/);
+    expect(first?.buffer?.steps.map((s) => s.kind)).toEqual(['create', 'extend', 'close']);
+    expect(chain.accounts.has(first?.buffer?.address as string)).toBe(false);
+    expect(second?.transactionIndex).toBe('43');
+    expect(program.log.slice(0, 3)).toEqual(['create 0-858', 'extend 858-1786', 'close']);
+    expect(program.log.filter((e) => e.startsWith('final'))).toEqual(['final #43']);
+    expect(jup.calls.quotes).toBe(2);
   });
 });
