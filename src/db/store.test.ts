@@ -30,7 +30,7 @@ interface Backend {
   indexColumnLists(table: string): Promise<string[][]>;
   /** The stored amount column as the database keeps it: its raw value and type. */
   amountCell(): Promise<{ v: unknown; t: string }>;
-  migrationsFolder: string;
+  migrationsJournal: string;
 }
 
 function sqliteBackend(): Backend {
@@ -60,7 +60,7 @@ function sqliteBackend(): Backend {
       return indexes.map(({ name }) => (db.prepare(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`).all(name) as { name: string }[]).map((c) => c.name));
     })),
     amountCell: () => Promise.resolve(raw((db) => db.prepare(`SELECT pump_balance AS v, typeof(pump_balance) AS t FROM treasury_snapshots`).get() as { v: unknown; t: string })),
-    migrationsFolder: '../../drizzle/meta/_journal.json',
+    migrationsJournal: '../../drizzle/meta/_journal.json',
   };
 }
 
@@ -89,7 +89,7 @@ function postgresBackend(): Backend {
        CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
        WHERE c.relname = $1 GROUP BY i.indexrelid`, [table])).map((r) => r.cols as string[]),
     amountCell: async () => (await rows(`SELECT pump_balance::text AS v, pg_typeof(pump_balance)::text AS t FROM treasury_snapshots`))[0] as { v: unknown; t: string },
-    migrationsFolder: '../../drizzle-pg/meta/_journal.json',
+    migrationsJournal: '../../drizzle-pg/meta/_journal.json',
   };
 }
 
@@ -185,7 +185,7 @@ function storeSuite(backend: Backend): void {
       expect(await store.swap(`intervention/${T}/1`, 0)).toEqual({
         ...swap(), details: { quote: { out: '5' } }, pstrOut: null, signature: null,
       });
-      const journal = JSON.parse(fs.readFileSync(new URL(backend.migrationsFolder, import.meta.url), 'utf8')) as { entries: unknown[] };
+      const journal = JSON.parse(fs.readFileSync(new URL(backend.migrationsJournal, import.meta.url), 'utf8')) as { entries: unknown[] };
       expect(await count(backend.name === 'SQLite' ? '__drizzle_migrations' : 'drizzle.__drizzle_migrations')).toBe(journal.entries.length);
     });
   });

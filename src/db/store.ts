@@ -8,6 +8,7 @@
  * moves a swap forward.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { join } from 'node:path';
 import { and, asc, desc, DrizzleQueryError, eq, getTableColumns, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import type { SQLiteTable } from 'drizzle-orm/sqlite-core';
@@ -90,6 +91,11 @@ export class TreasuryStore {
   /** Connects to the PostgreSQL database at `url` and brings its schema up to date. */
   static async connect(url: string, options: PostgresOptions = {}): Promise<TreasuryStore> {
     return new TreasuryStore(await connectPostgres(url, options));
+  }
+
+  /** Where a treasury's embedded SQLite store lives in a data directory (no `DATABASE_URL`). */
+  static defaultPath(dataDir: string, treasuryId: string): string {
+    return join(dataDir, `treasury-${treasuryId}.sqlite`);
   }
 
   /** A `postgres://` URL connects to PostgreSQL; anything else is a SQLite file path. */

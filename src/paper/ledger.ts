@@ -65,7 +65,14 @@ export interface RebalanceResult {
 
 export const swapEntryKey = (interventionId: string, slice: number) => `swap/${interventionId}/${slice}`;
 export const rebalanceEntryKey = (pool: string, at: number) => `rebalance/${pool}/${new Date(at).toISOString().slice(0, 10)}`;
-export const INIT_KEY = 'init';
+const INIT_KEY = 'init';
+
+/** The details kept on a treasury's init entry (what `initialize(details)` stored), or undefined before it is initialized. */
+export async function initEntryDetails(store: TreasuryStore, treasuryId: string): Promise<unknown> {
+  const rows = await store.query((db, { ledgerEntries: t }) =>
+    db.select({ details: t.details }).from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.entryKey, INIT_KEY))).limit(1));
+  return rows[0]?.details;
+}
 
 /** Thrown inside a transaction to roll it back: the move is refused, nothing written. */
 class RefusedMove extends Error {}
@@ -137,11 +144,9 @@ export class PaperLedger implements Treasury {
     return { pump: row.pump, usdc: row.usdc, sol: row.sol, pstrRetired: row.pstrRetired, lpValueUsd: await this.lpValueUsd(this.clock()) };
   }
 
-  quote(pumpIn: bigint): Promise<bigint> {
-    return settle(() => {
-      if (typeof pumpIn !== 'bigint' || pumpIn < 0n) throw new RangeError(`quote: pumpIn must be a bigint ≥ 0, got ${String(pumpIn)}`);
-      return this.fillAt(pumpIn, this.clock()).pstrOut;
-    });
+  async quote(pumpIn: bigint): Promise<bigint> {
+    if (typeof pumpIn !== 'bigint' || pumpIn < 0n) throw new RangeError(`quote: pumpIn must be a bigint ≥ 0, got ${String(pumpIn)}`);
+    return this.fillAt(pumpIn, this.clock()).pstrOut;
   }
 
   async swap(req: SwapRequest): Promise<SwapResult> {
@@ -349,9 +354,4 @@ function positionOf(r: LpPositionRow): LpPosition {
     pool: r.pool, quote: r.quote, liquidity: r.liquidity, range: { lower: r.lower, upper: r.upper, center: r.center },
     entryBase: r.entryBase, entryQuote: r.entryQuote, lastRebalanceAt: r.lastRebalanceAt, rebalances: r.rebalances,
   };
-}
-
-/** Runs synchronous work as a promise: a throw becomes a rejection, as callers of an async port expect. */
-function settle<T>(fn: () => T): Promise<T> {
-  return new Promise<T>((resolve) => resolve(fn()));
 }

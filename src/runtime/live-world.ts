@@ -69,7 +69,7 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
   const connection = o.connection ?? (rpcUrl ? new Connection(rpcUrl, config.solana.commitment) : undefined);
   const chain = o.chain ?? (connection ? rpcChain(connection, { commitment: config.solana.commitment === 'processed' ? 'confirmed' : config.solana.commitment }) : null);
   if (!chain) throw new LiveModeError(`solana.rpcUrl is required in mode ${config.mode}`);
-  const store = opts.store ?? TreasuryStore.open(o.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
+  const store = opts.store ?? TreasuryStore.open(o.storePath ?? TreasuryStore.defaultPath(opts.dataDir, config.treasuryId));
 
   let stream: PythPriceStream | undefined;
   const feeds = config.oracle.pyth.feeds;

@@ -6,10 +6,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { and, eq } from 'drizzle-orm';
 import type { Config } from '../config.ts';
 import { TreasuryStore } from '../db/store.ts';
-import { INIT_KEY, PaperLedger } from '../paper/ledger.ts';
+import { initEntryDetails, PaperLedger } from '../paper/ledger.ts';
 import { SimulatedMarket } from '../paper/market.ts';
 import { seedPriceHistory } from '../paper/history.ts';
 import { paperMarketData, paperOracleSources } from '../paper/sources.ts';
@@ -37,9 +36,7 @@ function isAnchor(v: unknown): v is Anchor {
 
 /** The anchor kept on the paper ledger's init entry, if any: every worker sharing the store prices the same market. */
 async function storedAnchor(store: TreasuryStore, treasuryId: string): Promise<Anchor | null> {
-  const rows = await store.query((db, { ledgerEntries: t }) =>
-    db.select({ details: t.details }).from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.entryKey, INIT_KEY))).limit(1));
-  const anchor = (rows[0]?.details as { marketAnchor?: unknown } | undefined)?.marketAnchor;
+  const anchor = ((await initEntryDetails(store, treasuryId)) as { marketAnchor?: unknown } | undefined)?.marketAnchor;
   return isAnchor(anchor) ? anchor : null;
 }
 
@@ -68,7 +65,7 @@ export async function buildPaperWorld(
 ): Promise<PaperWorld> {
   const now = opts.now ?? Date.now();
   const clock = opts.clock ?? serverClock;
-  const store = opts.store ?? TreasuryStore.open(opts.storePath ?? join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`));
+  const store = opts.store ?? TreasuryStore.open(opts.storePath ?? TreasuryStore.defaultPath(opts.dataDir, config.treasuryId));
   // The market's anchor is chosen by the first worker to start on this store and kept on the ledger's init
   // entry, so a restart, or another worker on another machine, prices the same simulated market.
   const d = config.paper.drawdown;

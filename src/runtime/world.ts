@@ -3,7 +3,6 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { ActivityDeps } from '../activities/index.ts';
 import type { Config } from '../config.ts';
-import { join } from 'node:path';
 import { TreasuryStore } from '../db/store.ts';
 import { redactUrl } from '../db/connection.ts';
 import { buildLiveWorld, type LiveOverrides } from './live-world.ts';
@@ -26,7 +25,7 @@ export interface OpenWorld {
 export async function openStore(config: Config, opts: { dataDir: string; databaseUrl?: string | undefined }): Promise<{ store: TreasuryStore; label: string }> {
   const url = opts.databaseUrl?.trim();
   if (url) return { store: await TreasuryStore.connect(url), label: redactUrl(url) };
-  const path = join(opts.dataDir, `treasury-${config.treasuryId}.sqlite`);
+  const path = TreasuryStore.defaultPath(opts.dataDir, config.treasuryId);
   return { store: TreasuryStore.open(path), label: path };
 }
 

@@ -28,7 +28,7 @@ import { base58, priorityFee, reached } from './chain.ts';
 import type { Chain, ConfirmationLevel, SignatureStatus, TransactionBalances } from './chain.ts';
 import { slippageBpsForFloor } from './jupiter.ts';
 import type { JupiterClient, JupiterSwapInstructions } from './jupiter.ts';
-import { storeSwapJournal } from './journal.ts';
+import { detailsList, isFinal, storeSwapJournal } from './journal.ts';
 import type { JournalRecord, SliceKey, SwapJournal } from './journal.ts';
 import { buildNonceTransaction, readNonce, signWith } from './nonce.ts';
 
@@ -84,9 +84,7 @@ export type Attempt = z.infer<typeof attemptSchema>;
 
 /** The transactions a record holds, oldest first (details.attempts). */
 export function attemptsOf(r: JournalRecord): Attempt[] {
-  const parsed = z.array(attemptSchema).safeParse(r.details.attempts ?? []);
-  if (!parsed.success) throw new Error(`swap record details.attempts is malformed: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  return detailsList(r, 'attempts', attemptSchema);
 }
 
 interface Leg<K> {
@@ -107,7 +105,6 @@ export interface ExecutionOutcome {
   error?: string;
 }
 
-const isFinal = (r: JournalRecord) => r.status === 'confirmed' || r.status === 'failed';
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class SolanaTreasury implements Treasury {

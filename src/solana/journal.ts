@@ -11,6 +11,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { SwapStatus, TreasuryStore } from '../db/store.ts';
 import { bigintReplacer } from '../db/store.ts';
 
@@ -35,6 +36,16 @@ export interface SwapJournal<K> {
   read(key: K): Promise<JournalRecord | undefined>;
   update(key: K, guard: (r: JournalRecord) => boolean, change: (r: JournalRecord) => JournalChange, at: number): Promise<{ record: JournalRecord; applied: boolean }>;
   describe(key: K): string;
+}
+
+/** A record is final once confirmed or failed: nothing is ever sent for it again. */
+export const isFinal = (r: JournalRecord): boolean => r.status === 'confirmed' || r.status === 'failed';
+
+/** The list an executor keeps under `details[field]` (attempts, proposals), validated; a malformed one is refused, naming the field. */
+export function detailsList<T>(r: JournalRecord, field: string, item: z.ZodType<T>): T[] {
+  const parsed = z.array(item).safeParse(r.details[field] ?? []);
+  if (!parsed.success) throw new Error(`swap record details.${field} is malformed: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
 }
 
 export interface SliceKey {
@@ -125,11 +136,12 @@ export function fileSwapJournal(dir: string): SwapJournal<string> {
   const describe = (key: string) => `swap ${key}`;
   return {
     describe,
-    read: (key) => settle(() => {
+    // async: a throw of the synchronous file work becomes the rejection callers of the port expect.
+    read: async (key) => {
       const f = readFile(key);
       return f && toRecord(f);
-    }),
-    open: (key, amountIn, at) => settle(() => {
+    },
+    open: async (key, amountIn, at) => {
       let f = readFile(key);
       if (!f) {
         f = { key, status: 'prepared', amountIn: amountIn.toString(), amountOut: null, signature: null, details: {}, at, updatedAt: at };
@@ -137,8 +149,8 @@ export function fileSwapJournal(dir: string): SwapJournal<string> {
       }
       if (BigInt(f.amountIn) !== amountIn) throw new Error(`${describe(key)}: recorded amount ${f.amountIn} differs from the requested ${amountIn}`);
       return toRecord(f);
-    }),
-    update: (key, guard, change, at) => settle(() => {
+    },
+    update: async (key, guard, change, at) => {
       const f = readFile(key);
       if (!f) throw new Error(`${describe(key)}: no swap record`);
       const current = toRecord(f);
@@ -152,11 +164,6 @@ export function fileSwapJournal(dir: string): SwapJournal<string> {
       };
       write(next);
       return { record: toRecord(next), applied: true };
-    }),
+    },
   };
-}
-
-/** Synchronous work as a promise: a throw becomes a rejection. */
-function settle<T>(fn: () => T): Promise<T> {
-  return new Promise<T>((resolve) => resolve(fn()));
 }

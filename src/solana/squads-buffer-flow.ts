@@ -14,11 +14,11 @@
 import { ComputeBudgetProgram, PublicKey, TransactionMessage } from '@solana/web3.js';
 import type { Keypair, TransactionInstruction } from '@solana/web3.js';
 import type { ConfirmationLevel, Chain } from './chain.ts';
-import type { JournalRecord, SliceKey, SwapJournal } from './journal.ts';
+import { isFinal, type JournalRecord, type SliceKey, type SwapJournal } from './journal.ts';
 import { bufferAddress, bufferCloseInstruction, bufferCreateInstruction, bufferExtendInstruction, createFromBufferInstructions, freeBufferIndex, readBuffer } from './squads-buffer.ts';
 import type { BufferTarget } from './squads-buffer.ts';
 import { chunkCapacity, chunkRanges, nextBufferAction, sha256Hex, transactionSize } from './squads-buffer-plan.ts';
-import { cannotLand, isFinal, landedOk, proposalAttemptsOf, signTransaction } from './squads-buffer-record.ts';
+import { cannotLand, landedOk, proposalAttemptsOf, signTransaction } from './squads-buffer-record.ts';
 import type { BufferRecord, BufferStep, ProposalAttempt, Sent } from './squads-buffer-record.ts';
 import { nextTransactionIndex } from './squads.ts';
 

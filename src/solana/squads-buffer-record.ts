@@ -11,7 +11,7 @@ import type { Keypair, TransactionInstruction } from '@solana/web3.js';
 import { z } from 'zod';
 import { base58, reached } from './chain.ts';
 import type { Chain, ConfirmationLevel } from './chain.ts';
-import type { JournalRecord } from './journal.ts';
+import { detailsList, type JournalRecord } from './journal.ts';
 import { TX_SIZE_LIMIT, transactionSize } from './squads-buffer-plan.ts';
 
 const digits = z.string().regex(/^\d+$/);
@@ -54,12 +54,8 @@ export type ProposalAttempt = z.infer<typeof proposalAttemptSchema>;
 
 /** The proposal transactions a record holds, oldest first (details.proposals). */
 export function proposalAttemptsOf(r: JournalRecord): ProposalAttempt[] {
-  const parsed = z.array(proposalAttemptSchema).safeParse(r.details.proposals ?? []);
-  if (!parsed.success) throw new Error(`swap record details.proposals is malformed: ${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  return detailsList(r, 'proposals', proposalAttemptSchema);
 }
-
-export const isFinal = (r: JournalRecord): boolean => r.status === 'confirmed' || r.status === 'failed';
 
 export interface Sent {
   signature: string;

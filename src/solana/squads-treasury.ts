@@ -30,12 +30,12 @@ import type { Chain, ConfirmationLevel } from './chain.ts';
 import type { TokenSpec } from './executor.ts';
 import { slippageBpsForFloor } from './jupiter.ts';
 import type { JupiterClient } from './jupiter.ts';
-import { storeSwapJournal } from './journal.ts';
+import { isFinal, storeSwapJournal } from './journal.ts';
 import type { JournalRecord, SliceKey, SwapJournal } from './journal.ts';
 import { BufferFlow, MAX_BUFFER_SIZE } from './squads-buffer-flow.ts';
 import { vaultMessageBytes } from './squads-buffer.ts';
 import { fitsInOneTransaction } from './squads-buffer-plan.ts';
-import { cannotLand, isFinal, landedOk, proposalAttemptsOf, signTransaction } from './squads-buffer-record.ts';
+import { cannotLand, landedOk, proposalAttemptsOf, signTransaction } from './squads-buffer-record.ts';
 import type { ProposalAttempt, Sent } from './squads-buffer-record.ts';
 import { SQUADS_PROGRAM_ID, buildSwapProposal, nextTransactionIndex, proposalStatus, vaultAddress, vaultSwapInstructions } from './squads.ts';
 

@@ -71,7 +71,7 @@ for (const backend of STORE_BACKENDS) describe.skipIf(!backend.available)(`a wor
     // SQLite: both workers open the one file in one data directory. PostgreSQL: each worker has its own
     // data directory (its own "machine") and they meet only in the database.
     const shared = backend.name === 'PostgreSQL';
-    const location = shared ? await backend.freshLocation(base) : join(base, 'data', `treasury-${treasuryId}.sqlite`);
+    const location = shared ? await backend.freshLocation(base) : TreasuryStore.defaultPath(join(base, 'data'), treasuryId);
     const machine = (name: string) => {
       const dataDir = join(base, shared ? name : 'data');
       mkdirSync(dataDir, { recursive: true });

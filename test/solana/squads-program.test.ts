@@ -28,13 +28,12 @@ import { FailedTransactionMetadata } from 'litesvm';
 import type { LiteSVM } from 'litesvm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TreasuryStore } from '../../src/db/store.ts';
-import { thresholdFor } from '../../src/solana/jupiter.ts';
 import type { JupiterClient, JupiterQuote } from '../../src/solana/jupiter.ts';
 import { SquadsTreasury, proposalAttemptsOf } from '../../src/solana/squads-treasury.ts';
 import { proposalStatus, vaultAddress, waitForProposal } from '../../src/solana/squads.ts';
 import { failureText, spyChain } from './litesvm-chain.ts';
 import type { Spy } from './litesvm-chain.ts';
-import { DECIMALS, UNIT, makeWorld, sendNow, storeWithIntervention } from './world.ts';
+import { DECIMALS, UNIT, makeWorld, sendNow, storeWithIntervention, tenToOneQuote } from './world.ts';
 import type { World } from './world.ts';
 
 const SO = process.env.SQUADS_PROGRAM_SO;
@@ -121,6 +120,17 @@ function squadsWorld(so: string): SquadsWorld {
   return { ...world, agent, alice, bob, multisigPda, vault };
 }
 
+/** Alice creates vault transaction #1 herself (its content does not matter: a 0 PUMP transfer from the vault to itself); null when the program accepted it. */
+function aliceTakesIndex1(w: SquadsWorld): { err: string; logs: string[] } | null {
+  const msg = new TransactionMessage({
+    payerKey: w.vault, recentBlockhash: PublicKey.default.toBase58(),
+    instructions: [createTransferCheckedInstruction(w.ata(w.vault, w.mints.pump), w.mints.pump, w.ata(w.vault, w.mints.pump), w.vault, 0n, DECIMALS)],
+  });
+  return trySend(w.svm, w.alice, [multisig.instructions.vaultTransactionCreate({
+    multisigPda: w.multisigPda, transactionIndex: 1n, creator: w.alice.publicKey, vaultIndex: 0, ephemeralSigners: 0, transactionMessage: msg,
+  })]);
+}
+
 const MEMO_PROGRAM = new PublicKey('MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr');
 /** `n` memo instructions of 100 bytes each: route padding that makes the vault message too big for one transaction. */
 const memos = (n: number): TransactionInstruction[] =>
@@ -135,8 +145,7 @@ function poolJupiter(w: SquadsWorld, padding = 0) {
   const client: JupiterClient = {
     async quote(req) {
       calls.quotes += 1;
-      const outAmount = req.amount / 10n;
-      return { inputMint: req.inputMint, outputMint: req.outputMint, inAmount: req.amount, outAmount, otherAmountThreshold: thresholdFor(outAmount, req.slippageBps), slippageBps: req.slippageBps, priceImpactPct: '0', raw: {} };
+      return tenToOneQuote(req);
     },
     async swapInstructions(q: JupiterQuote, req) {
       calls.users.push(req.userPublicKey);
@@ -289,14 +298,8 @@ describe.skipIf(SKIP_REASON !== null)('propose-only against the real Squads v4 p
     expect((await t.swap(request)).status).toBe('pending');
     expect(readMultisig().transactionIndex.toString()).toBe('0');
 
-    // Alice creates vault transaction #1 herself (its content does not matter: a 0 PUMP transfer from the vault to itself).
-    const msg = new TransactionMessage({
-      payerKey: w.vault, recentBlockhash: PublicKey.default.toBase58(),
-      instructions: [createTransferCheckedInstruction(w.ata(w.vault, w.mints.pump), w.mints.pump, w.ata(w.vault, w.mints.pump), w.vault, 0n, DECIMALS)],
-    });
-    expect(trySend(w.svm, w.alice, [multisig.instructions.vaultTransactionCreate({
-      multisigPda: w.multisigPda, transactionIndex: 1n, creator: w.alice.publicKey, vaultIndex: 0, ephemeralSigners: 0, transactionMessage: msg,
-    })])).toBeNull();
+    // Alice creates vault transaction #1 herself.
+    expect(aliceTakesIndex1(w)).toBeNull();
 
     // The retry re-sends the recorded bytes (still within their blockhash); the program rejects them: index 1 is taken,
     // so the agent's transaction PDA for #1 no longer matches the seeds the program derives (#2): Anchor's ConstraintSeeds, 2006.
@@ -434,14 +437,8 @@ describe.skipIf(SKIP_REASON !== null)('propose-only against the real Squads v4 p
       const before = await balances();
       spy.drop = () => {
         if (spy.sends.length !== 3) return false;
-        // Just before the agent's second extend, alice creates vault transaction #1 (a 0 PUMP transfer from the vault to itself).
-        const msg = new TransactionMessage({
-          payerKey: w.vault, recentBlockhash: PublicKey.default.toBase58(),
-          instructions: [createTransferCheckedInstruction(w.ata(w.vault, w.mints.pump), w.mints.pump, w.ata(w.vault, w.mints.pump), w.vault, 0n, DECIMALS)],
-        });
-        expect(trySend(w.svm, w.alice, [multisig.instructions.vaultTransactionCreate({
-          multisigPda: w.multisigPda, transactionIndex: 1n, creator: w.alice.publicKey, vaultIndex: 0, ephemeralSigners: 0, transactionMessage: msg,
-        })])).toBeNull();
+        // Just before the agent's second extend, alice creates vault transaction #1.
+        expect(aliceTakesIndex1(w)).toBeNull();
         return false;
       };
       const t = treasury();

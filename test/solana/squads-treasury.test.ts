@@ -7,13 +7,12 @@ import type { TreasuryStore } from '../../src/db/store.ts';
 import { buildLiveWorld } from '../../src/runtime/live-world.ts';
 import { base58 } from '../../src/solana/chain.ts';
 import type { Chain, SignatureStatus } from '../../src/solana/chain.ts';
-import { thresholdFor } from '../../src/solana/jupiter.ts';
 import type { JupiterClient, JupiterQuote } from '../../src/solana/jupiter.ts';
 import { ACCUMULATION_UNSUPPORTED, SquadsTreasury, proposalAttemptsOf } from '../../src/solana/squads-treasury.ts';
 import { vaultAddress } from '../../src/solana/squads.ts';
 import { squadsBufferProgram } from './squads-buffer-fake.ts';
 import type { SquadsBufferProgram } from './squads-buffer-fake.ts';
-import { storeWithIntervention } from './world.ts';
+import { storeWithIntervention, tenToOneQuote } from './world.ts';
 
 const { Multisig, Proposal } = multisig.accounts;
 const { vaultTransactionCreateStruct, proposalCreateStruct } = multisig.generated;
@@ -89,8 +88,7 @@ function fakeJupiter(padding = 0) {
   const client: JupiterClient = {
     async quote(req) {
       calls.quotes += 1;
-      const outAmount = req.amount / 10n;
-      return { inputMint: req.inputMint, outputMint: req.outputMint, inAmount: req.amount, outAmount, otherAmountThreshold: thresholdFor(outAmount, req.slippageBps), slippageBps: req.slippageBps, priceImpactPct: '0', raw: {} };
+      return tenToOneQuote(req);
     },
     async swapInstructions(q: JupiterQuote, req) {
       calls.users.push(req.userPublicKey);

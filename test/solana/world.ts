@@ -22,11 +22,17 @@ import { ComputeBudgetProgram, Keypair, PublicKey, SystemProgram, TransactionMes
 import type { TransactionInstruction } from '@solana/web3.js';
 import { FailedTransactionMetadata, LiteSVM } from 'litesvm';
 import { TreasuryStore } from '../../src/db/store.ts';
-import { thresholdFor } from '../../src/solana/jupiter.ts';
+import { thresholdFor, type JupiterQuote, type QuoteRequest } from '../../src/solana/jupiter.ts';
 import { failureText, litesvmChain } from './litesvm-chain.ts';
 import type { LiteSvmChain } from './litesvm-chain.ts';
 
 export const FIXTURES = '/work/shared/fixtures';
+
+/** A quote of 1 PSTR per 10 PUMP, its threshold from the requested slippage: the fake Jupiter the propose-only tests share. */
+export function tenToOneQuote(req: QuoteRequest): JupiterQuote {
+  const outAmount = req.amount / 10n;
+  return { inputMint: req.inputMint, outputMint: req.outputMint, inAmount: req.amount, outAmount, otherAmountThreshold: thresholdFor(outAmount, req.slippageBps), slippageBps: req.slippageBps, priceImpactPct: '0', raw: {} };
+}
 export const fixture = (name: string): { body: Record<string, unknown>; status?: number } =>
   JSON.parse(readFileSync(`${FIXTURES}/${name}`, 'utf8')) as { body: Record<string, unknown>; status?: number };
 
