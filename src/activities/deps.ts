@@ -16,11 +16,20 @@ export interface ActivityDeps {
   liquidity: LiquidityManager | null;
   /** Reads the live monitor's status (paused, emergency stop); null when no monitor runs. */
   monitorStatus(treasuryId: string): Promise<MonitorStatus | null>;
+  /** Whether a workflow exists and how it stands (Temporal's describe); null when the server has no such workflow. */
+  workflowState(workflowId: string): Promise<WorkflowState | null>;
   logger: Logger;
   /** Prometheus metrics of this worker (absent in tests that do not scrape). */
   metrics?: Metrics;
   /** Per-source read timeout, so one slow source never delays a cycle past it. */
   sourceTimeoutMs?: number;
+}
+
+/** A workflow as Temporal describes it: its status name (RUNNING, COMPLETED, FAILED, TERMINATED, …) and when it closed. */
+export interface WorkflowState {
+  status: string;
+  running: boolean;
+  closedAt: number | null;
 }
 
 /**

@@ -4,6 +4,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
+import type { WorkflowState } from '../activities/deps.ts';
 import type { Config } from '../config.ts';
 import { TASK_QUEUE, monitorWorkflowId, statusQuery, type MonitorStatus } from '../workflows/contract.ts';
 import type { PaperWorld } from './paper-world.ts';
@@ -32,10 +33,23 @@ export function monitorStatusReader(client: Client) {
   };
 }
 
+/** Describes any workflow through Temporal; null when the server does not know it. */
+export function workflowStateReader(client: Client) {
+  return async (workflowId: string): Promise<WorkflowState | null> => {
+    try {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      return { status: d.status.name, running: d.status.name === 'RUNNING', closedAt: d.closeTime ? d.closeTime.getTime() : null };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  };
+}
+
 export function paperDeps(config: Config, world: PaperWorld, client: Client, logger: Logger): ActivityDeps {
   return {
     config, store: world.store, sources: world.sources, market: world.marketData, treasury: world.ledger,
-    liquidity: world.liquidity, monitorStatus: monitorStatusReader(client), logger,
+    liquidity: world.liquidity, monitorStatus: monitorStatusReader(client), workflowState: workflowStateReader(client), logger,
   };
 }
 

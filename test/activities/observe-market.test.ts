@@ -36,7 +36,7 @@ function activities(volumeUsd: () => Promise<number>, warnings: string[]) {
   });
   return monitorActivities({
     config, store: world.store, sources: world.sources, market: { ...world.marketData, volumeUsd }, treasury: world.ledger, liquidity: null,
-    monitorStatus: () => Promise.resolve(null), logger,
+    monitorStatus: () => Promise.resolve(null), workflowState: () => Promise.resolve(null), logger,
   });
 }
 

@@ -72,7 +72,7 @@ describe('the metrics endpoint after three real monitoring cycles', () => {
     world = await buildPaperWorld(config, { dataDir: dir, now: T0, clock: () => clock });
     const acts = monitorActivities({
       config, store: world.store, sources: world.sources, market: world.marketData, treasury: world.ledger, liquidity: null,
-      monitorStatus: () => Promise.resolve(null), logger: pino({ level: 'silent' }),
+      monitorStatus: () => Promise.resolve(null), workflowState: () => Promise.resolve(null), logger: pino({ level: 'silent' }),
     });
     let memory: MonitorMemory = { paused: false, emergencyStop: false, lastExecutedSwapAt: null, interventionStarts: [], inFlight: [], alertState: INITIAL_ALERT_STATE };
     for (const [i, at] of CYCLE_TIMES.entries()) {
