@@ -7,6 +7,7 @@ import type { ActivityDeps } from './deps.ts';
 import { governanceActivities } from './governance.ts';
 import { interventionActivities } from './intervention.ts';
 import { monitorActivities } from './monitor.ts';
+import { operatorActivities } from './operators.ts';
 import { reportActivities } from './report.ts';
 import { scheduledActivities } from './scheduled.ts';
 
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...interventionActivities(deps),
     ...scheduledActivities(deps),
     ...governanceActivities(deps),
+    ...operatorActivities(deps),
     ...reportActivities(deps),
     ...alertActivities({ store: deps.store, logger: deps.logger, alerts: deps.config.alerts }),
   };

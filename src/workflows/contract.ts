@@ -24,6 +24,21 @@ export type ScheduledJob = 'accumulation' | 'liquidity-rebalance' | 'performance
 export interface OperatorAction {
   by?: string;
   reason?: string;
+  /** Set only by a passed governance proposal (`proposal/<n>`): the monitor checks it against the store before applying. */
+  proposalId?: string;
+}
+
+/**
+ * What an operator Update did: accepted, or refused with the reason (a
+ * validator refuses most before anything happens; the caller gets the reason
+ * as the Update's failure). The monitor's flags after it, for the caller's line.
+ */
+export interface OperatorResult {
+  action: string;
+  accepted: boolean;
+  detail: string;
+  paused: boolean;
+  emergencyStop: boolean;
 }
 
 /* ---------- StrategyMonitor ---------- */
@@ -41,6 +56,16 @@ export const wakeSignal = defineSignal<[{ reason: string }]>('wake');
 export const interventionSettledSignal = defineSignal<[InterventionSettled]>('interventionSettled');
 /** Governance (Emergency Action) cancels a pending intervention through its monitor. */
 export const cancelInterventionSignal = defineSignal<[{ interventionId: string } & OperatorAction]>('cancelIntervention');
+
+/**
+ * The operator actions as Updates (signals and updates are separate
+ * namespaces, so they share the signals' names): refused synchronously by a
+ * validator with the reason, so `client.ts` can tell the operator at once.
+ */
+export const pauseUpdate = defineUpdate<OperatorResult, [OperatorAction]>('pause');
+export const resumeUpdate = defineUpdate<OperatorResult, [OperatorAction]>('resume');
+export const emergencyStopUpdate = defineUpdate<OperatorResult, [OperatorAction]>('emergencyStop');
+export const cancelInterventionUpdate = defineUpdate<OperatorResult, [{ interventionId: string } & OperatorAction]>('cancelIntervention');
 
 export const statusQuery = defineQuery<MonitorStatus>('status');
 export const healthQuery = defineQuery<MonitorHealth>('health');
@@ -80,6 +105,8 @@ export interface MonitorStatus {
   /** Critical alerts that could not be delivered to any sink yet. */
   undeliveredCritical: RecordCycleResult['undeliveredCritical'];
   cycleIntervalSeconds: number;
+  /** Who may pause, resume, stop, reconfigure and cancel (intervention.operators); says so when nobody may. */
+  operators?: string;
 }
 
 export interface MonitorHealth {
@@ -121,7 +148,16 @@ export interface OperatorDecision {
 
 export const approveSignal = defineSignal<[OperatorDecision]>('approve');
 export const rejectSignal = defineSignal<[OperatorDecision]>('reject');
+/** The same decisions as Updates: a malformed or unauthorized one is refused to the caller with the reason. */
+export const approveUpdate = defineUpdate<DecisionResult, [OperatorDecision]>('approve');
+export const rejectUpdate = defineUpdate<DecisionResult, [OperatorDecision]>('reject');
 export const interventionStateQuery = defineQuery<InterventionState>('state');
+
+export interface DecisionResult {
+  accepted: boolean;
+  why: string;
+  approvals: ApprovalState;
+}
 
 export type InterventionStage = 'validate' | 'assess' | 'size' | 'timelock' | 'swap' | 'track' | 'done';
 
@@ -177,8 +213,10 @@ export interface ProposalInput {
   description: string;
   change: ProposalChange;
   proposer: string;
-  config: Config['governance'];
-  createdAt: number;
+  /** The governance configuration; absent: the worker's own (so a hand-written input stays short). */
+  config?: Config['governance'];
+  /** Epoch ms; absent: when the workflow started. */
+  createdAt?: number;
 }
 
 /** `choice` is checked by the workflow (yes | no | abstain); anything else is refused and recorded. */

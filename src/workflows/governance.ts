@@ -4,12 +4,15 @@
  * the execution delay as durable timers, and on a pass the change applied to
  * the monitor. Query `tally` at any time.
  */
-import { condition, getExternalWorkflowHandle, log, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
 import { governanceAlerts } from '../domain/alerts.ts';
 import { castVote, executionDelayHours, tally, takeSnapshot, votingPeriodHours, type Votes } from '../domain/governance.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
+import { proposalMayDo } from '../domain/operators.ts';
+import { checkInput } from './inputs.ts';
+import { REASON_MAX, claimedName, parseMessage, proposalInputSchema, summarize, voteMessage } from './messages.ts';
 import {
   cancelInterventionSignal, monitorWorkflowId, pauseSignal, proposalWorkflowId, resumeSignal, tallyQuery, updateConfigSignal, voteSignal,
   type ProposalInput, type ProposalTally,
@@ -20,7 +23,19 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
-export async function governanceProposal(input: ProposalInput): Promise<ProposalTally> {
+export async function governanceProposal(raw: ProposalInput): Promise<ProposalTally> {
+  // A malformed input fails the proposal at once, naming the field (never a wedged first task).
+  const parsed = checkInput(proposalInputSchema, raw, 'governanceProposal');
+  if (!proposalMayDo(parsed.kind, parsed.change.action)) {
+    throw ApplicationFailure.nonRetryable(`governanceProposal input refused: change.action: a ${parsed.kind} proposal may not ${parsed.change.action}`, 'InvalidWorkflowInput');
+  }
+  // A short hand-written input (README) leaves out the governance config: the worker's own applies.
+  let governance = parsed.config;
+  if (governance === undefined) {
+    patched('governance-config-from-worker');
+    governance = await acts.governanceConfig();
+  }
+  const input = { ...parsed, config: governance, createdAt: parsed.createdAt ?? workflowInfo().startTime.getTime() };
   const id = proposalWorkflowId(input.seq);
   const holders = await acts.voterHolders();
   const snapshot = takeSnapshot(holders, input.config.stakedMultiplier);
@@ -32,8 +47,15 @@ export async function governanceProposal(input: ProposalInput): Promise<Proposal
     tally: tally(snapshot, votes, input.kind, input.config), votes: {}, refused: [], outcome: null,
   };
 
-  setHandler(voteSignal, ({ voter, choice }) => {
+  setHandler(voteSignal, (rawVote: unknown) => {
     const at = Date.now();
+    const m = parseMessage(voteMessage, rawVote);
+    if (!m.ok) {
+      const sent = typeof rawVote === 'object' && rawVote !== null ? (rawVote as { choice?: unknown }).choice : rawVote;
+      t.refused.push({ voter: claimedName(rawVote, 'voter') ?? '(none)', choice: summarize(sent), why: `malformed vote: ${m.why}`, at });
+      return;
+    }
+    const { voter, choice } = m.value;
     if (at >= deadline || t.status !== 'voting') {
       t.refused.push({ voter, choice, why: 'the voting period has ended', at });
       return;
@@ -91,12 +113,15 @@ export async function governanceProposal(input: ProposalInput): Promise<Proposal
   await sleep(Math.max(1, t.executeAt - Date.now()));
   const monitor = getExternalWorkflowHandle(monitorWorkflowId(input.treasuryId));
   const by = `governance ${id}`;
+  // The monitor applies it only after finding this passed proposal, with this change, in the store.
+  const proposalId = id;
   try {
     const c = input.change;
-    if (c.action === 'updateConfig') await monitor.signal(updateConfigSignal, { patch: c.patch, by, reason: input.description });
-    else if (c.action === 'pause') await monitor.signal(pauseSignal, { by, reason: input.description });
-    else if (c.action === 'resume') await monitor.signal(resumeSignal, { by, reason: input.description });
-    else await monitor.signal(cancelInterventionSignal, { interventionId: c.interventionId, by, reason: input.description });
+    const reason = input.description.slice(0, REASON_MAX);
+    if (c.action === 'updateConfig') await monitor.signal(updateConfigSignal, { patch: c.patch, by, reason, proposalId });
+    else if (c.action === 'pause') await monitor.signal(pauseSignal, { by, reason, proposalId });
+    else if (c.action === 'resume') await monitor.signal(resumeSignal, { by, reason, proposalId });
+    else await monitor.signal(cancelInterventionSignal, { interventionId: c.interventionId, by, reason, proposalId });
     t.status = 'executed';
     t.outcome = `passed and applied: ${c.action}`;
   } catch (err) {

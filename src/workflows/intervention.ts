@@ -5,7 +5,7 @@
  * approve or reject by signal; timers are durable; the swap runs at most once.
  */
 import {
-  CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
+  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
@@ -17,10 +17,12 @@ import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } fr
 import type { ConsensusResult } from '../domain/consensus.ts';
 import { drawdown } from '../domain/vwap.ts';
 import {
-  approveSignal, interventionSettledSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, rejectSignal,
-  type FinalInterventionStatus, type InterventionInput, type InterventionState, type MarketObservation,
+  approveSignal, approveUpdate, interventionSettledSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, rejectSignal, rejectUpdate,
+  type DecisionResult, type FinalInterventionStatus, type InterventionInput, type InterventionState, type MarketObservation,
 } from './contract.ts';
 import { consensusOf, stateOf } from './monitor-cycle.ts';
+import { checkInput } from './inputs.ts';
+import { claimedName, interventionInputSchema, operatorDecisionMessage, parseMessage } from './messages.ts';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -45,6 +47,7 @@ class Ended extends Error {
 }
 
 export async function intervention(input: InterventionInput): Promise<InterventionState> {
+  checkInput(interventionInputSchema, input, 'intervention');
   const { config, treasuryId } = input;
   const id = interventionWorkflowId(treasuryId, input.seq);
   const tl = timelockParams(config);
@@ -53,15 +56,40 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     timelock: { required: false, unlockAt: null, expiresAt: null, verdict: null }, approvals: NO_APPROVALS, steps: [], result: null, roi: {}, reason: null,
   };
   let signals = 0;
-  const onOperator = (kind: OperatorSignal['kind']) => (d: { operator: string; reason?: string }) => {
-    const signal: OperatorSignal = { kind, operator: d.operator, at: Date.now(), ...(d.reason ? { reason: d.reason } : {}) };
-    const r = applySignal(st.approvals, signal, tl);
-    st.approvals = r.state;
-    signals++;
-    log.info(`${kind} ${r.accepted ? 'accepted' : 'refused'}`, { workflowId: id, operator: d.operator, why: r.why });
+  /** Applies one approve/reject, parsed first: a malformed one is refused into approvals.refused and changes nothing else. Never throws. */
+  const onOperator = (kind: OperatorSignal['kind']) => (raw: unknown): DecisionResult => {
+    try {
+      const d = parseMessage(operatorDecisionMessage, raw);
+      if (!d.ok) {
+        const signal: OperatorSignal = { kind, operator: claimedName(raw, 'operator') ?? '(none)', at: Date.now() };
+        const why = `malformed ${kind}: ${d.why}`;
+        st.approvals = { ...st.approvals, refused: [...st.approvals.refused, { signal, why }] };
+        signals++;
+        log.info(`${kind} refused`, { workflowId: id, why });
+        return { accepted: false, why, approvals: st.approvals };
+      }
+      const signal: OperatorSignal = { kind, operator: d.value.operator, at: Date.now(), ...(d.value.reason ? { reason: d.value.reason } : {}) };
+      const r = applySignal(st.approvals, signal, tl);
+      st.approvals = r.state;
+      signals++;
+      log.info(`${kind} ${r.accepted ? 'accepted' : 'refused'}`, { workflowId: id, operator: d.value.operator, why: r.why });
+      return { accepted: r.accepted, why: r.why, approvals: st.approvals };
+    } catch (err) {
+      log.warn(`${kind} not applied`, { workflowId: id, error: String(err).slice(0, 200) });
+      return { accepted: false, why: `not applied: ${String(err).slice(0, 200)}`, approvals: st.approvals };
+    }
   };
-  setHandler(approveSignal, onOperator('approve'));
-  setHandler(rejectSignal, onOperator('reject'));
+  /** The Update's validator: refuses, to the caller and before history, what the signal would refuse. */
+  const decisionValidator = (kind: OperatorSignal['kind']) => (raw: unknown): void => {
+    const d = parseMessage(operatorDecisionMessage, raw);
+    const why = d.ok ? applySignal(st.approvals, { kind, operator: d.value.operator, at: Date.now() }, tl) : null;
+    if (!d.ok) throw ApplicationFailure.nonRetryable(`malformed ${kind}: ${d.why}`, 'OperatorActionRefused');
+    if (why && !why.accepted) throw ApplicationFailure.nonRetryable(why.why, 'OperatorActionRefused');
+  };
+  setHandler(approveSignal, (raw: unknown) => void onOperator('approve')(raw));
+  setHandler(rejectSignal, (raw: unknown) => void onOperator('reject')(raw));
+  setHandler(approveUpdate, onOperator('approve'), { validator: decisionValidator('approve') });
+  setHandler(rejectUpdate, onOperator('reject'), { validator: decisionValidator('reject') });
   setHandler(interventionStateQuery, () => st);
 
   const record = async (step: string, verdict: string, inputs: unknown, outcome: unknown) => {

@@ -6,18 +6,17 @@
  * as new before its history grows large, carrying its memory and cycle count.
  */
 import {
-  ActivityFailure, ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
-  getExternalWorkflowHandle, proxyActivities, setHandler, startChild, workflowInfo, log,
+  ActivityFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
+  proxyActivities, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
+import type { Config } from '../config-schema.ts';
 import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
-import { HOUR_MS, resumeVerdict } from '../domain/intervention.ts';
-import {
-  cancelInterventionSignal, configQuery, emergencyStopSignal, healthQuery, interventionSettledSignal, interventionWorkflowId, pauseSignal,
-  resumeSignal, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal, type CycleSummary, type MonitorHealth, type MonitorStatus,
-  type OperatorAction, type OperatorEvent,
-} from './contract.ts';
+import { HOUR_MS } from '../domain/intervention.ts';
+import { interventionWorkflowId, type CycleSummary, type MonitorHealth, type MonitorStatus, type OperatorEvent } from './contract.ts';
+import { checkInput } from './inputs.ts';
+import { monitorInputSchema } from './messages.ts';
+import { installMonitorHandlers } from './monitor-handlers.ts';
 import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
 import { consensusOf, decideCycle, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
@@ -41,6 +40,8 @@ export interface MonitorState extends MonitorMemory {
   operatorEvents: OperatorEvent[];
   wake: boolean;
   undeliveredCritical: MonitorStatus['undeliveredCritical'];
+  /** Governance proposals whose change this monitor applied (each applies once); absent in older runs. */
+  appliedProposals?: string[];
 }
 
 export interface MonitorInput {
@@ -61,76 +62,12 @@ export function initialMonitorState(config: Config): MonitorState {
 }
 
 export async function strategyMonitor(input: MonitorInput): Promise<void> {
+  // A start with a malformed input fails fast, naming the field, instead of wedging the first task.
+  checkInput(monitorInputSchema, input, 'strategyMonitor');
   const s: MonitorState = input.state ?? initialMonitorState(input.config);
-  const treasuryId = s.config.treasuryId;
 
-  const note = (action: string, a: OperatorAction, accepted: boolean, detail: string) => {
-    s.operatorEvents = [...s.operatorEvents, { at: Date.now(), action, by: a.by ?? null, reason: a.reason ?? null, accepted, detail }].slice(-20);
-    log.info(`operator ${action}`, { treasuryId, by: a.by, accepted, detail });
-  };
-
-  setHandler(pauseSignal, (a) => {
-    s.paused = true;
-    note('pause', a, true, 'paused: no interventions or accumulation until resume');
-  });
-  setHandler(emergencyStopSignal, (a) => {
-    s.emergencyStop = true;
-    note('emergencyStop', a, true, 'emergency stop latched by an operator');
-  });
-  setHandler(resumeSignal, (a) => {
-    if (s.emergencyStop) {
-      const v = resumeVerdict(s.lastReserveRatio, s.config.risk.minRrThreshold);
-      if (!v.ok) return note('resume', a, false, `refused: ${v.reason}`);
-      s.emergencyStop = false;
-    }
-    s.paused = false;
-    note('resume', a, true, 'resumed');
-  });
-  const applyConfig = (patch: unknown, a: OperatorAction): Config => {
-    s.config = mergeConfig(s.config, patch, 'updateConfig');
-    note('updateConfig', a, true, JSON.stringify(patch));
-    s.wake = true;
-    return s.config;
-  };
-  setHandler(updateConfigUpdate, ({ patch, ...a }) => applyConfig(patch, a), {
-    validator: ({ patch }) => {
-      try {
-        const next = mergeConfig(s.config, patch, 'updateConfig');
-        if (next.treasuryId !== s.config.treasuryId) throw new ConfigError('updateConfig', ['treasuryId cannot change on a running monitor']);
-      } catch (err) {
-        throw ApplicationFailure.nonRetryable((err as Error).message, 'InvalidConfig');
-      }
-    },
-  });
-  setHandler(updateConfigSignal, ({ patch, ...a }) => {
-    try {
-      applyConfig(patch, a);
-    } catch (err) {
-      note('updateConfig', a, false, `refused: ${(err as Error).message}`);
-    }
-  });
-  setHandler(wakeSignal, ({ reason }) => {
-    log.info('woken for an early cycle', { treasuryId, reason });
-    s.wake = true;
-  });
-  setHandler(interventionSettledSignal, (e) => {
-    s.inFlight = s.inFlight.filter((id) => id !== e.interventionId);
-    if (e.status === 'executed' && e.executedAt !== null && (s.lastExecutedSwapAt === null || e.executedAt > s.lastExecutedSwapAt)) {
-      s.lastExecutedSwapAt = e.executedAt;
-    }
-  });
-  setHandler(cancelInterventionSignal, async ({ interventionId, ...a }) => {
-    note('cancelIntervention', a, true, interventionId);
-    await getExternalWorkflowHandle(interventionId).cancel();
-  });
-  setHandler(statusQuery, (): MonitorStatus => ({
-    treasuryId, mode: s.config.mode, paused: s.paused, emergencyStop: s.emergencyStop, cycles: s.cycles, lastCycle: s.lastCycle,
-    pendingInterventions: [...s.inFlight], interventionCount: s.nextSeq - 1, lastExecutedSwapAt: s.lastExecutedSwapAt,
-    noValidPriceStreak: s.noValidPriceStreak, recentOperatorEvents: s.operatorEvents, cycleIntervalSeconds: s.config.monitor.cycleIntervalSeconds,
-    undeliveredCritical: s.undeliveredCritical ?? { count: 0, oldest: null },
-  }));
-  setHandler(healthQuery, () => s.health);
-  setHandler(configQuery, () => s.config);
+  // Every signal, update and query; none of them throws (monitor-handlers.ts).
+  installMonitorHandlers(s);
 
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     const started = Date.now();

@@ -10,6 +10,8 @@ import type { ReportInputs } from '../activities/report.ts';
 import type { Config } from '../config-schema.ts';
 import { toTokens } from '../domain/amount.ts';
 import { dailyBudgetUsd, hourlyBudgetUsd } from '../domain/treasury.ts';
+import { checkInput } from './inputs.ts';
+import { reportInputSchema } from './messages.ts';
 import { chartSeries, operatorFigures, type ChartSeries, type InterventionPoint, type OperatorFigures } from '../report/figures.ts';
 
 const acts = proxyActivities<Activities>({
@@ -38,7 +40,8 @@ export interface OperatorReport {
 
 export const DEFAULT_REPORT_DAYS = 30;
 
-export async function operatorReport({ config, days = DEFAULT_REPORT_DAYS, maxPoints }: OperatorReportInput): Promise<OperatorReport> {
+export async function operatorReport(input: OperatorReportInput): Promise<OperatorReport> {
+  const { config, days = DEFAULT_REPORT_DAYS, maxPoints } = checkInput(reportInputSchema, input, 'operatorReport');
   const closeDays = Math.max(config.risk.varLookbackDays, config.risk.volatilityWindowDays + 1);
   const inputs = await acts.reportInputs({ treasuryId: config.treasuryId, days, closeDays, ...(maxPoints === undefined ? {} : { maxPoints }) });
   return operatorReportOf(inputs, config);

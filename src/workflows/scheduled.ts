@@ -13,6 +13,8 @@ import { slippageFloor } from '../domain/swap.ts';
 import { decideAccumulation } from '../domain/treasury.ts';
 import { systemFailureAlert } from '../domain/alerts.ts';
 import { consensusOf, stateOf } from './monitor-cycle.ts';
+import { checkInput } from './inputs.ts';
+import { jobInputSchema } from './messages.ts';
 import { operatorReport } from './report.ts';
 import type { OperatorFigures } from '../report/figures.ts';
 
@@ -28,7 +30,8 @@ export interface JobInput {
 const hourKey = (t: number) => new Date(t).toISOString().slice(0, 13);
 
 /** Hourly: buy dailyBudget/24 of PUMP with USDC unless paused, stopped, short of USDC or too concentrated (SPEC §3). */
-export async function accumulationJob({ config }: JobInput): Promise<{ bought: boolean; reason: string }> {
+export async function accumulationJob(input: JobInput): Promise<{ bought: boolean; reason: string }> {
+  const { config } = checkInput(jobInputSchema, input, 'accumulationJob');
   const treasuryId = config.treasuryId;
   const control = await acts.controlState({ treasuryId });
   const obs = await acts.observeMarket({ treasuryId });
@@ -59,7 +62,8 @@ export async function accumulationJob({ config }: JobInput): Promise<{ bought: b
 }
 
 /** Every 2 hours: VaR95/ES95 over 90 days of today's holdings, and PSTR's 30-day volatility level (SPEC §7), as the operator report computes them. */
-export async function riskAssessmentJob({ config }: JobInput): Promise<OperatorFigures['risk']> {
+export async function riskAssessmentJob(input: JobInput): Promise<OperatorFigures['risk']> {
+  const { config } = checkInput(jobInputSchema, input, 'riskAssessmentJob');
   const report = await operatorReport({ config, days: 1 });
   const now = Date.now();
   await acts.recordJobResult({ treasuryId: config.treasuryId, job: 'risk', runKey: hourKey(now), at: now, data: report.figures.risk });
@@ -67,7 +71,8 @@ export async function riskAssessmentJob({ config }: JobInput): Promise<OperatorF
 }
 
 /** Every 6 hours: success rate, 30-day compound growth, Sharpe, max drawdown. */
-export async function performanceReportJob({ config }: JobInput): Promise<OperatorFigures> {
+export async function performanceReportJob(input: JobInput): Promise<OperatorFigures> {
+  const { config } = checkInput(jobInputSchema, input, 'performanceReportJob');
   // The same figures as `client.ts report`: success rate, 30-day growth, Sharpe, max drawdown, VaR/ES, trends, oracle deviation, accumulation, liquidity.
   const report = await operatorReport({ config });
   const now = Date.now();
@@ -76,7 +81,8 @@ export async function performanceReportJob({ config }: JobInput): Promise<Operat
 }
 
 /** Daily: re-center any pool whose price drifted more than 15 % from its range center (SPEC §8). */
-export async function liquidityRebalanceJob({ config }: JobInput): Promise<unknown> {
+export async function liquidityRebalanceJob(input: JobInput): Promise<unknown> {
+  const { config } = checkInput(jobInputSchema, input, 'liquidityRebalanceJob');
   const treasuryId = config.treasuryId;
   const { positions } = await acts.liquidityPositions();
   const obs = await acts.observeMarket({ treasuryId });

@@ -1,0 +1,301 @@
+/**
+ * The monitor's message handlers. Every payload is parsed by its schema
+ * (messages.ts); operator actions are authorized (domain/operators.ts);
+ * governance messages are checked against the store through an activity. A
+ * refused message changes nothing and is recorded in `operatorEvents` with who
+ * sent what and why. No handler throws: a throw in a handler would fail the
+ * workflow task (and, on the dev server, the monitor), ending the safety loop.
+ *
+ * Operator actions come as signals (Web UI, `temporal` CLI, governance) and as
+ * Updates (`client.ts`): an Update's validator refuses before anything happens
+ * and the caller gets the reason; a refused Update leaves no event in history
+ * (Temporal drops it), so its refusal is logged by the worker, not recorded in
+ * `operatorEvents`.
+ */
+import {
+  ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, setHandler,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
+import { authorize, resumeDecision, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
+import {
+  cancelInterventionSignal, cancelInterventionUpdate, configQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
+  pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal,
+  type MonitorStatus, type OperatorResult, type ProposalChange,
+} from './contract.ts';
+import {
+  REASON_MAX, cancelInterventionMessage, claimedName, emergencyStopMessage, interventionSettledMessage, parseMessage, pauseMessage, resumeMessage,
+  updateConfigMessage, wakeMessage, type OperatorActionMessage, type Parsed,
+} from './messages.ts';
+import type { MonitorState } from './monitor.ts';
+
+/** The check of a governance message: short, bounded; when it cannot run the message is refused (fail closed). */
+const checks = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 3 },
+});
+
+/** Proposals whose change was applied, kept so one proposal applies once (bounded: the latest ones). */
+const APPLIED_KEPT = 50;
+/** An intervention's swap time may lead the monitor's clock by this much (clocks of two workflow tasks). */
+const SETTLE_CLOCK_SLACK_MS = 5 * 60_000;
+
+const bounded = (text: string, max = REASON_MAX) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
+const yes = (why: string): Verdict => ({ ok: true, why });
+const no = (why: string): Verdict => ({ ok: false, why });
+
+type Origin = { kind: 'operator' } | { kind: 'governance'; proposalKind: string };
+
+/** One operator action: its schema, the proposal change it stands for, the state check (pure) and the change (applied only after every check). */
+interface ActionSpec<M extends OperatorActionMessage> {
+  action: MonitorOperatorAction;
+  parse: (raw: unknown) => Parsed<M>;
+  /** The proposal change this message stands for (compared with the store's); emergencyStop has none any proposal may carry. */
+  change: (m: M) => ProposalChange | { action: 'emergencyStop' };
+  check: (m: M, origin: Origin) => Verdict;
+  apply: (m: M, origin: Origin) => Verdict;
+}
+
+export function installMonitorHandlers(s: MonitorState): void {
+  const treasuryId = s.config.treasuryId;
+
+  const note = (action: string, who: { by: string | null; reason: string | null }, accepted: boolean, detail: string) => {
+    s.operatorEvents = [...s.operatorEvents, { at: Date.now(), action, by: who.by, reason: who.reason, accepted, detail: bounded(detail) }].slice(-20);
+    log.info(`operator ${action}`, { treasuryId, by: who.by, accepted, detail: bounded(detail) });
+  };
+  const who = (m: OperatorActionMessage) => ({ by: m.by, reason: m.reason ?? null });
+  const refusedPayload = (action: string, raw: unknown, why: string) => note(action, { by: claimedName(raw, 'by'), reason: null }, false, `refused: malformed ${action}: ${why}`);
+  const result = (action: string, v: Verdict): OperatorResult => ({ action, accepted: v.ok, detail: v.why, paused: s.paused, emergencyStop: s.emergencyStop });
+
+  const mergedConfig = (patch: unknown): { ok: true; config: Config } | { ok: false; why: string } => {
+    try {
+      const next = mergeConfig(s.config, patch, 'updateConfig');
+      if (next.treasuryId !== s.config.treasuryId) return { ok: false, why: 'treasuryId cannot change on a running monitor' };
+      return { ok: true, config: next };
+    } catch (err) {
+      return { ok: false, why: err instanceof ConfigError ? err.message : String(err) };
+    }
+  };
+
+  const pause: ActionSpec<OperatorActionMessage> = {
+    action: 'pause', parse: (raw) => parseMessage(pauseMessage, raw), change: () => ({ action: 'pause' }),
+    check: () => yes('paused'),
+    apply: () => {
+      s.paused = true;
+      return yes('paused: no interventions or accumulation until resume');
+    },
+  };
+  const emergencyStop: ActionSpec<OperatorActionMessage> = {
+    action: 'emergencyStop', parse: (raw) => parseMessage(emergencyStopMessage, raw), change: () => ({ action: 'emergencyStop' }),
+    // No proposal kind may latch the stop (SPEC §9): a governance emergencyStop is refused by the proposal check.
+    check: (_m, origin) => (origin.kind === 'operator' ? yes('latched') : no('emergencyStop is an operator action')),
+    apply: () => {
+      s.emergencyStop = true;
+      return yes('emergency stop latched by an operator');
+    },
+  };
+  const resumeVerdictFor = (origin: Origin) => resumeDecision({
+    emergencyStop: s.emergencyStop, lastReserveRatio: s.lastReserveRatio, minRrThreshold: s.config.risk.minRrThreshold,
+    fromOperator: origin.kind === 'operator', fromEmergencyProposal: origin.kind === 'governance' && origin.proposalKind === 'emergencyAction',
+  });
+  const resume: ActionSpec<OperatorActionMessage> = {
+    action: 'resume', parse: (raw) => parseMessage(resumeMessage, raw), change: () => ({ action: 'resume' }),
+    check: (_m, origin) => resumeVerdictFor(origin),
+    apply: (_m, origin) => {
+      const v = resumeVerdictFor(origin);
+      if (!v.ok) return v;
+      s.emergencyStop = false;
+      s.paused = false;
+      return v;
+    },
+  };
+  type ConfigMessage = OperatorActionMessage & { patch: Record<string, unknown> };
+  const updateConfig: ActionSpec<ConfigMessage> = {
+    action: 'updateConfig', parse: (raw) => parseMessage(updateConfigMessage, raw), change: (m) => ({ action: 'updateConfig', patch: m.patch }),
+    check: (m) => {
+      const next = mergedConfig(m.patch);
+      return next.ok ? yes('valid') : no(`refused: ${next.why}`);
+    },
+    apply: (m) => {
+      const next = mergedConfig(m.patch);
+      if (!next.ok) return no(`refused: ${next.why}`);
+      s.config = next.config;
+      s.wake = true;
+      return yes(JSON.stringify(m.patch));
+    },
+  };
+  type CancelMessage = OperatorActionMessage & { interventionId: string };
+  const inFlight = (id: string) => s.inFlight.includes(id)
+    ? yes(id)
+    : no(`refused: ${bounded(id, 200)} is not an intervention of ${treasuryId} in flight (in flight: ${s.inFlight.join(', ') || 'none'})`);
+  const cancelIntervention: ActionSpec<CancelMessage> = {
+    action: 'cancelIntervention', parse: (raw) => parseMessage(cancelInterventionMessage, raw), change: (m) => ({ action: 'cancelIntervention', interventionId: m.interventionId }),
+    check: (m) => inFlight(m.interventionId),
+    apply: (m) => inFlight(m.interventionId),
+  };
+
+  /** Parse, authorize, check: the Update validators' question, and the first half of every signal. */
+  const admit = <M extends OperatorActionMessage>(spec: ActionSpec<M>, raw: unknown): { ok: true; m: M } | { ok: false; why: string; malformed: boolean } => {
+    const p = spec.parse(raw);
+    if (!p.ok) return { ok: false, why: `malformed ${spec.action}: ${p.why}`, malformed: true };
+    if (p.value.proposalId === undefined) {
+      const auth = authorize(spec.action, p.value.by, s.config.intervention.operators);
+      if (!auth.ok) return { ok: false, why: auth.why, malformed: false };
+    }
+    return { ok: true, m: p.value };
+  };
+
+  /** Applies an admitted operator action and records it. */
+  const applyOperator = <M extends OperatorActionMessage>(spec: ActionSpec<M>, m: M): Verdict => {
+    const v = spec.apply(m, { kind: 'operator' });
+    note(spec.action, who(m), v.ok, v.why);
+    return v;
+  };
+
+  const pendingProposals = new Set<string>();
+  /** A governance message: applied only when the store holds that passed proposal with this change, and once. */
+  const applyGoverned = async <M extends OperatorActionMessage>(spec: ActionSpec<M>, m: M & { proposalId: string }): Promise<Verdict> => {
+    const id = m.proposalId;
+    const applied = s.appliedProposals ?? [];
+    if (applied.includes(id) || pendingProposals.has(id)) {
+      const v = no(`refused: proposal ${id} was already applied`);
+      note(spec.action, who(m), false, v.why);
+      return v;
+    }
+    pendingProposals.add(id);
+    try {
+      let check: Verdict & { kind?: string | null };
+      try {
+        check = await checks.verifyProposalAction({ treasuryId, proposalId: id, change: spec.change(m) });
+      } catch (err) {
+        check = no(`the proposal could not be checked against the store: ${bounded(String(err), 200)}`);
+      }
+      if (!check.ok) {
+        note(spec.action, who(m), false, `refused: ${check.why}`);
+        return check;
+      }
+      const origin: Origin = { kind: 'governance', proposalKind: check.kind ?? 'unknown' };
+      const allowed = spec.check(m, origin);
+      const v = allowed.ok ? spec.apply(m, origin) : allowed;
+      if (v.ok) s.appliedProposals = [...(s.appliedProposals ?? []), id].slice(-APPLIED_KEPT);
+      note(spec.action, who(m), v.ok, `${v.why} (${check.why})`);
+      return v;
+    } finally {
+      pendingProposals.delete(id);
+    }
+  };
+
+  /** A signal handler for an operator action that never throws and never rejects. */
+  const signalFor = <M extends OperatorActionMessage>(spec: ActionSpec<M>, after?: (m: M) => Promise<void>) => async (raw: unknown): Promise<void> => {
+    try {
+      const a = admit(spec, raw);
+      if (!a.ok) {
+        if (a.malformed) refusedPayload(spec.action, raw, a.why.replace(`malformed ${spec.action}: `, ''));
+        else note(spec.action, { by: claimedName(raw, 'by'), reason: null }, false, a.why);
+        return;
+      }
+      const m = a.m;
+      const v = m.proposalId !== undefined ? await applyGoverned(spec, { ...m, proposalId: m.proposalId }) : applyOperator(spec, m);
+      if (v.ok && after) await after(m);
+    } catch (err) {
+      note(spec.action, { by: claimedName(raw, 'by'), reason: null }, false, `refused: unexpected ${bounded(String(err), 200)}`);
+    }
+  };
+
+  /** The Update's validator: synchronous, throws only ApplicationFailure (the caller's refusal). */
+  const validatorFor = <M extends OperatorActionMessage>(spec: ActionSpec<M>) => (raw: unknown): void => {
+    const a = admit(spec, raw);
+    if (!a.ok) {
+      log.info(`operator ${spec.action} update refused`, { treasuryId, by: claimedName(raw, 'by'), why: bounded(a.why) });
+      throw ApplicationFailure.nonRetryable(bounded(a.why), 'OperatorActionRefused');
+    }
+    if (a.m.proposalId !== undefined) throw ApplicationFailure.nonRetryable('governance changes arrive as signals from their proposal workflow, not as Updates', 'OperatorActionRefused');
+    const v = spec.check(a.m, { kind: 'operator' });
+    if (!v.ok) throw ApplicationFailure.nonRetryable(bounded(v.why), 'OperatorActionRefused');
+  };
+  const updateFor = <M extends OperatorActionMessage>(spec: ActionSpec<M>, after?: (m: M) => Promise<Verdict>) => async (raw: unknown): Promise<OperatorResult> => {
+    try {
+      const a = admit(spec, raw);
+      if (!a.ok) return result(spec.action, no(a.why));
+      const v = applyOperator(spec, a.m);
+      if (!v.ok || !after) return result(spec.action, v);
+      return result(spec.action, await after(a.m));
+    } catch (err) {
+      return result(spec.action, no(`refused: unexpected ${bounded(String(err), 200)}`));
+    }
+  };
+
+  /** Cancels an intervention in flight; a cancel the server refuses (it closed meanwhile) is recorded, never thrown. */
+  const cancel = async (m: CancelMessage): Promise<Verdict> => {
+    try {
+      await getExternalWorkflowHandle(m.interventionId).cancel();
+      return yes(`cancellation requested for ${m.interventionId}`);
+    } catch (err) {
+      const v = no(`cancel of ${m.interventionId} failed: ${bounded(String(err), 200)}`);
+      note('cancelIntervention', who(m), false, v.why);
+      return v;
+    }
+  };
+  const cancelAfterSignal = async (m: CancelMessage) => {
+    await cancel(m);
+  };
+
+  setHandler(pauseSignal, signalFor(pause));
+  setHandler(resumeSignal, signalFor(resume));
+  setHandler(emergencyStopSignal, signalFor(emergencyStop));
+  setHandler(updateConfigSignal, signalFor(updateConfig));
+  setHandler(cancelInterventionSignal, signalFor(cancelIntervention, cancelAfterSignal));
+
+  setHandler(pauseUpdate, updateFor(pause), { validator: validatorFor(pause) });
+  setHandler(resumeUpdate, updateFor(resume), { validator: validatorFor(resume) });
+  setHandler(emergencyStopUpdate, updateFor(emergencyStop), { validator: validatorFor(emergencyStop) });
+  setHandler(cancelInterventionUpdate, updateFor(cancelIntervention, cancel), { validator: validatorFor(cancelIntervention) });
+  // updateConfig's Update answers with the running configuration (its callers read it back).
+  setHandler(updateConfigUpdate, (raw: unknown): Config => {
+    try {
+      const a = admit(updateConfig, raw);
+      if (a.ok) applyOperator(updateConfig, a.m);
+    } catch (err) {
+      log.warn('updateConfig update not applied', { treasuryId, error: bounded(String(err), 200) });
+    }
+    return s.config;
+  }, { validator: validatorFor(updateConfig) });
+
+  setHandler(wakeSignal, (raw: unknown) => {
+    const p = parseMessage(wakeMessage, raw);
+    if (!p.ok) return note('wake', { by: null, reason: null }, false, `refused: malformed wake: ${p.why}`);
+    log.info('woken for an early cycle', { treasuryId, reason: p.value.reason ?? null });
+    s.wake = true;
+  });
+  setHandler(interventionSettledSignal, (raw: unknown) => {
+    const p = parseMessage(interventionSettledMessage, raw);
+    if (!p.ok) return note('interventionSettled', { by: null, reason: null }, false, `refused: malformed interventionSettled: ${p.why}`);
+    const e = p.value;
+    if (!e.interventionId.startsWith(`intervention/${treasuryId}/`)) {
+      return note('interventionSettled', { by: null, reason: null }, false, `refused: ${bounded(e.interventionId, 200)} is not an intervention of ${treasuryId}`);
+    }
+    if (e.executedAt !== null && e.executedAt > Date.now() + SETTLE_CLOCK_SLACK_MS) {
+      return note('interventionSettled', { by: null, reason: null }, false, `refused: executedAt ${e.executedAt} is in the future`);
+    }
+    s.inFlight = s.inFlight.filter((id) => id !== e.interventionId);
+    if (e.status === 'executed' && e.executedAt !== null && (s.lastExecutedSwapAt === null || e.executedAt > s.lastExecutedSwapAt)) {
+      s.lastExecutedSwapAt = e.executedAt;
+    }
+  });
+
+  setHandler(statusQuery, (): MonitorStatus => ({
+    treasuryId, mode: s.config.mode, paused: s.paused, emergencyStop: s.emergencyStop, cycles: s.cycles, lastCycle: s.lastCycle,
+    pendingInterventions: [...s.inFlight], interventionCount: s.nextSeq - 1, lastExecutedSwapAt: s.lastExecutedSwapAt,
+    noValidPriceStreak: s.noValidPriceStreak, recentOperatorEvents: s.operatorEvents, cycleIntervalSeconds: s.config.monitor.cycleIntervalSeconds,
+    undeliveredCritical: s.undeliveredCritical ?? { count: 0, oldest: null },
+    operators: operatorsLine(s.config.intervention.operators),
+  }));
+  setHandler(healthQuery, () => s.health);
+  setHandler(configQuery, () => s.config);
+}
+
+/** Who may act, as the status shows it: an empty list refuses every operator action. */
+export function operatorsLine(operators: readonly string[]): string {
+  return operators.length ? operators.join(', ') : 'none configured (intervention.operators is empty): every operator action is refused';
+}
