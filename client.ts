@@ -7,8 +7,8 @@
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { audit, auditFile } from './src/client/commands-audit.ts';
 import { proposals, propose, vote } from './src/client/commands-governance.ts';
-import { decide, interventions } from './src/client/commands-intervention.ts';
-import { operate, report, status } from './src/client/commands-monitor.ts';
+import { decide, interventionId, interventions } from './src/client/commands-intervention.ts';
+import { cancelIntervention, operate, report, status } from './src/client/commands-monitor.ts';
 import { connect, targetFromEnv } from './src/client/connect.ts';
 import type { Ctx } from './src/client/context.ts';
 import { CliError } from './src/client/errors.ts';
@@ -78,6 +78,13 @@ for (const [name, action, description] of monitorActions) {
     .option('--reason <text>', 'why (recorded with the event)')
     .action((o: { by: string; reason?: string }) => run((ctx) => operate(ctx, action, o)));
 }
+
+program.command('cancel-intervention')
+  .description('cancel an intervention of this treasury that is in flight, before its swap (refused for any other id)')
+  .argument('<id>', 'intervention workflow id or number')
+  .requiredOption('--by <name>', 'who does it (must be a configured operator)')
+  .option('--reason <text>', 'why (recorded with the event)')
+  .action((id: string, o: { by: string; reason?: string }) => run((ctx) => cancelIntervention(ctx, interventionId(ctx, id), o)));
 
 program.command('propose')
   .description('open a governance proposal (proposal/<n>) with the running governance settings')

@@ -13,6 +13,7 @@ import { applySignal, NO_APPROVALS, timelockParams, type ApprovalState, type Ope
 import { computeConsensus, consensusParams, type OracleReading } from '../domain/consensus.ts';
 import type { WireSwapRequest, WireSwapResult } from '../activities/intervention.ts';
 import type { InterventionInput, InterventionState, RecordStepInput, StepRecord } from '../workflows/contract.ts';
+import { operatorDecisionMessage, parseMessage } from '../workflows/messages.ts';
 import { at, commonLine, detail, numberOr, rec, stringOr } from './audit-lines.ts';
 import { brief, num, pct, price, seconds, tokens, usd, utc } from './format.ts';
 import type { DecodedEvent } from './history.ts';
@@ -60,6 +61,9 @@ function eventLines(e: DecodedEvent, ctx: Ctx): string[] {
       return [];
     case 'signaled':
       return signalLines(e.at, e.name, e.input[0], e.identity, ctx);
+    case 'updateAccepted':
+      // client.ts sends approve/reject as Updates; they count exactly as the signals do.
+      return e.name === 'approve' || e.name === 'reject' ? signalLines(e.at, e.name, e.input[0], e.identity, ctx, 'update') : [at(e.at, `update ${e.name}: ${brief(e.input[0])}`)];
     case 'timerStarted':
       return [at(e.at, `timer ${e.timerId} started: fires in ${seconds(e.durationMs)} (at ${utc(e.at + e.durationMs)})`)];
     case 'timerFired':
@@ -146,16 +150,17 @@ function swapResult(r: WireSwapResult, ctx: Ctx): string {
   return `confirmed — ${pump(ctx, r.pumpIn)} → ${pstr(ctx, r.pstrOut)} (reference ${r.reference})${r.alreadyDone ? ', found already done on a retry' : ''}`;
 }
 
-function signalLines(t: number, name: string, arg: unknown, identity: string | null, ctx: Ctx): string[] {
+function signalLines(t: number, name: string, arg: unknown, identity: string | null, ctx: Ctx, via: 'signal' | 'update' = 'signal'): string[] {
   const from = identity ? ` (from ${identity})` : '';
-  if ((name !== 'approve' && name !== 'reject') || !ctx.config) return [at(t, `signal ${name}${from}: ${brief(arg)}`)];
-  const d = rec(arg);
-  const operator = stringOr(d.operator) ?? '(no operator named)';
-  const reason = stringOr(d.reason);
+  if ((name !== 'approve' && name !== 'reject') || !ctx.config) return [at(t, `${via} ${name}${from}: ${brief(arg)}`)];
+  // The workflow parses the payload first: a malformed one is refused and counts for nothing.
+  const d = parseMessage(operatorDecisionMessage, arg);
+  if (!d.ok) return [at(t, `${name} ${via}${from}: REFUSED — malformed ${name}: ${d.why}`)];
+  const { operator, reason } = d.value;
   const signal: OperatorSignal = { kind: name, operator, at: t, ...(reason ? { reason } : {}) };
   const r = applySignal(ctx.approvals, signal, timelockParams(ctx.config));
   ctx.approvals = r.state;
-  return [at(t, `${name} signal by ${operator}${reason ? ` ("${reason}")` : ''}${from}: ${r.accepted ? r.why : `REFUSED — ${r.why}`}`)];
+  return [at(t, `${name} ${via} by ${operator}${reason ? ` ("${reason}")` : ''}${from}: ${r.accepted ? r.why : `REFUSED — ${r.why}`}`)];
 }
 
 function ended(t: number, s: InterventionState | undefined, ctx: Ctx): string[] {

@@ -14,6 +14,8 @@
  */
 import { mergeConfig, type Config } from '../config-schema.ts';
 import { resumeVerdict } from '../domain/intervention.ts';
+import { authorize } from '../domain/operators.ts';
+import { OPERATOR_CHECKS_PATCH, emergencyStopMessage, parseMessage, pauseMessage, resumeMessage, updateConfigMessage } from '../workflows/messages.ts';
 import type { MonitorInput } from '../workflows/monitor.ts';
 import type { MarketObservation, RecordCycleInput } from '../workflows/contract.ts';
 import { at, commonLine, detail, rec, stringOr } from './audit-lines.ts';
@@ -27,7 +29,7 @@ export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCyc
   const cutoff = n !== undefined && n < cycleIds.length ? (cycleIds[cycleIds.length - n - 1] ?? 0) : 0;
   const lines: string[] = [];
   let observation: MarketObservation | null = null;
-  const memory: Memory = { config: null, emergencyStop: false, lastReserveRatio: null };
+  const memory: Memory = { config: null, emergencyStop: false, lastReserveRatio: null, checkedFrom: checksStartAt(events) };
   for (const e of events) {
     if (e.kind === 'activityCompleted' && e.activityType === 'observeMarket') observation = e.result as MarketObservation;
     track(memory, e);
@@ -49,13 +51,13 @@ export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCyc
         lines.push(at(e.at, `starting ${e.workflowType} ${e.workflowId}`));
         break;
       case 'signaled':
-        lines.push(signalLine(e.at, e.name, e.input[0], e.identity, memory));
+        lines.push(signalLine(e.at, e.name, e.input[0], e.identity, memory, e.id >= memory.checkedFrom));
         break;
       case 'updateAccepted':
-        lines.push(at(e.at, `update ${e.name}${by(e.input[0])}${e.identity ? ` (from ${e.identity})` : ''}: ${brief(rec(e.input[0]).patch)}`));
+        lines.push(at(e.at, `update ${e.name}${by(e.input[0])}${e.identity ? ` (from ${e.identity})` : ''}${e.name === 'updateConfig' ? `: ${brief(rec(e.input[0]).patch)}` : ''}`));
         break;
       case 'updateCompleted':
-        lines.push(at(e.at, e.failure ? `update refused: ${e.failure}` : 'update applied: the new configuration is running'));
+        lines.push(at(e.at, updateOutcome(e.result, e.failure)));
         break;
       default:
         break;
@@ -69,6 +71,16 @@ interface Memory {
   config: Config | null;
   emergencyStop: boolean;
   lastReserveRatio: number | null;
+  /** The first event judged by the operator checks (the message that recorded their patch marker); Infinity: none in this run. */
+  checkedFrom: number;
+}
+
+/** Operators are authorized from the message whose handling recorded the checks' patch marker (it follows that message). */
+function checksStartAt(events: readonly DecodedEvent[]): number {
+  const marker = events.find((e) => e.kind === 'patch' && e.patchId === OPERATOR_CHECKS_PATCH);
+  if (!marker) return Number.POSITIVE_INFINITY;
+  const before = events.filter((e) => e.id < marker.id && (e.kind === 'signaled' || e.kind === 'updateAccepted')).at(-1);
+  return before?.id ?? marker.id;
 }
 
 function track(m: Memory, e: DecodedEvent): void {
@@ -86,8 +98,29 @@ function track(m: Memory, e: DecodedEvent): void {
   }
 }
 
-/** Applies an operator signal to the memory the way the monitor does; says whether it was accepted. */
-function verdict(m: Memory, name: string, arg: unknown): string {
+/** An Update's outcome: the operator actions answer accepted or refused with the reason; updateConfig answers the config. */
+function updateOutcome(result: unknown, failure: string | null): string {
+  if (failure) return `update refused: ${failure}`;
+  const r = rec(result);
+  if (typeof r.accepted === 'boolean') return `update ${stringOr(r.action) ?? ''}: ${r.accepted ? 'accepted' : 'REFUSED'} — ${stringOr(r.detail) ?? ''}`;
+  return 'update applied: the new configuration is running';
+}
+
+const SCHEMAS = { pause: pauseMessage, resume: resumeMessage, emergencyStop: emergencyStopMessage, updateConfig: updateConfigMessage } as const;
+
+/**
+ * Applies an operator signal to the memory the way the monitor does; says whether it was accepted: the payload
+ * parsed, the sender a configured operator (a governance message is checked by the monitor against the store:
+ * its verifyProposalAction activity follows), then the state's rules.
+ */
+function verdict(m: Memory, name: keyof typeof SCHEMAS, arg: unknown, checked: boolean): string {
+  const p = parseMessage(SCHEMAS[name], arg);
+  if (!p.ok) return `REFUSED — malformed ${name}: ${p.why}`;
+  if (p.value.proposalId !== undefined) return `governance ${p.value.proposalId}: applied only if the store holds it passed with this change (see verifyProposalAction)`;
+  if (m.config && checked) {
+    const auth = authorize(name, p.value.by, m.config.intervention.operators);
+    if (!auth.ok) return `REFUSED — ${auth.why}`;
+  }
   if (name === 'emergencyStop') m.emergencyStop = true;
   if (name === 'resume' && m.emergencyStop && m.config) {
     const v = resumeVerdict(m.lastReserveRatio, m.config.risk.minRrThreshold);
@@ -151,16 +184,16 @@ function by(arg: unknown): string {
   return `${who ? ` by ${who}` : ''}${why ? ` ("${why}")` : ''}`;
 }
 
-function signalLine(t: number, name: string, arg: unknown, identity: string | null, m: Memory): string {
+function signalLine(t: number, name: string, arg: unknown, identity: string | null, m: Memory, checked: boolean): string {
   const from = identity ? ` (from ${identity})` : '';
   const a = rec(arg);
   switch (name) {
     case 'pause':
     case 'resume':
     case 'emergencyStop':
-      return at(t, `operator ${name}${by(arg)}${from}: ${verdict(m, name, arg)}`);
+      return at(t, `operator ${name}${by(arg)}${from}: ${verdict(m, name, arg, checked)}`);
     case 'updateConfig':
-      return at(t, `operator updateConfig${by(arg)}${from}: ${brief(a.patch)} — ${verdict(m, name, arg)}`);
+      return at(t, `operator updateConfig${by(arg)}${from}: ${brief(a.patch)} — ${verdict(m, name, arg, checked)}`);
     case 'cancelIntervention':
       return at(t, `operator cancelIntervention ${String(a.interventionId)}${by(arg)}${from}`);
     case 'interventionSettled':

@@ -133,31 +133,47 @@ describe('the monitor audit judges operator signals the way the monitor does', (
     const events = [
       ev(T0, { kind: 'workflowStarted', workflowType: 'strategyMonitor', input: [{ config }], continuedFromRunId: null, identity: null }),
       cycleEvent(T0 + 1000, 1, 1.2, true),
-      ev(T0 + 2000, { kind: 'signaled', name: 'resume', input: [{ by: 'carol', reason: 'too early' }], identity: null }),
+      ev(T0 + 2000, { kind: 'signaled', name: 'resume', input: [{ by: 'alice', reason: 'too early' }], identity: null }),
       cycleEvent(T0 + 3000, 2, 1.6, true),
-      ev(T0 + 4000, { kind: 'signaled', name: 'resume', input: [{ by: 'carol' }], identity: null }),
-      ev(T0 + 5000, { kind: 'signaled', name: 'resume', input: [{ by: 'dave' }], identity: null }),
+      ev(T0 + 4000, { kind: 'signaled', name: 'resume', input: [{ by: 'alice' }], identity: null }),
+      ev(T0 + 5000, { kind: 'signaled', name: 'resume', input: [{ by: 'bob' }], identity: null }),
     ];
     const lines = auditTimeline('monitor/t', null, events).filter((l) => l.includes('operator resume'));
     expect(lines).toEqual([
-      '2025-01-01T12:00:02.000Z  operator resume by carol ("too early"): REFUSED — reserve ratio 1.2000 is still below 1.5: restore reserves, then resume',
-      '2025-01-01T12:00:04.000Z  operator resume by carol: accepted',
-      '2025-01-01T12:00:05.000Z  operator resume by dave: accepted',
+      '2025-01-01T12:00:02.000Z  operator resume by alice ("too early"): REFUSED — reserve ratio 1.2000 is still below 1.5: restore reserves, then resume',
+      '2025-01-01T12:00:04.000Z  operator resume by alice: accepted',
+      '2025-01-01T12:00:05.000Z  operator resume by bob: accepted',
     ]);
   });
 
   it('refuses an operator stop-then-resume while RR is unknown, and an invalid configuration change naming the field', () => {
     const events = [
       ev(T0, { kind: 'workflowStarted', workflowType: 'strategyMonitor', input: [{ config }], continuedFromRunId: null, identity: null }),
-      ev(T0 + 1000, { kind: 'signaled', name: 'emergencyStop', input: [{ by: 'carol' }], identity: null }),
-      ev(T0 + 2000, { kind: 'signaled', name: 'resume', input: [{ by: 'carol' }], identity: null }),
-      ev(T0 + 3000, { kind: 'signaled', name: 'updateConfig', input: [{ patch: { risk: { maxSlippage: 2 } }, by: 'erin' }], identity: null }),
-      ev(T0 + 4000, { kind: 'signaled', name: 'updateConfig', input: [{ patch: { risk: { maxSlippage: 0.01 } }, by: 'erin' }], identity: null }),
+      ev(T0 + 1000, { kind: 'signaled', name: 'emergencyStop', input: [{ by: 'bob' }], identity: null }),
+      ev(T0 + 2000, { kind: 'signaled', name: 'resume', input: [{ by: 'bob' }], identity: null }),
+      ev(T0 + 3000, { kind: 'signaled', name: 'updateConfig', input: [{ patch: { risk: { maxSlippage: 2 } }, by: 'alice' }], identity: null }),
+      ev(T0 + 4000, { kind: 'signaled', name: 'updateConfig', input: [{ patch: { risk: { maxSlippage: 0.01 } }, by: 'alice' }], identity: null }),
     ];
     const lines = auditTimeline('monitor/t', null, events);
     expect(lines.find((l) => l.includes('operator resume'))).toContain('REFUSED — no valid reserve ratio measured yet');
     expect(lines.find((l) => l.includes('maxSlippage":2'))).toMatch(/REFUSED — .*risk\.maxSlippage = 2/);
     expect(lines.find((l) => l.includes('maxSlippage":0.01'))).toMatch(/ — accepted$/);
+  });
+
+  it('refuses a non-operator\'s stop, resume and config change, and a payload the monitor cannot parse, as the monitor does', () => {
+    const events = [
+      ev(T0, { kind: 'workflowStarted', workflowType: 'strategyMonitor', input: [{ config }], continuedFromRunId: null, identity: null }),
+      ev(T0 + 1, { kind: 'patch', patchId: 'operator-messages-checked' }),
+      ev(T0 + 1000, { kind: 'signaled', name: 'emergencyStop', input: [{ by: 'mallory' }], identity: null }),
+      ev(T0 + 2000, { kind: 'signaled', name: 'pause', input: [null], identity: null }),
+      ev(T0 + 3000, { kind: 'signaled', name: 'updateConfig', input: [{ patch: { risk: { maxSlippage: 0.01 } }, by: 'erin' }], identity: null }),
+      ev(T0 + 4000, { kind: 'signaled', name: 'pause', input: [{ by: 'governance proposal/3', proposalId: 'proposal/3' }], identity: null }),
+    ];
+    const lines = auditTimeline('monitor/t', null, events).filter((l) => l.includes('operator '));
+    expect(lines[0]).toBe('2025-01-01T12:00:01.000Z  operator emergencyStop by mallory: REFUSED — emergencyStop refused: "mallory" is not a configured operator (intervention.operators)');
+    expect(lines[1]).toMatch(/operator pause: REFUSED — malformed pause: \(the payload\): .*\(got null\)$/);
+    expect(lines[2]).toContain('REFUSED — updateConfig refused: "erin" is not a configured operator');
+    expect(lines[3]).toContain('governance proposal/3: applied only if the store holds it passed');
   });
 
   it('says when earlier runs exist and what the run carried over', () => {

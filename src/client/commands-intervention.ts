@@ -1,8 +1,8 @@
 /** `interventions`, `approve` and `reject`: the operator's side of SPEC §5's timelock. */
-import type { ApprovalState } from '../domain/approval.ts';
-import { approveSignal, interventionStateQuery, interventionWorkflowId, rejectSignal, type InterventionState } from '../workflows/contract.ts';
-import { call } from './connect.ts';
-import { configOrDefault, describeOpen, listWorkflows, query, stateOf, waitFor, type Ctx } from './context.ts';
+import { approveUpdate, interventionStateQuery, interventionWorkflowId, rejectUpdate, type InterventionState } from '../workflows/contract.ts';
+import { operatorDecisionMessage } from '../workflows/messages.ts';
+import { configOrDefault, describeOpen, listWorkflows, query, stateOf, type Ctx } from './context.ts';
+import { checked, runUpdate } from './updates.ts';
 import { CliError } from './errors.ts';
 import { interventionLines, utc } from './format.ts';
 
@@ -24,8 +24,6 @@ export async function interventions(ctx: Ctx): Promise<void> {
   }
 }
 
-const signalsSeen = (a: ApprovalState) => a.approvals.length + a.refused.length + (a.rejection ? 1 : 0);
-
 /** Where a decision can still change the outcome: before the swap starts. */
 const DECIDABLE: readonly InterventionState['stage'][] = ['validate', 'assess', 'size', 'timelock'];
 
@@ -37,13 +35,10 @@ export async function decide(ctx: Ctx, kind: 'approve' | 'reject', rawId: string
   if (before.status !== 'running' || !DECIDABLE.includes(before.stage)) {
     throw new CliError(`intervention ${id} is past its decision (status ${before.status}, stage ${before.stage}${before.reason ? `: ${before.reason}` : ''}); nothing to ${kind}`);
   }
-  const seen = signalsSeen(before.approvals);
-  const signal = kind === 'approve' ? approveSignal : rejectSignal;
-  await call(ctx, `signal ${kind} to ${id}`, () => ctx.client.workflow.getHandle(id).signal(signal, { operator: opts.operator, ...(opts.reason ? { reason: opts.reason } : {}) }));
-  const { value: after, done } = await waitFor(read, (s) => signalsSeen(s.approvals) > seen);
-  if (!done) throw new CliError(`${kind} was sent to ${id} but it has not taken it yet: is a worker running (\`npm start\`)?`);
-  const refused = after.approvals.refused.slice(before.approvals.refused.length).find((r) => r.signal.operator === opts.operator && r.signal.kind === kind);
-  if (refused) throw new CliError(`${kind} by ${opts.operator} refused by ${id}: ${refused.why}`);
+  const arg = checked(operatorDecisionMessage, { operator: opts.operator, ...(opts.reason ? { reason: opts.reason } : {}) }, kind);
+  const r = await runUpdate(ctx, id, kind === 'approve' ? approveUpdate : rejectUpdate, arg, `${kind} on ${id}`, `no intervention ${id}`);
+  if (!r.accepted) throw new CliError(`${kind} by ${opts.operator} refused by ${id}: ${r.why}`);
+  const after = await read();
   decisionLines(id, kind, opts.operator, after).forEach((l) => ctx.out(l));
 }
 

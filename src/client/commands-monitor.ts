@@ -3,11 +3,13 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { VarResult } from '../domain/risk.ts';
 import {
-  TASK_QUEUE, emergencyStopSignal, healthQuery, monitorWorkflowId, pauseSignal, resumeSignal, statusQuery,
-  type MonitorStatus, type OperatorEvent,
+  TASK_QUEUE, cancelInterventionUpdate, emergencyStopUpdate, healthQuery, monitorWorkflowId, pauseUpdate, resumeUpdate, statusQuery,
+  type MonitorStatus, type OperatorEvent, type OperatorResult,
 } from '../workflows/contract.ts';
+import { cancelInterventionMessage, operatorActionSchema } from '../workflows/messages.ts';
 import { call } from './connect.ts';
-import { monitorConfig, noMonitor, query, waitFor, type Ctx } from './context.ts';
+import { monitorConfig, noMonitor, query, type Ctx } from './context.ts';
+import { checked, runUpdate } from './updates.ts';
 import { renderOperatorReport } from '../report/html.ts';
 import type { OperatorReport } from '../workflows/report.ts';
 import { CliError } from './errors.ts';
@@ -23,7 +25,7 @@ export async function status(ctx: Ctx, opts: { json?: boolean }): Promise<void> 
 
 export type MonitorAction = 'pause' | 'resume' | 'emergencyStop';
 
-const SIGNALS = { pause: pauseSignal, resume: resumeSignal, emergencyStop: emergencyStopSignal } as const;
+const UPDATES = { pause: pauseUpdate, resume: resumeUpdate, emergencyStop: emergencyStopUpdate } as const;
 
 /** The events in `after` that came after the last one of `before` (the list keeps the latest 20). */
 export function newEvents(before: readonly OperatorEvent[], after: readonly OperatorEvent[]): OperatorEvent[] {
@@ -34,18 +36,29 @@ export function newEvents(before: readonly OperatorEvent[], after: readonly Oper
   return [...after];
 }
 
-/** Signals the monitor, waits until it has recorded the action, and reports whether it was accepted. */
+/**
+ * Sends the action as an Update and reports what the monitor did: accepted, or refused with its reason (then the
+ * exit code is 1). A malformed payload never leaves the tool; a refused action is recorded by the monitor.
+ */
 export async function operate(ctx: Ctx, action: MonitorAction, opts: { by: string; reason?: string }): Promise<void> {
   const id = monitorWorkflowId(ctx.treasuryId);
-  const before = await query(ctx, id, statusQuery, noMonitor(ctx));
-  await call(ctx, `signal ${action} to ${id}`, () => ctx.client.workflow.getHandle(id).signal(SIGNALS[action], { by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }));
-  const mine = (s: MonitorStatus) => newEvents(before.recentOperatorEvents, s.recentOperatorEvents).find((e) => e.action === action && e.by === opts.by);
-  const { value: after } = await waitFor(() => query(ctx, id, statusQuery, noMonitor(ctx)), (s) => mine(s) !== undefined);
-  const event = mine(after);
-  if (!event) throw new CliError(`${action} was sent to ${id} but the monitor has not recorded it yet: is a worker running (\`npm start\`)?`);
-  ctx.out(operatorEvent(event));
+  const arg = checked(operatorActionSchema, { by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }, action);
+  const r = await runUpdate(ctx, id, UPDATES[action], arg, `${action} on ${id}`, noMonitor(ctx));
+  reportResult(ctx, r, arg, await query(ctx, id, statusQuery, noMonitor(ctx)));
+}
+
+/** `cancel-intervention`: asks the monitor to cancel an intervention of its treasury that is in flight. */
+export async function cancelIntervention(ctx: Ctx, interventionId: string, opts: { by: string; reason?: string }): Promise<void> {
+  const id = monitorWorkflowId(ctx.treasuryId);
+  const arg = checked(cancelInterventionMessage, { interventionId, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }, 'cancelIntervention');
+  const r = await runUpdate(ctx, id, cancelInterventionUpdate, arg, `cancelIntervention on ${id}`, noMonitor(ctx));
+  reportResult(ctx, r, arg, await query(ctx, id, statusQuery, noMonitor(ctx)));
+}
+
+function reportResult(ctx: Ctx, r: OperatorResult, arg: { by: string; reason?: string | undefined }, after: MonitorStatus): void {
+  ctx.out(operatorEvent({ at: ctx.now(), action: r.action, by: arg.by, reason: arg.reason ?? null, accepted: r.accepted, detail: r.detail }));
   ctx.out(statusLine(after));
-  if (!event.accepted) throw new CliError(`${action} refused: ${event.detail}`);
+  if (!r.accepted) throw new CliError(`${r.action} refused: ${r.detail}`);
 }
 
 /**

@@ -40,6 +40,8 @@ export type DecodedEvent = { id: number; at: number } & (
   | { kind: 'childStartFailed'; workflowId: string; cause: string }
   | { kind: 'externalSignal'; workflowId: string; name: string; input: unknown[] }
   | { kind: 'externalCancel'; workflowId: string }
+  /** A `patched()` marker: from here on the run follows the patched code path. */
+  | { kind: 'patch'; patchId: string }
   | { kind: 'other'; attributes: string }
 );
 
@@ -161,6 +163,11 @@ function decodeEvent(e: HistoryEvent, c: PayloadConverter, activityTypes: Map<nu
   }
   if (e.requestCancelExternalWorkflowExecutionInitiatedEventAttributes) {
     return { kind: 'externalCancel', workflowId: e.requestCancelExternalWorkflowExecutionInitiatedEventAttributes.workflowExecution?.workflowId ?? '' };
+  }
+  const marker = e.markerRecordedEventAttributes;
+  if (marker?.markerName === 'core_patch') {
+    const data = payloads(marker.details?.patch_data ?? null)[0] as { id?: unknown } | undefined;
+    if (typeof data?.id === 'string') return { kind: 'patch', patchId: data.id };
   }
   const attributes = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? 'unknown';
   return { kind: 'other', attributes };

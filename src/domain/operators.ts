@@ -49,8 +49,9 @@ export const ACTIONS_BY_KIND = {
 export type ProposalKindName = keyof typeof ACTIONS_BY_KIND;
 
 export function proposalMayDo(kind: string, action: string): boolean {
-  const allowed: readonly string[] | undefined = (ACTIONS_BY_KIND as Record<string, readonly string[]>)[kind];
-  return allowed !== undefined && allowed.includes(action);
+  if (!Object.hasOwn(ACTIONS_BY_KIND, kind)) return false;
+  const allowed: readonly string[] = (ACTIONS_BY_KIND as Record<string, readonly string[]>)[kind] ?? [];
+  return allowed.includes(action);
 }
 
 /** JSON with object keys sorted: two changes are the same when their canonical texts are equal, whatever their key order. */

@@ -79,12 +79,14 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       return { accepted: false, why: `not applied: ${String(err).slice(0, 200)}`, approvals: st.approvals };
     }
   };
-  /** The Update's validator: refuses, to the caller and before history, what the signal would refuse. */
+  /**
+   * The Update's validator refuses a malformed payload before it enters history (the caller gets the reason); a
+   * well-formed decision that does not count (not an operator, already decided) is refused by the handler and
+   * recorded in approvals.refused like a signal's, and the Update answers `accepted: false` with the reason.
+   */
   const decisionValidator = (kind: OperatorSignal['kind']) => (raw: unknown): void => {
     const d = parseMessage(operatorDecisionMessage, raw);
-    const why = d.ok ? applySignal(st.approvals, { kind, operator: d.value.operator, at: Date.now() }, tl) : null;
     if (!d.ok) throw ApplicationFailure.nonRetryable(`malformed ${kind}: ${d.why}`, 'OperatorActionRefused');
-    if (why && !why.accepted) throw ApplicationFailure.nonRetryable(why.why, 'OperatorActionRefused');
   };
   setHandler(approveSignal, (raw: unknown) => void onOperator('approve')(raw));
   setHandler(rejectSignal, (raw: unknown) => void onOperator('reject')(raw));

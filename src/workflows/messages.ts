@@ -15,6 +15,13 @@
 import { z } from 'zod';
 import { configSchema } from '../config-schema.ts';
 
+/**
+ * The patch id behind which the monitor authorizes operators and checks
+ * cancels (histories recorded before it accepted any name and any id: they
+ * replay as they ran, and the audit judges them by their own rules).
+ */
+export const OPERATOR_CHECKS_PATCH = 'operator-messages-checked';
+
 /** An operator's, voter's or proposer's name. */
 export const NAME_MAX = 64;
 /** A free-text reason. */

@@ -7,13 +7,15 @@
  * workflow task (and, on the dev server, the monitor), ending the safety loop.
  *
  * Operator actions come as signals (Web UI, `temporal` CLI, governance) and as
- * Updates (`client.ts`): an Update's validator refuses before anything happens
- * and the caller gets the reason; a refused Update leaves no event in history
- * (Temporal drops it), so its refusal is logged by the worker, not recorded in
- * `operatorEvents`.
+ * Updates (`client.ts`). An Update's validator refuses a malformed payload
+ * before anything enters history (the caller gets the reason, the worker logs
+ * it); a well-formed action that is not allowed is refused by the handler,
+ * recorded like a signal's, and answered `accepted: false` with the reason.
+ * updateConfig's Update, which answers with the configuration, refuses in its
+ * validator everything it would not apply.
  */
 import {
-  ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, setHandler,
+  ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
@@ -24,7 +26,7 @@ import {
   type MonitorStatus, type OperatorResult, type ProposalChange,
 } from './contract.ts';
 import {
-  REASON_MAX, cancelInterventionMessage, claimedName, emergencyStopMessage, interventionSettledMessage, parseMessage, pauseMessage, resumeMessage,
+  OPERATOR_CHECKS_PATCH, REASON_MAX, cancelInterventionMessage, claimedName, emergencyStopMessage, interventionSettledMessage, parseMessage, pauseMessage, resumeMessage,
   updateConfigMessage, wakeMessage, type OperatorActionMessage, type Parsed,
 } from './messages.ts';
 import type { MonitorState } from './monitor.ts';
@@ -126,7 +128,7 @@ export function installMonitorHandlers(s: MonitorState): void {
     },
   };
   type CancelMessage = OperatorActionMessage & { interventionId: string };
-  const inFlight = (id: string) => s.inFlight.includes(id)
+  const inFlight = (id: string) => s.inFlight.includes(id) || !enforced()
     ? yes(id)
     : no(`refused: ${bounded(id, 200)} is not an intervention of ${treasuryId} in flight (in flight: ${s.inFlight.join(', ') || 'none'})`);
   const cancelIntervention: ActionSpec<CancelMessage> = {
@@ -135,11 +137,17 @@ export function installMonitorHandlers(s: MonitorState): void {
     apply: (m) => inFlight(m.interventionId),
   };
 
-  /** Parse, authorize, check: the Update validators' question, and the first half of every signal. */
-  const admit = <M extends OperatorActionMessage>(spec: ActionSpec<M>, raw: unknown): { ok: true; m: M } | { ok: false; why: string; malformed: boolean } => {
+  /**
+   * Histories recorded before operators were authorized replay as they ran: the check is behind a patch marker.
+   * (Validators do not run on replay, so they always check.)
+   */
+  const enforced = () => patched(OPERATOR_CHECKS_PATCH);
+
+  /** Parse, authorize: the first half of every operator message. */
+  const admit = <M extends OperatorActionMessage>(spec: ActionSpec<M>, raw: unknown, enforce = enforced()): { ok: true; m: M } | { ok: false; why: string; malformed: boolean } => {
     const p = spec.parse(raw);
     if (!p.ok) return { ok: false, why: `malformed ${spec.action}: ${p.why}`, malformed: true };
-    if (p.value.proposalId === undefined) {
+    if (p.value.proposalId === undefined && enforce) {
       const auth = authorize(spec.action, p.value.by, s.config.intervention.operators);
       if (!auth.ok) return { ok: false, why: auth.why, malformed: false };
     }
@@ -203,21 +211,30 @@ export function installMonitorHandlers(s: MonitorState): void {
     }
   };
 
-  /** The Update's validator: synchronous, throws only ApplicationFailure (the caller's refusal). */
+  /**
+   * The Update's validator: synchronous, throws only ApplicationFailure (the
+   * caller's refusal, before anything enters history). It refuses what cannot
+   * be attributed or applied at all: a malformed payload, and a governance
+   * claim (proposals act through signals). A well-formed action that is not
+   * allowed (a non-operator, RR below 1.5, an id not in flight) passes the
+   * validator so that its refusal is recorded; the Update then answers
+   * `accepted: false` with the reason.
+   */
   const validatorFor = <M extends OperatorActionMessage>(spec: ActionSpec<M>) => (raw: unknown): void => {
-    const a = admit(spec, raw);
-    if (!a.ok) {
-      log.info(`operator ${spec.action} update refused`, { treasuryId, by: claimedName(raw, 'by'), why: bounded(a.why) });
-      throw ApplicationFailure.nonRetryable(bounded(a.why), 'OperatorActionRefused');
+    const p = spec.parse(raw);
+    if (!p.ok) {
+      log.info(`operator ${spec.action} update refused`, { treasuryId, by: claimedName(raw, 'by'), why: bounded(p.why) });
+      throw ApplicationFailure.nonRetryable(bounded(`malformed ${spec.action}: ${p.why}`), 'OperatorActionRefused');
     }
-    if (a.m.proposalId !== undefined) throw ApplicationFailure.nonRetryable('governance changes arrive as signals from their proposal workflow, not as Updates', 'OperatorActionRefused');
-    const v = spec.check(a.m, { kind: 'operator' });
-    if (!v.ok) throw ApplicationFailure.nonRetryable(bounded(v.why), 'OperatorActionRefused');
+    if (p.value.proposalId !== undefined) throw ApplicationFailure.nonRetryable('governance changes arrive as signals from their proposal workflow, not as Updates', 'OperatorActionRefused');
   };
   const updateFor = <M extends OperatorActionMessage>(spec: ActionSpec<M>, after?: (m: M) => Promise<Verdict>) => async (raw: unknown): Promise<OperatorResult> => {
     try {
       const a = admit(spec, raw);
-      if (!a.ok) return result(spec.action, no(a.why));
+      if (!a.ok) {
+        note(spec.action, { by: claimedName(raw, 'by'), reason: null }, false, a.why);
+        return result(spec.action, no(a.why));
+      }
       const v = applyOperator(spec, a.m);
       if (!v.ok || !after) return result(spec.action, v);
       return result(spec.action, await after(a.m));
@@ -251,7 +268,9 @@ export function installMonitorHandlers(s: MonitorState): void {
   setHandler(resumeUpdate, updateFor(resume), { validator: validatorFor(resume) });
   setHandler(emergencyStopUpdate, updateFor(emergencyStop), { validator: validatorFor(emergencyStop) });
   setHandler(cancelInterventionUpdate, updateFor(cancelIntervention, cancel), { validator: validatorFor(cancelIntervention) });
-  // updateConfig's Update answers with the running configuration (its callers read it back).
+  // updateConfig's Update answers with the running configuration (its callers read it back), so its validator refuses
+  // everything it would not apply (malformed, not an operator, an invalid config): such a refusal reaches the caller and
+  // the worker log, not the state.
   setHandler(updateConfigUpdate, (raw: unknown): Config => {
     try {
       const a = admit(updateConfig, raw);
@@ -260,7 +279,20 @@ export function installMonitorHandlers(s: MonitorState): void {
       log.warn('updateConfig update not applied', { treasuryId, error: bounded(String(err), 200) });
     }
     return s.config;
-  }, { validator: validatorFor(updateConfig) });
+  }, {
+    validator: (raw: unknown) => {
+      validatorFor(updateConfig)(raw);
+      const a = admit(updateConfig, raw, true);
+      const why = !a.ok ? a.why : (() => {
+        const v = updateConfig.check(a.m, { kind: 'operator' });
+        return v.ok ? null : v.why;
+      })();
+      if (why !== null) {
+        log.info('operator updateConfig update refused', { treasuryId, by: claimedName(raw, 'by'), why: bounded(why) });
+        throw ApplicationFailure.nonRetryable(bounded(why), a.ok ? 'InvalidConfig' : 'OperatorActionRefused');
+      }
+    },
+  });
 
   setHandler(wakeSignal, (raw: unknown) => {
     const p = parseMessage(wakeMessage, raw);

@@ -74,7 +74,7 @@ describe('client.ts against the dev server', () => {
   const config = parseConfig({
     treasuryId: TREASURY,
     monitor: { cycleIntervalSeconds: 1 },
-    intervention: { operators: ['alice'], timelockMinutes: 0.05 },
+    intervention: { operators: ['alice', 'bob'], timelockMinutes: 0.05 },
     treasury: { initial: { pump: '40000000', usdc: '700000' } },
     liquidity: { enabled: false },
     paper: { drawdown: { startInSeconds: 0, depth: 0.17, rampSeconds: 1 } },
@@ -130,7 +130,7 @@ describe('client.ts against the dev server', () => {
     ]);
     expect(auditRun.code).toBe(0);
     const timeline = auditRun.stdout;
-    const order = ['step validate: still triggered', 'step assess: every gate passed', 'step size: tier 1', 'signal by mallory', 'approve signal by alice ("e2e")', 'step timelock: approved', 'step recheck', 'swap requested: slice 0', 'swap result: confirmed'];
+    const order = ['step validate: still triggered', 'step assess: every gate passed', 'step size: tier 1', 'approve update by mallory', 'approve update by alice ("e2e")', 'step timelock: approved', 'step recheck', 'swap requested: slice 0', 'swap result: confirmed'];
     const positions = order.map((text) => timeline.indexOf(text));
     expect(positions.every((p) => p >= 0), `${order.filter((_, i) => (positions[i] ?? -1) < 0).join(', ')} missing from:\n${timeline}`).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
