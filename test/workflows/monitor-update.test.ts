@@ -18,7 +18,7 @@ describe('updateConfig', () => {
     await h.run(async () => {
       const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
       await h.env.sleep(6 * MINUTE);
-      const refused = await monitor.executeUpdate(updateConfigUpdate, { args: [{ patch: { risk: { maxSlippage: 'lots' } } }] }).then(() => null, (err: Error) => err);
+      const refused = await monitor.executeUpdate(updateConfigUpdate, { args: [{ patch: { risk: { maxSlippage: 'lots' } }, by: 'alice' }] }).then(() => null, (err: Error) => err);
       expect(refused?.message).toBe('Workflow Update failed');
       expect((refused?.cause as Error | undefined)?.message).toMatch(/risk\.maxSlippage = "lots"/);
       expect((await monitor.query(configQuery)).risk.maxSlippage).toBe(0.02);
