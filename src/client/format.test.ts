@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAmount } from '../domain/amount.ts';
 import type { InterventionState, MonitorHealth, MonitorStatus, ProposalTally } from '../workflows/contract.ts';
+import { operatorsLine } from '../domain/operators.ts';
 import { decisionText, interventionLines, pct, proposalLines, seconds, statusLine, statusReport, tokens, usd, utc } from './format.ts';
 
 const T0 = Date.UTC(2025, 2, 1, 10, 15, 0, 250);
@@ -76,6 +77,12 @@ describe('the status report', () => {
     expect(lines[1]).toBe('State: EMERGENCY STOP + PAUSED');
     expect(lines.at(-1)).toBe('  2025-03-01T10:15:00.250Z  resume by carol: REFUSED — refused: reserve ratio 1.2 is still below 1.5');
     expect(statusLine(s)).toMatch(/^pstr-main: EMERGENCY STOP \+ PAUSED · cycle 12 · /);
+  });
+
+  it('names who may act, and says so when nobody may', () => {
+    expect(statusReport(status({ operators: 'alice, bob' }), health, T0)).toContain('Operators: alice, bob');
+    const none = statusReport(status({ operators: operatorsLine([]) }), health, T0);
+    expect(none).toContain('Operators: none configured (intervention.operators is empty): every operator action is refused');
   });
 
   it('says when no cycle has run yet and when prices were missing', () => {

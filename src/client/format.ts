@@ -93,6 +93,8 @@ export function statusReport(s: MonitorStatus, h: MonitorHealth, now: number): s
     `State: ${flags(s)}`,
     `Cycles run: ${s.cycles} · interventions started: ${s.interventionCount} · last executed swap: ${s.lastExecutedSwapAt === null ? 'never' : utc(s.lastExecutedSwapAt)}`,
   ];
+  // Absent from monitors that predate operator authorization.
+  if (s.operators !== undefined) lines.push(`Operators: ${s.operators}`);
   if (s.noValidPriceStreak > 0) lines.push(`No valid price for the last ${s.noValidPriceStreak} cycle(s)`);
   const u = s.undeliveredCritical;
   if (u && u.count > 0) {

@@ -26,6 +26,11 @@ export function authorize(action: MonitorOperatorAction, by: string, operators: 
   return yes(`${by} is a configured operator`);
 }
 
+/** Who may act, as the status shows it: an empty list refuses every operator action. */
+export function operatorsLine(operators: readonly string[]): string {
+  return operators.length ? operators.join(', ') : 'none configured (intervention.operators is empty): every operator action is refused';
+}
+
 /**
  * A resume lifts the emergency stop only when it comes from an operator or
  * from an Emergency Action proposal, and only at RR ≥ minRrThreshold; without

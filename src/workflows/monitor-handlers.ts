@@ -19,7 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
-import { authorize, resumeDecision, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
+import { authorize, operatorsLine, resumeDecision, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
 import {
   cancelInterventionSignal, cancelInterventionUpdate, configQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
   pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal,
@@ -325,9 +325,4 @@ export function installMonitorHandlers(s: MonitorState): void {
   }));
   setHandler(healthQuery, () => s.health);
   setHandler(configQuery, () => s.config);
-}
-
-/** Who may act, as the status shows it: an empty list refuses every operator action. */
-export function operatorsLine(operators: readonly string[]): string {
-  return operators.length ? operators.join(', ') : 'none configured (intervention.operators is empty): every operator action is refused';
 }
