@@ -84,7 +84,17 @@ describe('messages sent through the temporal CLI on the dev server', () => {
   });
 
   const temporal = (args: string[]) => run(temporalCli ?? 'temporal', [...args, '--address', server.address, '--namespace', 'default']);
-  const signal = (workflowId: string, name: string, extra: string[]) => temporal(['workflow', 'signal', '--workflow-id', workflowId, '--name', name, ...extra]);
+  /**
+   * A megabyte signal grows the monitor's history past the server's suggestion, so it continues as new; a signal
+   * that lands in that instant is refused by the server ("workflow is closing") and is sent again, as a user would.
+   */
+  const signal = async (workflowId: string, name: string, extra: string[]): Promise<Run> => {
+    for (let attempt = 1; ; attempt++) {
+      const r = await temporal(['workflow', 'signal', '--workflow-id', workflowId, '--name', name, ...extra]);
+      if (r.code === 0 || !r.stderr.includes('workflow is closing') || attempt >= 5) return r;
+      await new Promise((done) => setTimeout(done, 300));
+    }
+  };
   const clientTs = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'client.ts', '--treasury', TREASURY, ...args], { TEMPORAL_ADDRESS: server.address });
   const handle = (id: string): WorkflowHandle => server.env.client.workflow.getHandle(id);
   const status = () => handle(MONITOR).query(statusQuery);
@@ -304,6 +314,31 @@ describe('messages sent through the temporal CLI on the dev server', () => {
     expect(t).toMatchObject({ kind: 'emergencyAction', status: 'voting', change: { action: 'pause' } });
     await healthy('proposal/3');
   }, 60_000);
+
+  it('applies a passed Emergency Action found in the store, once: a replay of its message is refused', async () => {
+    const id = 'proposal/43';
+    const governance = { ...config.governance, emergencyVotingPeriodHours: 0.002, executionDelayHours: 0 };
+    const input = { seq: 43, treasuryId: TREASURY, kind: 'emergencyAction', description: 'drill: pause by vote', change: { action: 'pause' }, proposer: 'alice', config: governance };
+    const started = await temporal(['workflow', 'start', '--type', 'governanceProposal', '--task-queue', 'pstr-treasury', '--workflow-id', id, '--input', JSON.stringify(input)]);
+    expect(started.code, started.stderr).toBe(0);
+    expect((await signal(id, 'vote', ['--input', '{"voter":"alice","choice":"yes"}'])).code).toBe(0);
+    const t = await waitFor('the proposal executed', async () => {
+      const tally = await handle(id).query(tallyQuery).catch(() => undefined) ?? await handle(id).result().catch(() => undefined) as ProposalTally | undefined;
+      return tally?.status === 'executed' ? tally : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(t.votes).toEqual({ alice: 'yes' });
+    const applied = await waitFor('the governance pause applied', async () => (await events()).find((e) => e.by === `governance ${id}` && e.accepted), { timeoutMs: 20_000 });
+    expect(applied.detail).toContain(`passed proposal ${id} (emergencyAction)`);
+    expect((await status()).paused).toBe(true);
+
+    // Resume by an operator, then replay the proposal's own message: it applied once, so nothing pauses again.
+    expect((await clientTs(['resume', '--by', 'alice'])).code).toBe(0);
+    expect((await signal(MONITOR, 'pause', ['--input', JSON.stringify({ by: `governance ${id}`, proposalId: id })])).code).toBe(0);
+    const replayed = await waitFor('the replay refused', async () => (await events()).find((e) => e.by === `governance ${id}` && !e.accepted), { timeoutMs: 20_000 });
+    expect(replayed.detail).toBe(`refused: proposal ${id} was already applied`);
+    expect((await status()).paused).toBe(false);
+    await healthy(MONITOR);
+  }, 90_000);
 
   it('answers every query after all of it', async () => {
     const s: MonitorStatus = await status();
