@@ -10,6 +10,7 @@
  * --change is omitted); any other change is refused.
  */
 import { ConfigError, mergeConfig, type Config, type ProposalKind } from '../config-schema.ts';
+import { ACTIONS_BY_KIND as DOMAIN_ACTIONS_BY_KIND } from '../domain/operators.ts';
 import type { ProposalChange } from '../workflows/contract.ts';
 import { CliError } from './errors.ts';
 
@@ -20,12 +21,8 @@ export const PROPOSAL_TYPES: Readonly<Record<string, ProposalKind>> = {
   'emergency-action': 'emergencyAction',
 };
 
-const ACTIONS_BY_KIND: Readonly<Record<ProposalKind, readonly ProposalChange['action'][]>> = {
-  parameterAdjustment: ['updateConfig'],
-  treasuryStrategy: ['updateConfig'],
-  protocolUpgrade: ['updateConfig'],
-  emergencyAction: ['pause', 'resume', 'cancelIntervention'],
-};
+/** The same table the monitor checks a passed proposal's change against. */
+const ACTIONS_BY_KIND: Readonly<Record<ProposalKind, readonly ProposalChange['action'][]>> = DOMAIN_ACTIONS_BY_KIND;
 
 const KEYS_BY_ACTION: Readonly<Record<ProposalChange['action'], readonly string[]>> = {
   updateConfig: ['action', 'patch'],
