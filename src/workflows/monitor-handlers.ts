@@ -31,10 +31,14 @@ import {
 } from './messages.ts';
 import type { MonitorState } from './monitor.ts';
 
-/** The check of a governance message: short, bounded; when it cannot run the message is refused (fail closed). */
+/**
+ * The check of a governance message: a passed proposal's change should survive a store blip, so it is retried for
+ * up to five minutes; when the store cannot answer by then the message is refused and recorded (fail closed).
+ */
 const checks = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 3 },
+  scheduleToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
 /** Proposals whose change was applied, kept so one proposal applies once (bounded: the latest ones). */
