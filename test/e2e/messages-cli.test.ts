@@ -296,6 +296,18 @@ describe('messages sent through the temporal CLI on the dev server', () => {
     expect((history.events ?? []).some((e) => e.workflowTaskFailedEventAttributes)).toBe(false);
   }, 60_000);
 
+  it('fails every other workflow started with a malformed input at once, naming the field', async () => {
+    const types = ['strategyMonitor', 'intervention', 'accumulationJob', 'riskAssessmentJob', 'performanceReportJob', 'liquidityRebalanceJob', 'operatorReport'];
+    const started = await Promise.all(types.map((type) => temporal(['workflow', 'start', '--type', type, '--task-queue', 'pstr-treasury', '--workflow-id', `bad-input/${type}`, '--input', '{"config":{"mode":"casino"}}'])));
+    for (const r of started) expect(r.code, r.stderr).toBe(0);
+    for (const type of types) {
+      const failure = await handle(`bad-input/${type}`).result().then(() => null, (err: unknown) => err);
+      expect((failure as WorkflowFailedError | null)?.cause?.message, type).toMatch(new RegExp(`^${type} input refused: (.*; )?config\\.mode: .*\\(got "casino"\\)`));
+      const history = await handle(`bad-input/${type}`).fetchHistory();
+      expect((history.events ?? []).some((e) => e.workflowTaskFailedEventAttributes), type).toBe(false);
+    }
+  }, 60_000);
+
   it('starts the README\'s proposal as written, takes the README\'s vote, and answers its tally', async () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const start = /`(temporal workflow start --type governanceProposal [^`]*)`/.exec(readme)?.[1];
