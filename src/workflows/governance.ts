@@ -48,6 +48,14 @@ export async function governanceProposal(raw: ProposalInput): Promise<ProposalTa
   };
 
   setHandler(voteSignal, (rawVote: unknown) => {
+    // A handler that throws would fail the proposal's workflow task: whatever happens, the vote is counted or refused.
+    try {
+      onVote(rawVote);
+    } catch (err) {
+      t.refused.push({ voter: claimedName(rawVote, 'voter') ?? '(none)', choice: '(unknown)', why: `not counted: ${String(err).slice(0, REASON_MAX)}`, at: Date.now() });
+    }
+  });
+  function onVote(rawVote: unknown): void {
     const at = Date.now();
     const m = parseMessage(voteMessage, rawVote);
     if (!m.ok) {
@@ -69,7 +77,7 @@ export async function governanceProposal(raw: ProposalInput): Promise<ProposalTa
     t.votes = { ...votes };
     t.tally = tally(snapshot, votes, input.kind, input.config);
     pendingVotes.push({ voter, choice: choice as 'yes' | 'no' | 'abstain', power: snapshot.powers[voter] ?? 0, at });
-  });
+  }
   setHandler(tallyQuery, () => t);
 
   const save = () =>
