@@ -6,13 +6,16 @@ import { alertActivities } from '../alerts/activity.ts';
 import type { ActivityDeps } from './deps.ts';
 import { governanceActivities } from './governance.ts';
 import { interventionActivities } from './intervention.ts';
-import { monitorActivities } from './monitor.ts';
+import { backlogActivities, monitorActivities } from './monitor.ts';
+import { watchdogActivities } from './watchdog.ts';
 import { reportActivities } from './report.ts';
 import { scheduledActivities } from './scheduled.ts';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...monitorActivities(deps),
+    ...backlogActivities(deps),
+    ...watchdogActivities(deps),
     ...interventionActivities(deps),
     ...scheduledActivities(deps),
     ...governanceActivities(deps),

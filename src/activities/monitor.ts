@@ -77,13 +77,7 @@ export function monitorActivities(deps: ActivityDeps) {
     async recordCycle(input: RecordCycleInput): Promise<RecordCycleResult> {
       const { treasuryId, cycle } = input;
       const s = cycle.summary;
-      await store.transaction(async () => {
-        await store.recordMonitoringLog({ treasuryId, cycleId: s.cycleId, at: s.at, data: cycle });
-        await writeSnapshot(deps, treasuryId, cycle);
-        for (const [i, a] of cycle.alerts.entries()) {
-          await store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId, ...a.data } });
-        }
-      });
+      await store.transaction(() => writeCycle(deps, treasuryId, cycle));
       deps.metrics?.observeCycle(treasuryId, cycle, undefined, serverClock());
       for (const a of cycle.alerts) {
         const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
@@ -99,6 +93,33 @@ export function monitorActivities(deps: ActivityDeps) {
       };
     },
   };
+}
+
+/**
+ * Writes the cycle records the store refused while it was down (the monitor's
+ * backlog), oldest first, in one transaction; each write is keyed by its cycle
+ * id, so a retry or a record already written changes nothing.
+ */
+export function backlogActivities(deps: ActivityDeps) {
+  return {
+    async recordCycleBacklog(input: { treasuryId: string; cycles: CycleRecord[] }): Promise<{ written: number }> {
+      await deps.store.transaction(async () => {
+        for (const cycle of input.cycles) await writeCycle(deps, input.treasuryId, cycle);
+      });
+      deps.logger.info({ treasuryId: input.treasuryId, cycles: input.cycles.length, first: input.cycles[0]?.summary.cycleId ?? null }, 'cycle backlog recorded after a store outage');
+      return { written: input.cycles.length };
+    },
+  };
+}
+
+/** One cycle's log, snapshot and alert rows, each keyed by the cycle id (idempotent). */
+async function writeCycle(deps: ActivityDeps, treasuryId: string, cycle: CycleRecord): Promise<void> {
+  const s = cycle.summary;
+  await deps.store.recordMonitoringLog({ treasuryId, cycleId: s.cycleId, at: s.at, data: cycle });
+  await writeSnapshot(deps, treasuryId, cycle);
+  for (const [i, a] of cycle.alerts.entries()) {
+    await deps.store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId, ...a.data } });
+  }
 }
 
 async function writeSnapshot(deps: ActivityDeps, treasuryId: string, cycle: CycleRecord): Promise<void> {
