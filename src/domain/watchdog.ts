@@ -7,6 +7,9 @@
  */
 import { ALERT_LEVEL, type Alert } from './alerts.ts';
 
+/** The rule: a monitor silent for three cycle intervals is stalled. */
+export const MISSED_INTERVALS = 3;
+
 export interface MonitorLiveness {
   /** When the watchdog looked (epoch ms). */
   readonly at: number;

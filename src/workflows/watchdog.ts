@@ -7,7 +7,7 @@
  */
 import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { watchdogVerdict, type MonitorLiveness, type WatchdogVerdict } from '../domain/watchdog.ts';
+import { MISSED_INTERVALS, watchdogVerdict, type MonitorLiveness, type WatchdogVerdict } from '../domain/watchdog.ts';
 import { raiseAlerts } from './alerts.ts';
 import { monitorWorkflowId } from './contract.ts';
 import type { JobInput } from './scheduled.ts';
@@ -17,9 +17,6 @@ const acts = proxyActivities<Activities>({
   scheduleToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
-
-/** SPEC-free choice from the issue: silent for three cycle intervals means stalled. */
-export const MISSED_INTERVALS = 3;
 
 export async function monitorWatchdog({ config }: JobInput): Promise<WatchdogVerdict> {
   const treasuryId = config.treasuryId;
