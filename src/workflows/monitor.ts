@@ -257,7 +257,8 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
     // The store refused the record: it waits in memory, with the alert saying so (same keys as recordCycle's alert rows).
     const failure = failures[failures.length - 1] ?? 'recordCycle failed';
     alerts.push(systemFailureAlert(`monitor cycle ${cycleId}`, `${failure}; the record is kept and written once the store takes writes again`));
-    keepUnrecorded(s, { ...record, alerts: cycleRecordOf(v, summary, obs, consensus, alerts).alerts });
+    const late = { ...summary, decision: `${summary.decision} (recorded late: ${failure})` };
+    keepUnrecorded(s, { ...record, summary: late, alerts: cycleRecordOf(v, late, obs, consensus, alerts).alerts });
   }
   if (!hardened) return deliverInBackground(treasuryId, cycleId, now, alerts);
   await deliverInBackground(treasuryId, cycleId, now, alerts).catch((err: unknown) => {
