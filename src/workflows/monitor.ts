@@ -7,7 +7,7 @@
  */
 import {
   ActivityFailure, ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
-  getExternalWorkflowHandle, patched, proxyActivities, setHandler, startChild, workflowInfo, log,
+  getExternalWorkflowHandle, isCancellation, patched, proxyActivities, setHandler, startChild, workflowInfo, log,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
@@ -149,7 +149,8 @@ async function runCycle(s: MonitorState): Promise<void> {
   try {
     await cycle(s, hardened);
   } catch (err) {
-    if (!hardened) throw err;
+    // An operator's cancel of the monitor is not a fault: it ends the run as asked.
+    if (!hardened || isCancellation(err)) throw err;
     // The last net: whatever escaped the cycle (a bug, not the world) is a degraded cycle, never a failed monitor or a retried task.
     const cycleId = `${s.config.treasuryId}/${cycleNumber}`;
     const failure = failureText('monitor cycle', err);
@@ -173,7 +174,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
     try {
       return await run();
     } catch (err) {
-      if (!hardened || !(err instanceof ActivityFailure)) throw err;
+      if (!hardened || !(err instanceof ActivityFailure) || isCancellation(err)) throw err;
       failures.push(failureText(what, err));
       return null;
     }
@@ -185,7 +186,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   }
   // A market that cannot be observed at all (every source and price feed down) is a cycle with no valid price, not the monitor's end.
   const obs = await acts.observeMarket({ treasuryId }).catch((err: unknown) => {
-    if (!(err instanceof ActivityFailure)) throw err;
+    if (!(err instanceof ActivityFailure) || (hardened && isCancellation(err))) throw err;
     if (hardened) failures.push(failureText('observeMarket', err));
     return null;
   });
@@ -233,7 +234,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     }).then(() => null, (err: unknown) => {
-      if (!hardened) throw err;
+      if (!hardened || isCancellation(err)) throw err;
       return err;
     });
     s.nextSeq += 1;

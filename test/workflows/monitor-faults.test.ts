@@ -118,6 +118,25 @@ describe('a market with no PSTR float (RR = +∞)', () => {
   }, 120_000);
 });
 
+describe('a market whose PUMP price is NaN', () => {
+  it('makes each cycle "no valid price" with the reason, never a thrown cycle, and alerts after the configured streak', async () => {
+    const nanPump = (deps: ActivityDeps): ActivityDeps => ({ ...deps, market: { ...deps.market, pumpPrice: async () => Number.NaN } });
+    await withMonitor({}, { wrapDeps: nanPump }, async (h, monitor) => {
+      await h.env.sleep(21 * MINUTE);
+      expect((await monitor.describe()).status.name).toBe('RUNNING');
+      const status = await monitor.query(statusQuery);
+      expect(status.cycles).toBeGreaterThanOrEqual(4);
+      expect(status.lastCycle).toMatchObject({ validPrice: false, reserveRatio: null });
+      // NaN crosses the activity's payload as null: the reason names what arrived.
+      expect(status.lastCycle?.consensusReason).toBe('no valid price: PUMP price null is not a positive finite number');
+      expect(status.noValidPriceStreak).toBe(status.cycles);
+      const records = await cycleRecords(h);
+      expect(records.every((r) => r.summary.validPrice === false && !/degraded/.test(r.summary.decision))).toBe(true);
+      expect((await h.world.store.alerts(h.treasuryId)).map((a) => a.kind)).toContain('no-valid-price');
+    });
+  }, 120_000);
+});
+
 describe('an intervention id already taken', () => {
   it('skips to the next sequence number, records and alerts, and does not fail the monitor', async () => {
     await withMonitor({}, {
