@@ -68,8 +68,18 @@ export function failClosed(v: CycleVerdict, cycleId: string, failures: readonly 
   if (backlog > 0) causes.push(`${backlog} earlier cycle record(s) not yet written to the store`);
   const why = `degraded cycle, no intervention (fail closed): ${causes.join('; ')}`;
   const decision = v.decision ? { ...v.decision, intervene: false, reason: `${why}; the market said: ${v.decision.reason}` } : null;
-  const alerts: Alert[] = failures.length > 0 ? [...v.alerts, systemFailureAlert(`monitor cycle ${cycleId}`, failures.join('; '))] : v.alerts;
+  const alerts: Alert[] = failures.length > 0 ? [...v.alerts, cycleFailureAlert(cycleId, failures.join('; '))] : v.alerts;
   return { ...v, decision, alerts, summary: { ...v.summary, decision: decision ? decision.reason : `${why}; ${v.summary.decision}` } };
+}
+
+/**
+ * The system-failure alert of a degraded cycle. Its component stays
+ * "monitor cycle" (the dedupe subject), so a long outage collapses into one
+ * notice with a count instead of one page per cycle; the cycle is in the data.
+ */
+export function cycleFailureAlert(cycleId: string, error: string): Alert {
+  const a = systemFailureAlert('monitor cycle', `cycle ${cycleId}: ${error}`);
+  return { ...a, data: { ...a.data, cycleId } };
 }
 
 /** Adds a record the store refused to the backlog, keeping the newest MAX_UNRECORDED_CYCLES. */

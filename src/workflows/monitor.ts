@@ -22,7 +22,7 @@ import {
 import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
 import { consensusOf, decideCycle, sampleVolumeOf, unobservedConsensus, type CycleVerdict, type MonitorMemory } from './monitor-cycle.ts';
-import { cycleActivityOptions, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
+import { cycleActivityOptions, cycleFailureAlert, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
 
 /** Keeps a run's history to a few thousand events (about 20 a cycle), under the server's 4,096-event suggestion. */
 export const CYCLES_PER_RUN = 150;
@@ -246,7 +246,8 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
       // Another workflow holds the id (a monitor restarted without its counter, or a stray start): its number is skipped, this cycle fails closed.
       const why = started instanceof WorkflowExecutionAlreadyStartedError ? `workflow id ${id} is already taken` : failureText('startChild', started);
       summary = { ...summary, decision: `intervention not started (fail closed): ${why}; sequence number ${seq} skipped, the next trigger uses ${s.nextSeq}` };
-      alerts.push(systemFailureAlert(`intervention start ${id}`, `${why}; the monitor skipped to ${interventionWorkflowId(treasuryId, s.nextSeq)} and keeps cycling`));
+      const a = systemFailureAlert('intervention start', `${why}; the monitor skipped to ${interventionWorkflowId(treasuryId, s.nextSeq)} and keeps cycling`);
+      alerts.push({ ...a, data: { ...a.data, interventionId: id } });
     }
   }
   s.lastCycle = summary;
@@ -257,7 +258,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   if (hardened && recorded === null) {
     // The store refused the record: it waits in memory, with the alert saying so (same keys as recordCycle's alert rows).
     const failure = failures[failures.length - 1] ?? 'recordCycle failed';
-    alerts.push(systemFailureAlert(`monitor cycle ${cycleId}`, `${failure}; the record is kept and written once the store takes writes again`));
+    alerts.push(cycleFailureAlert(cycleId, `${failure}; the record is kept and written once the store takes writes again`));
     const late = { ...summary, decision: `${summary.decision} (recorded late: ${failure})` };
     keepUnrecorded(s, { ...record, summary: late, alerts: cycleRecordOf(v, late, obs, consensus, alerts).alerts });
   }

@@ -2,6 +2,7 @@
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { INITIAL_ALERT_STATE } from '../../src/domain/alerts.ts';
+import { dedupeKey } from '../../src/domain/alert-dedupe.ts';
 import type { CycleRecord } from '../../src/workflows/contract.ts';
 import { MAX_UNRECORDED_CYCLES, cycleActivityOptions, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from '../../src/workflows/monitor-degraded.ts';
 
@@ -26,8 +27,14 @@ describe('degraded cycles', () => {
     const closed = failClosed(withIntervention, 't/7', ['recordSample: database is locked'], 2);
     expect(closed.decision?.intervene).toBe(false);
     expect(closed.summary.decision).toBe('degraded cycle, no intervention (fail closed): recordSample: database is locked; 2 earlier cycle record(s) not yet written to the store; the market said: tier 1');
-    expect(closed.alerts).toEqual([expect.objectContaining({ level: 'critical', kind: 'system-failure', data: { component: 'monitor cycle t/7', error: 'recordSample: database is locked' } })]);
+    expect(closed.alerts).toEqual([expect.objectContaining({ level: 'critical', kind: 'system-failure', data: { component: 'monitor cycle', error: 'cycle t/7: recordSample: database is locked', cycleId: 't/7' } })]);
     expect(closed.emergency.latched).toBe(true);
+  });
+
+  it('give every cycle failure one dedupe subject, so a long outage pages once with a count', () => {
+    const a = failClosed(safeVerdict('t/1', 0, memory, 'x'), 't/1', ['observeMarket: locked'], 0).alerts[0];
+    const b = failClosed(safeVerdict('t/2', 0, memory, 'x'), 't/2', ['recordSample: locked'], 1).alerts[0];
+    expect(a && b && dedupeKey(a)).toBe(b && dedupeKey(b));
   });
 
   it('raise no new alert for a cycle held back only by the backlog', () => {
