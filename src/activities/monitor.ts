@@ -14,6 +14,17 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Why a source's answer is not an OracleReading (numbers may still be NaN: the consensus excludes those with a reason). */
+function malformed(r: unknown): string | null {
+  if (r === null || typeof r !== 'object') return `${JSON.stringify(r) ?? String(r)} is not an object`;
+  const x = r as Record<string, unknown>;
+  if (typeof x.source !== 'string') return `source ${JSON.stringify(x.source) ?? String(x.source)} is not a string`;
+  for (const k of ['price', 'confidence', 'publishTime'] as const) {
+    if (typeof x[k] !== 'number') return `${k} ${JSON.stringify(x[k]) ?? String(x[k])} is not a number`;
+  }
+  return null;
+}
+
 export interface RecordSampleInput {
   treasuryId: string;
   cycleId: string;
@@ -38,8 +49,12 @@ export function monitorActivities(deps: ActivityDeps) {
       const failures: { source: string; error: string }[] = [];
       settled.forEach((r, i) => {
         const name = deps.sources[i]?.name ?? `source-${i}`;
-        if (r.status === 'fulfilled') readings.push(r.value);
-        else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+        if (r.status === 'fulfilled') {
+          // A reading that is not even shaped like one (an adapter's bug, a changed API) is that source failing, not a cycle that throws.
+          const problem = malformed(r.value);
+          if (problem) failures.push({ source: name, error: `malformed reading: ${problem}` });
+          else readings.push(r.value);
+        } else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
       });
       const last = await store.latestPriceSample(input.treasuryId);
       const [pumpPrice, solPrice, volumeUsd, balances] = await Promise.all([
