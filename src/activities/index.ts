@@ -6,14 +6,17 @@ import { alertActivities } from '../alerts/activity.ts';
 import type { ActivityDeps } from './deps.ts';
 import { governanceActivities } from './governance.ts';
 import { interventionActivities } from './intervention.ts';
-import { monitorActivities } from './monitor.ts';
+import { backlogActivities, monitorActivities } from './monitor.ts';
 import { operatorActivities } from './operators.ts';
+import { watchdogActivities } from './watchdog.ts';
 import { reportActivities } from './report.ts';
 import { scheduledActivities } from './scheduled.ts';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...monitorActivities(deps),
+    ...backlogActivities(deps),
+    ...watchdogActivities(deps),
     ...interventionActivities(deps),
     ...scheduledActivities(deps),
     ...governanceActivities(deps),

@@ -14,6 +14,17 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Why a source's answer is not an OracleReading (numbers may still be NaN: the consensus excludes those with a reason). */
+function malformed(r: unknown): string | null {
+  if (r === null || typeof r !== 'object') return `${JSON.stringify(r) ?? String(r)} is not an object`;
+  const x = r as Record<string, unknown>;
+  if (typeof x.source !== 'string') return `source ${JSON.stringify(x.source) ?? String(x.source)} is not a string`;
+  for (const k of ['price', 'confidence', 'publishTime'] as const) {
+    if (typeof x[k] !== 'number') return `${k} ${JSON.stringify(x[k]) ?? String(x[k])} is not a number`;
+  }
+  return null;
+}
+
 export interface RecordSampleInput {
   treasuryId: string;
   cycleId: string;
@@ -38,8 +49,12 @@ export function monitorActivities(deps: ActivityDeps) {
       const failures: { source: string; error: string }[] = [];
       settled.forEach((r, i) => {
         const name = deps.sources[i]?.name ?? `source-${i}`;
-        if (r.status === 'fulfilled') readings.push(r.value);
-        else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+        if (r.status === 'fulfilled') {
+          // A reading that is not even shaped like one (an adapter's bug, a changed API) is that source failing, not a cycle that throws.
+          const problem = malformed(r.value);
+          if (problem) failures.push({ source: name, error: `malformed reading: ${problem}` });
+          else readings.push(r.value);
+        } else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
       });
       const last = await store.latestPriceSample(input.treasuryId);
       const [pumpPrice, solPrice, volumeUsd, balances] = await Promise.all([
@@ -77,13 +92,7 @@ export function monitorActivities(deps: ActivityDeps) {
     async recordCycle(input: RecordCycleInput): Promise<RecordCycleResult> {
       const { treasuryId, cycle } = input;
       const s = cycle.summary;
-      await store.transaction(async () => {
-        await store.recordMonitoringLog({ treasuryId, cycleId: s.cycleId, at: s.at, data: cycle });
-        await writeSnapshot(deps, treasuryId, cycle);
-        for (const [i, a] of cycle.alerts.entries()) {
-          await store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId, ...a.data } });
-        }
-      });
+      await store.transaction(() => writeCycle(deps, treasuryId, cycle));
       deps.metrics?.observeCycle(treasuryId, cycle, undefined, serverClock());
       for (const a of cycle.alerts) {
         const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
@@ -99,6 +108,33 @@ export function monitorActivities(deps: ActivityDeps) {
       };
     },
   };
+}
+
+/**
+ * Writes the cycle records the store refused while it was down (the monitor's
+ * backlog), oldest first, in one transaction; each write is keyed by its cycle
+ * id, so a retry or a record already written changes nothing.
+ */
+export function backlogActivities(deps: ActivityDeps) {
+  return {
+    async recordCycleBacklog(input: { treasuryId: string; cycles: CycleRecord[] }): Promise<{ written: number }> {
+      await deps.store.transaction(async () => {
+        for (const cycle of input.cycles) await writeCycle(deps, input.treasuryId, cycle);
+      });
+      deps.logger.info({ treasuryId: input.treasuryId, cycles: input.cycles.length, first: input.cycles[0]?.summary.cycleId ?? null }, 'cycle backlog recorded after a store outage');
+      return { written: input.cycles.length };
+    },
+  };
+}
+
+/** One cycle's log, snapshot and alert rows, each keyed by the cycle id (idempotent). */
+async function writeCycle(deps: ActivityDeps, treasuryId: string, cycle: CycleRecord): Promise<void> {
+  const s = cycle.summary;
+  await deps.store.recordMonitoringLog({ treasuryId, cycleId: s.cycleId, at: s.at, data: cycle });
+  await writeSnapshot(deps, treasuryId, cycle);
+  for (const [i, a] of cycle.alerts.entries()) {
+    await deps.store.recordAlert({ treasuryId, alertKey: `${s.cycleId}/${i}/${a.kind}`, at: s.at, level: a.level as never, kind: a.kind, message: a.message, data: { cycleId: s.cycleId, ...a.data } });
+  }
 }
 
 async function writeSnapshot(deps: ActivityDeps, treasuryId: string, cycle: CycleRecord): Promise<void> {

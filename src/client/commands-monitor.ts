@@ -4,9 +4,10 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { VarResult } from '../domain/risk.ts';
 import {
   TASK_QUEUE, cancelInterventionUpdate, emergencyStopUpdate, healthQuery, monitorWorkflowId, pauseUpdate, resumeUpdate, statusQuery,
-  type MonitorStatus, type OperatorEvent, type OperatorResult,
+  type MonitorHealth, type MonitorStatus, type OperatorEvent, type OperatorResult,
 } from '../workflows/contract.ts';
 import { cancelInterventionMessage, operatorActionSchema } from '../workflows/messages.ts';
+import { lastWatchdogVerdict, livenessLines } from './liveness.ts';
 import { call } from './connect.ts';
 import { monitorConfig, noMonitor, query, type Ctx } from './context.ts';
 import { checked, runUpdate } from './updates.ts';
@@ -17,10 +18,19 @@ import { DASH, num, operatorEvent, pct, statusLine, statusReport, usd, utc } fro
 
 export async function status(ctx: Ctx, opts: { json?: boolean }): Promise<void> {
   const id = monitorWorkflowId(ctx.treasuryId);
-  const s = await query(ctx, id, statusQuery, noMonitor(ctx));
-  const h = await query(ctx, id, healthQuery, noMonitor(ctx));
-  if (opts.json) ctx.out(JSON.stringify({ status: s, health: h }, null, 2));
-  else statusReport(s, h, ctx.now()).forEach((l) => ctx.out(l));
+  const watchdog = await lastWatchdogVerdict(ctx);
+  let s: MonitorStatus;
+  let h: MonitorHealth;
+  try {
+    s = await query(ctx, id, statusQuery, noMonitor(ctx));
+    h = await query(ctx, id, healthQuery, noMonitor(ctx));
+  } catch (err) {
+    // The monitor does not answer: what the watchdog last saw is the operator's best clue.
+    if (!opts.json) livenessLines(null, watchdog, ctx.now()).forEach((l) => ctx.out(l));
+    throw err;
+  }
+  if (opts.json) ctx.out(JSON.stringify({ status: s, health: h, watchdog: watchdog.kind === 'verdict' ? watchdog.verdict : null }, null, 2));
+  else [...statusReport(s, h, ctx.now()), ...livenessLines(s, watchdog, ctx.now())].forEach((l) => ctx.out(l));
 }
 
 export type MonitorAction = 'pause' | 'resume' | 'emergencyStop';

@@ -107,7 +107,7 @@ export function statusReport(s: MonitorStatus, h: MonitorHealth, now: number): s
       c.validPrice
         ? `  price ${price(c.consensusPrice)} · VWAP ${price(c.vwap30)}${c.volumeless ? ' (volumeless)' : ''}${c.warmingUp ? ' (warming up)' : ''} · drawdown ${pct(c.drawdown)}`
         : `  no valid price: ${c.consensusReason ?? 'unknown'}`,
-      `  RR ${num(c.reserveRatio, 3)} · PUMP concentration ${pct(c.pumpConcentration)} · treasury ${usd(c.treasuryValueUsd)} · PSTR market cap ${usd(c.marketCapUsd)}`,
+      `  RR ${c.reserveRatioUnbounded ? 'unbounded (no PSTR float)' : num(c.reserveRatio, 3)} · PUMP concentration ${pct(c.pumpConcentration)} · treasury ${usd(c.treasuryValueUsd)} · PSTR market cap ${usd(c.marketCapUsd)}`,
       `  health ${num(c.health, 3)} ${c.healthLevel ?? ''}`.trimEnd(),
       `  decision: ${decisionText(c.decision)}`,
     );

@@ -31,9 +31,28 @@ export interface TreasuryState {
   readonly lpValueUsd: number;
   readonly circulatingPstr: number;
   readonly marketCapUsd: number;
+  /** Finite: capped at UNBOUNDED_RESERVE_RATIO (see there). */
   readonly reserveRatio: number;
+  /** No PSTR float, or a ratio past the ceiling: RR reads as +∞. */
+  readonly reserveRatioUnbounded: boolean;
   readonly pumpConcentration: number;
   readonly interventionCapacity: number;
+}
+
+/**
+ * Our rule where SPEC.md is silent: with no PSTR float (circulating supply or
+ * market cap 0) the reserve ratio is unbounded (+∞, "excellent" in the
+ * README). Infinity cannot cross a workflow payload or a JSON column (it
+ * becomes null), so the domain reports such a ratio, and any ratio above it,
+ * as this finite ceiling and flags it `reserveRatioUnbounded`: every gate on
+ * RR passes, capacity is 1, health is excellent, and the value survives
+ * Temporal, the store and the metrics unchanged.
+ */
+export const UNBOUNDED_RESERVE_RATIO = 1e6;
+
+/** A ratio at or above the ceiling is shown as unbounded (no float left to defend). */
+export function isUnboundedReserveRatio(rr: number | null | undefined): boolean {
+  return typeof rr === 'number' && rr >= UNBOUNDED_RESERVE_RATIO;
 }
 
 export interface CapacityParams {
@@ -85,8 +104,9 @@ export function stateOf(q: Quantities, lpValueUsd: number, prices: MarketPrices,
   const valueUsd = pumpValueUsd + usdcValueUsd + solValueUsd + lpValueUsd;
   const circulatingPstr = q.circulatingPstr;
   const marketCapUsd = prices.pstr * circulatingPstr;
-  // reserveRatio = treasury value / PSTR market cap; no float means nothing to defend.
-  const reserveRatio = marketCapUsd > 0 ? valueUsd / marketCapUsd : Number.POSITIVE_INFINITY;
+  // reserveRatio = treasury value / PSTR market cap; no float means nothing to defend (unbounded, capped finite).
+  const raw = marketCapUsd > 0 ? valueUsd / marketCapUsd : Number.POSITIVE_INFINITY;
+  const reserveRatio = Math.min(raw, UNBOUNDED_RESERVE_RATIO);
   const pumpConcentration = valueUsd > 0 ? pumpValueUsd / valueUsd : 0;
   return {
     valueUsd,
@@ -97,6 +117,7 @@ export function stateOf(q: Quantities, lpValueUsd: number, prices: MarketPrices,
     circulatingPstr,
     marketCapUsd,
     reserveRatio,
+    reserveRatioUnbounded: isUnboundedReserveRatio(reserveRatio),
     pumpConcentration,
     interventionCapacity: interventionCapacity(reserveRatio, p),
   };

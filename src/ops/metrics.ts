@@ -43,6 +43,7 @@ export class Metrics {
   private readonly reserveRatio: Gauge<'treasury'>;
   private readonly health: Gauge<'treasury'>;
   private readonly emergencyStop: Gauge<'treasury'>;
+  private readonly lastCycle: Gauge<'treasury'>;
   private readonly cycles: Counter<'treasury'>;
   private readonly interventions: Counter<'treasury' | 'status'>;
   private readonly accumulationSpent: Counter<'treasury'>;
@@ -73,6 +74,8 @@ export class Metrics {
     this.reserveRatio = gauge('pstr_reserve_ratio', 'Treasury value / PSTR market cap at the last cycle (NaN: no valid price).', ['treasury']);
     this.health = gauge('pstr_health_score', 'Treasury health score at the last cycle (NaN: no valid price).', ['treasury']);
     this.emergencyStop = gauge('pstr_emergency_stop', '1 while the emergency stop is latched.', ['treasury']);
+    // Liveness (issue 9): alert on `time() - pstr_last_cycle_timestamp_seconds > 3 * interval`; a stalled monitor keeps it still.
+    this.lastCycle = gauge('pstr_last_cycle_timestamp_seconds', 'Unix time (s) of the last monitoring cycle recorded for the treasury: its age is the monitor\'s liveness.', ['treasury']);
     this.cycles = counter('pstr_cycles_total', 'Monitoring cycles recorded by this process.', ['treasury']);
     this.interventions = counter('pstr_interventions_total', 'Interventions by status: started (running) and ended (executed, invalidated, expired, rejected, aborted).', ['treasury', 'status']);
     this.accumulationSpent = counter('pstr_accumulation_spent_usd_total', 'USD spent by hourly accumulation buys.', ['treasury']);
@@ -121,6 +124,7 @@ export class Metrics {
     this.reserveRatio.set({ treasury }, orNaN(s.reserveRatio));
     this.health.set({ treasury }, orNaN(s.health));
     this.emergencyStop.set({ treasury }, cycle.emergency.latched ? 1 : 0);
+    if (Number.isFinite(s.at)) this.lastCycle.set({ treasury }, s.at / 1000);
     this.cycles.inc({ treasury });
     this.observeSources(treasury, cycle, obs ?? null);
 

@@ -1,4 +1,4 @@
-/** Makes sure the configured treasury's monitor and its four schedules exist; safe to run at every start. */
+/** Makes sure the configured treasury's monitor and its schedules (four jobs and the watchdog) exist; safe to run at every start. */
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../config.ts';
 import { TASK_QUEUE, monitorWorkflowId, scheduleId, type ScheduledJob } from '../workflows/contract.ts';
@@ -9,6 +9,8 @@ export const SCHEDULES: readonly { job: ScheduledJob; every: string; workflowTyp
   { job: 'liquidity-rebalance', every: '24h', workflowType: 'liquidityRebalanceJob' },
   { job: 'performance-report', every: '6h', workflowType: 'performanceReportJob' },
   { job: 'risk-assessment', every: '2h', workflowType: 'riskAssessmentJob' },
+  // Liveness (issue 9): a dead or stalled monitor is alerted within a minute of its third missed interval.
+  { job: 'watchdog', every: '1m', workflowType: 'monitorWatchdog' },
 ];
 
 export async function ensureMonitor(client: Client, config: Config, taskQueue = TASK_QUEUE): Promise<'started' | 'running'> {

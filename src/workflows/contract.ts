@@ -18,7 +18,7 @@ export const interventionWorkflowId = (treasuryId: string, seq: number) => `inte
 export const proposalWorkflowId = (seq: number) => `proposal/${seq}`;
 export const scheduleId = (treasuryId: string, job: ScheduledJob) => `${job}/${treasuryId}`;
 
-export type ScheduledJob = 'accumulation' | 'liquidity-rebalance' | 'performance-report' | 'risk-assessment';
+export type ScheduledJob = 'accumulation' | 'liquidity-rebalance' | 'performance-report' | 'risk-assessment' | 'watchdog';
 
 /** Who did it and why: every operator action names its operator. */
 export interface OperatorAction {
@@ -130,6 +130,8 @@ export interface CycleSummary {
   warmingUp: boolean;
   drawdown: number | null;
   reserveRatio: number | null;
+  /** No PSTR float: RR is +∞, carried as the finite ceiling UNBOUNDED_RESERVE_RATIO (src/domain/treasury.ts). */
+  reserveRatioUnbounded?: boolean;
   pumpConcentration: number | null;
   treasuryValueUsd: number | null;
   marketCapUsd: number | null;

@@ -10,12 +10,28 @@ import { classifyCycle, alertParams, type Alert, type CycleAlertState } from '..
 import { computeConsensus, consensusParams, type ConsensusResult } from '../domain/consensus.ts';
 import { diversification, healthLevel, healthScore } from '../domain/health.ts';
 import { decideIntervention, interventionParams, nextEmergencyState, type InterventionDecision } from '../domain/intervention.ts';
+import { checkMarketValues } from '../domain/market-values.ts';
 import { classValues, treasuryState, type TreasuryState } from '../domain/treasury.ts';
 import type { VwapReading } from '../domain/vwap.ts';
 import type { CycleSummary, MarketObservation } from './contract.ts';
 
+/**
+ * The PSTR consensus, failed closed when the rest of the market a cycle needs
+ * (PUMP and SOL prices, balances) is not finite: no treasury value can be
+ * computed from it (src/domain/market-values.ts).
+ */
 export function consensusOf(obs: MarketObservation, now: number, config: Config): ConsensusResult {
-  return computeConsensus(obs.readings, now, consensusParams(config));
+  const consensus = computeConsensus(Array.isArray(obs.readings) ? obs.readings : [], now, consensusParams(config));
+  if (!consensus.ok) return consensus;
+  const market = checkMarketValues(obs);
+  if (market.ok) return consensus;
+  return { ok: false, reason: market.reason, readings: consensus.readings, agreeing: consensus.agreeing, excluded: consensus.excluded, outliers: consensus.outliers };
+}
+
+/** The pool volume a sample is recorded with: 0 (weightless) when the market gave no finite volume. */
+export function sampleVolumeOf(obs: MarketObservation): number {
+  const market = checkMarketValues(obs);
+  return market.ok ? market.volumeUsd : 0;
 }
 
 /** A cycle whose market observation failed after every retry: no valid price, and the reason (SPEC §2 fails closed). */
@@ -104,6 +120,7 @@ export function decideCycle(
   );
   const summary: CycleSummary = {
     ...base, warmingUp: decision.warmingUp, drawdown: decision.drawdown, reserveRatio: state.reserveRatio,
+    ...(state.reserveRatioUnbounded ? { reserveRatioUnbounded: true } : {}),
     pumpConcentration: state.pumpConcentration, treasuryValueUsd: state.valueUsd, marketCapUsd: state.marketCapUsd,
     health, healthLevel: level, decision: decision.reason,
   };

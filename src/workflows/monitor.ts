@@ -7,11 +7,12 @@
  */
 import {
   ActivityFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
-  proxyActivities, startChild, workflowInfo,
+  isCancellation, log, patched, proxyActivities, startChild, workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import type { Config } from '../config-schema.ts';
-import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
+import { INITIAL_ALERT_STATE, systemFailureAlert } from '../domain/alerts.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
 import { interventionWorkflowId, type CycleSummary, type MonitorHealth, type MonitorStatus, type OperatorEvent } from './contract.ts';
 import { checkInput } from './inputs.ts';
@@ -19,17 +20,13 @@ import { monitorInputSchema } from './messages.ts';
 import { installMonitorHandlers } from './monitor-handlers.ts';
 import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
-import { consensusOf, decideCycle, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
-
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
-});
+import { consensusOf, decideCycle, sampleVolumeOf, unobservedConsensus, type CycleVerdict, type MonitorMemory } from './monitor-cycle.ts';
+import { cycleActivityOptions, cycleFailureAlert, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
 
 /** Keeps a run's history to a few thousand events (about 20 a cycle), under the server's 4,096-event suggestion. */
 export const CYCLES_PER_RUN = 150;
 
-export interface MonitorState extends MonitorMemory {
+export interface MonitorState extends MonitorMemory, UnrecordedCycles {
   config: Config;
   cycles: number;
   nextSeq: number;
@@ -83,25 +80,74 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
 }
 
 async function runCycle(s: MonitorState): Promise<void> {
+  // Histories recorded before degraded cycles existed replay the old way (an activity failing after its retries ended the run).
+  const hardened = patched('degraded-cycles');
+  const cycleNumber = s.cycles + 1;
+  try {
+    await cycle(s, hardened);
+  } catch (err) {
+    // An operator's cancel of the monitor is not a fault: it ends the run as asked.
+    if (!hardened || isCancellation(err)) throw err;
+    // The last net: whatever escaped the cycle (a bug, not the world) is a degraded cycle, never a failed monitor or a retried task.
+    const cycleId = `${s.config.treasuryId}/${cycleNumber}`;
+    const failure = failureText('monitor cycle', err);
+    log.error('cycle failed; recorded as degraded', { cycleId, failure });
+    if (s.cycles < cycleNumber) s.cycles = cycleNumber;
+    const v = failClosed(safeVerdict(cycleId, Date.now(), s, failure), cycleId, [failure], 0);
+    s.lastCycle = v.summary;
+    keepUnrecorded(s, cycleRecordOf(v, v.summary, null, unobservedConsensus(failure), v.alerts));
+    await deliverInBackground(s.config.treasuryId, cycleId, v.summary.at, v.alerts).catch(() => undefined);
+  }
+}
+
+async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   const { config } = s;
+  const acts = proxyActivities<Activities>(cycleActivityOptions(config.monitor.cycleIntervalSeconds));
   const treasuryId = config.treasuryId;
   const cycleId = `${treasuryId}/${s.cycles + 1}`;
+  const failures: string[] = [];
+  // An activity that fails after its retries: recorded as this cycle's failure (degraded), or, replaying an old history, the old throw.
+  const attempt = async <T>(what: string, run: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (!hardened || !(err instanceof ActivityFailure) || isCancellation(err)) throw err;
+      failures.push(failureText(what, err));
+      return null;
+    }
+  };
+  // The backlog first: the monitor intervenes only once every earlier cycle is on record.
+  if (hardened && (s.unrecorded?.length ?? 0) > 0) {
+    const written = await attempt('recordCycleBacklog', () => acts.recordCycleBacklog({ treasuryId, cycles: s.unrecorded ?? [] }));
+    if (written) s.unrecorded = [];
+  }
   // A market that cannot be observed at all (every source and price feed down) is a cycle with no valid price, not the monitor's end.
   const obs = await acts.observeMarket({ treasuryId }).catch((err: unknown) => {
-    if (err instanceof ActivityFailure) return null;
-    throw err;
+    if (!(err instanceof ActivityFailure) || (hardened && isCancellation(err))) throw err;
+    if (hardened) failures.push(failureText('observeMarket', err));
+    return null;
   });
   const now = Date.now();
   const consensus = obs ? consensusOf(obs, now, config) : unobservedConsensus('observeMarket failed after its retries');
   const vwap = consensus.ok && obs
-    ? await acts.recordSample({
-      treasuryId, cycleId, at: now, pstrPrice: consensus.price, volumeUsd: obs.volumeUsd, pumpPrice: obs.pumpPrice,
+    ? await attempt('recordSample', () => acts.recordSample({
+      treasuryId, cycleId, at: now, pstrPrice: consensus.price, volumeUsd: hardened ? sampleVolumeOf(obs) : obs.volumeUsd, pumpPrice: obs.pumpPrice,
       solPrice: obs.solPrice, consensus, vwapWindowDays: config.strategy.vwapWindowDays,
-    })
+    }))
     : null;
   // Only starts of the trailing window matter to the daily-limit gate.
   s.interventionStarts = s.interventionStarts.filter((t) => t > now - 48 * HOUR_MS);
-  const v = decideCycle(cycleId, now, obs, consensus, vwap, s, config);
+  let v: CycleVerdict;
+  try {
+    v = decideCycle(cycleId, now, obs, consensus, vwap, s, config);
+  } catch (err) {
+    // The domain states its rules for odd markets (RR = +∞, NaN); a throw left is a bug, and it must not retry the task forever.
+    if (!hardened) throw err;
+    failures.push(failureText('decideCycle', err));
+    v = safeVerdict(cycleId, now, s, failures[failures.length - 1] ?? 'decideCycle threw');
+  }
+  const backlog = s.unrecorded?.length ?? 0;
+  if (hardened && (failures.length > 0 || backlog > 0)) v = failClosed(v, cycleId, failures, backlog);
   s.cycles += 1;
   s.emergencyStop = v.emergency.latched;
   s.alertState = v.alertState;
@@ -114,27 +160,48 @@ async function runCycle(s: MonitorState): Promise<void> {
     };
   }
   let summary = v.summary;
+  const alerts = [...v.alerts];
   if (v.decision?.intervene) {
     const seq = s.nextSeq;
     const id = interventionWorkflowId(treasuryId, seq);
     // The deterministic id makes a second start of the same intervention impossible.
-    await startChild(intervention, {
+    const started = await startChild(intervention, {
       workflowId: id,
       args: [{ treasuryId, seq, config, decidedInCycle: cycleId, decision: v.decision, consensus, vwap30: vwap?.vwap ?? 0, startedAt: now }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    }).then(() => null, (err: unknown) => {
+      if (!hardened || isCancellation(err)) throw err;
+      return err;
     });
     s.nextSeq += 1;
-    s.inFlight = [...s.inFlight, id];
-    s.interventionStarts = [...s.interventionStarts, now];
-    summary = { ...summary, startedIntervention: id };
+    if (started === null) {
+      s.inFlight = [...s.inFlight, id];
+      s.interventionStarts = [...s.interventionStarts, now];
+      summary = { ...summary, startedIntervention: id };
+    } else {
+      // Another workflow holds the id (a monitor restarted without its counter, or a stray start): its number is skipped, this cycle fails closed.
+      const why = started instanceof WorkflowExecutionAlreadyStartedError ? `workflow id ${id} is already taken` : failureText('startChild', started);
+      summary = { ...summary, decision: `intervention not started (fail closed): ${why}; sequence number ${seq} skipped, the next trigger uses ${s.nextSeq}` };
+      const a = systemFailureAlert('intervention start', `${why}; the monitor skipped to ${interventionWorkflowId(treasuryId, s.nextSeq)} and keeps cycling`);
+      alerts.push({ ...a, data: { ...a.data, interventionId: id } });
+    }
   }
   s.lastCycle = summary;
-  const recorded = await acts.recordCycle({
-    treasuryId,
-    cycle: { summary, balances: obs?.balances ?? null, consensus, decision: v.decision, emergency: v.emergency, alerts: v.alerts.map((a) => ({ level: a.level, kind: a.kind, message: a.message, data: a.data })) },
-  });
+  const record = cycleRecordOf(v, summary, obs, consensus, alerts);
+  const recorded = await attempt('recordCycle', () => acts.recordCycle({ treasuryId, cycle: record }));
   // Histories recorded before recordCycle reported this carry no result.
   if (recorded?.undeliveredCritical) s.undeliveredCritical = recorded.undeliveredCritical;
-  await deliverInBackground(treasuryId, cycleId, now, v.alerts);
+  if (hardened && recorded === null) {
+    // The store refused the record: it waits in memory, with the alert saying so (same keys as recordCycle's alert rows).
+    const failure = failures[failures.length - 1] ?? 'recordCycle failed';
+    alerts.push(cycleFailureAlert(cycleId, `${failure}; the record is kept and written once the store takes writes again`));
+    const late = { ...summary, decision: `${summary.decision} (recorded late: ${failure})` };
+    keepUnrecorded(s, { ...record, summary: late, alerts: cycleRecordOf(v, late, obs, consensus, alerts).alerts });
+  }
+  if (!hardened) return deliverInBackground(treasuryId, cycleId, now, alerts);
+  await deliverInBackground(treasuryId, cycleId, now, alerts).catch((err: unknown) => {
+    // The alerts are in the record (or its backlog); a delivery that cannot start is logged, never the monitor's end.
+    log.error('alert delivery could not start', { cycleId, error: failureText('deliverInBackground', err) });
+  });
 }

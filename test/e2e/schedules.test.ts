@@ -1,6 +1,6 @@
 /**
  * Schedules exist and fire: on the real dev server, ensureSchedules creates
- * the four job schedules, each fires and its workflow completes, the
+ * the four job schedules and the monitor's watchdog, each fires and its workflow completes, the
  * accumulation job buys PUMP in the paper ledger, a second ensureSchedules
  * creates nothing, and a paused schedule says so.
  */
@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 describe('the scheduled jobs on the dev server', () => {
-  it('creates the four schedules once, each fires and completes its job, accumulation buys PUMP, and a schedule can be paused', async () => {
+  it('creates the five schedules (four jobs and the watchdog) once, each fires and completes its job, accumulation buys PUMP, and a schedule can be paused', async () => {
     const client = server.env.client;
     const before = await world.ledger.balances();
 
@@ -60,7 +60,7 @@ describe('the scheduled jobs on the dev server', () => {
       expect(first.existing).toEqual([]);
 
       // The list comes from the visibility store, which catches up a moment after the creates.
-      const listed = await waitFor('the four schedules to be listed', async () => {
+      const listed = await waitFor('the five schedules to be listed', async () => {
         const found = await listedIds();
         return found.length >= ids.length ? found : undefined;
       }, { timeoutMs: 10_000 });
@@ -85,7 +85,11 @@ describe('the scheduled jobs on the dev server', () => {
 
       // Every job wrote its result to the store.
       const jobs = new Set((await world.store.monitoringLogs(TREASURY, 0, Date.now() + 60_000)).map((l) => (l.data as { job?: string }).job));
-      expect([...jobs].sort()).toEqual(['accumulation', 'liquidity', 'performance', 'risk']);
+      expect([...jobs].sort()).toEqual(['accumulation', 'liquidity', 'performance', 'risk', 'watchdog']);
+      // No monitor runs in this test: the watchdog says so, critically, with how to recover.
+      const watchdog = (await world.store.alerts(TREASURY)).find((a) => a.alertKey.startsWith(`watchdog/${TREASURY}/`));
+      expect(watchdog).toMatchObject({ level: 'critical', kind: 'system-failure' });
+      expect(watchdog?.message).toMatch(/monitor monitor\/sched does not exist.*npm start/);
 
       // The accumulation job bought PUMP with USDC, at most once per hour whatever the cadence.
       const buys = (await world.ledger.entries()).filter((e) => e.kind === 'accumulation');
