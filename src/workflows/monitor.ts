@@ -15,12 +15,15 @@ import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
 import { HOUR_MS, resumeVerdict } from '../domain/intervention.ts';
 import {
   cancelInterventionSignal, configQuery, emergencyStopSignal, healthQuery, interventionSettledSignal, interventionWorkflowId, pauseSignal,
-  resumeSignal, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal, type CycleSummary, type MonitorHealth, type MonitorStatus,
+  resumeSignal, statusQuery, updateConfigSignal, controlQuery, type ControlStatus, updateConfigUpdate, wakeSignal, type CycleSummary, type MonitorHealth, type MonitorStatus,
   type OperatorAction, type OperatorEvent,
 } from './contract.ts';
 import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
 import { consensusOf, decideCycle, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
+import {
+  controlStatus, gateMemory, reserveIntervention, startControl, syncControl, waitForNextCycle, type MonitorControl,
+} from './monitor-control.ts';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -41,6 +44,8 @@ export interface MonitorState extends MonitorMemory {
   operatorEvents: OperatorEvent[];
   wake: boolean;
   undeliveredCritical: MonitorStatus['undeliveredCritical'];
+  /** The safety state's place in the store (src/workflows/monitor-control.ts); absent in states carried from older runs. */
+  control?: MonitorControl;
 }
 
 export interface MonitorInput {
@@ -63,6 +68,9 @@ export function initialMonitorState(config: Config): MonitorState {
 export async function strategyMonitor(input: MonitorInput): Promise<void> {
   const s: MonitorState = input.state ?? initialMonitorState(input.config);
   const treasuryId = s.config.treasuryId;
+  // Safety state in the store: decided once per run, loaded before the first cycle (below), saved as it changes.
+  const durable = startControl(s);
+  if (durable) setHandler(controlQuery, () => controlStatus(s) as ControlStatus);
 
   const note = (action: string, a: OperatorAction, accepted: boolean, detail: string) => {
     s.operatorEvents = [...s.operatorEvents, { at: Date.now(), action, by: a.by ?? null, reason: a.reason ?? null, accepted, detail }].slice(-20);
@@ -128,18 +136,24 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     pendingInterventions: [...s.inFlight], interventionCount: s.nextSeq - 1, lastExecutedSwapAt: s.lastExecutedSwapAt,
     noValidPriceStreak: s.noValidPriceStreak, recentOperatorEvents: s.operatorEvents, cycleIntervalSeconds: s.config.monitor.cycleIntervalSeconds,
     undeliveredCritical: s.undeliveredCritical ?? { count: 0, oldest: null },
+    control: controlStatus(s),
   }));
   setHandler(healthQuery, () => s.health);
   setHandler(configQuery, () => s.config);
 
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     const started = Date.now();
+    // Loads the safety state when not loaded yet (every run's start), saves what handlers changed; never throws for the store.
+    if (durable) await syncControl(s);
     await runCycle(s);
     s.wake = false;
+    if (durable) await syncControl(s);
     const next = started + s.config.monitor.cycleIntervalSeconds * 1000;
-    await condition(() => s.wake, Math.max(1, next - Date.now()));
+    if (durable) await waitForNextCycle(s, next);
+    else await condition(() => s.wake, Math.max(1, next - Date.now()));
     if (cyclesThisRun + 1 >= (input.cyclesPerRun ?? CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
+      if (durable) await syncControl(s);
       await continueAsNew<typeof strategyMonitor>({ config: s.config, state: { ...s, wake: false }, ...(input.cyclesPerRun ? { cyclesPerRun: input.cyclesPerRun } : {}) });
     }
   }
@@ -164,7 +178,7 @@ async function runCycle(s: MonitorState): Promise<void> {
     : null;
   // Only starts of the trailing window matter to the daily-limit gate.
   s.interventionStarts = s.interventionStarts.filter((t) => t > now - 48 * HOUR_MS);
-  const v = decideCycle(cycleId, now, obs, consensus, vwap, s, config);
+  const v = decideCycle(cycleId, now, obs, consensus, vwap, gateMemory(s), config);
   s.cycles += 1;
   s.emergencyStop = v.emergency.latched;
   s.alertState = v.alertState;
@@ -177,7 +191,10 @@ async function runCycle(s: MonitorState): Promise<void> {
     };
   }
   let summary = v.summary;
-  if (v.decision?.intervene) {
+  // The record naming the new sequence number is saved first: a monitor started after a crash never reuses the id.
+  if (v.decision?.intervene && !(await reserveIntervention(s, now))) {
+    summary = { ...summary, decision: `${summary.decision}; not started: ${s.control?.problem ?? 'safety state not saved'}` };
+  } else if (v.decision?.intervene) {
     const seq = s.nextSeq;
     const id = interventionWorkflowId(treasuryId, seq);
     // The deterministic id makes a second start of the same intervention impossible.
