@@ -9,6 +9,7 @@ import {
   type MonitorView, type StoreView, type StoredControl,
 } from '../domain/control.ts';
 import type { ControlStateRow } from '../db/store.ts';
+import { interventionWorkflowId } from '../workflows/contract.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
 
 function storedControl(row: ControlStateRow): StoredControl {
@@ -18,6 +19,9 @@ function storedControl(row: ControlStateRow): StoredControl {
     interventionStarts: startsFromJson(row.interventionStarts), updatedAt: row.updatedAt, version: row.version,
   };
 }
+
+/** How many reserved sequence numbers without a row loadControl looks up (normally 0 or 1: a start whose first step was not recorded yet). */
+const RESERVED_LOOKUPS = 10;
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).slice(0, 300);
 
@@ -38,6 +42,16 @@ export async function readControlVerdict(deps: ActivityDeps, treasuryId: string)
   return { ...verdict, monitorRunning: monitor.kind === 'status', record: store.kind === 'record' ? store.record : null };
 }
 
+/** Interventions started under a reserved sequence number (maxSeq < seq < nextSeq) that have no store row and still run. */
+async function reservedInFlight(deps: ActivityDeps, treasuryId: string, maxSeq: number, nextSeq: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let seq = Math.max(maxSeq + 1, nextSeq - RESERVED_LOOKUPS); seq < nextSeq; seq++) {
+    const id = interventionWorkflowId(treasuryId, seq);
+    if ((await deps.workflowState(id))?.running) ids.push(id);
+  }
+  return ids;
+}
+
 export function controlActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
@@ -54,7 +68,9 @@ export function controlActivities(deps: ActivityDeps) {
       const inFlight: string[] = [];
       // A row left `running` by a workflow that has closed is not in flight: nothing would ever settle it with the monitor.
       for (const id of facts.running) if ((await deps.workflowState(id))?.running) inFlight.push(id);
-      const loaded = foldInterventions(row ? storedControl(row) : null, facts, inFlight, now);
+      const folded = foldInterventions(row ? storedControl(row) : null, facts, inFlight, now);
+      // A sequence number saved as taken whose intervention has no row yet (the monitor died right after starting it) may still run.
+      const loaded = folded && { ...folded, inFlight: [...inFlight, ...await reservedInFlight(deps, input.treasuryId, facts.maxSeq ?? 0, folded.nextSeq)] };
       deps.logger.info({ treasuryId: input.treasuryId, version: loaded?.version ?? null, nextSeq: loaded?.nextSeq ?? null, emergencyStop: loaded?.emergencyStop ?? null, inFlight }, 'control state loaded');
       return loaded;
     },

@@ -138,8 +138,12 @@ describe('what a gate reads', () => {
     expect(controlVerdict({ kind: 'unreadable', error: 'x' }, status({ emergencyStop: true }))).toMatchObject({ emergencyStop: true, failClosed: false });
   });
 
-  it('counts a monitor that has not loaded its safety state as paused', () => {
+  it('takes the store for a monitor that has not loaded its safety state yet, and is blocked when the store has no record either', () => {
     expect(controlVerdict({ kind: 'record', record: record() }, status({ safetyLoaded: false })))
-      .toMatchObject({ paused: true, reason: 'the monitor has not loaded its safety state' });
+      .toEqual({ paused: false, emergencyStop: false, failClosed: false, reason: null });
+    expect(controlVerdict({ kind: 'record', record: record() }, status({ safetyLoaded: false, paused: true }))).toMatchObject({ paused: true, failClosed: false });
+    expect(controlVerdict({ kind: 'absent' }, status({ safetyLoaded: false }))).toMatchObject({
+      paused: true, failClosed: true, reason: 'safety state unknown: the store has no control record and the monitor has not loaded its safety state',
+    });
   });
 });

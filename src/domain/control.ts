@@ -14,7 +14,7 @@
  *   ids the union: a merge never forgets a latch and never reuses an id.
  * - Reading for a gate: paused if the store or the monitor says paused,
  *   latched if either says latched; blocked, with the reason, when neither
- *   can tell.
+ *   can tell (a monitor that has not loaded its safety state cannot tell).
  */
 
 /** Trailing window of intervention starts kept for the daily-limit gate (SPEC §4 counts the last 24 h; twice that is kept). */
@@ -215,10 +215,14 @@ export type StoreView = { kind: 'record'; record: ControlRecord } | { kind: 'abs
 /** SPEC §4's pause and latch as a gate must read them: either source blocks; neither source blocks too. */
 export function controlVerdict(store: StoreView, monitor: MonitorView): ControlVerdict {
   const rec = store.kind === 'record' ? store.record : null;
+  // A monitor that has not loaded its safety state yet cannot tell either: the store's record is what it would load.
+  // (Its own flags still count: an operator's pause it took while loading only ever blocks more.)
+  const unloaded = monitor.kind === 'status' && monitor.safetyLoaded === false;
   const live = monitor.kind === 'status' ? monitor : null;
-  if (rec === null && live === null) {
+  if (rec === null && (live === null || unloaded)) {
     const storeSays = store.kind === 'unreadable' ? `the store could not be read (${store.error})` : 'the store has no control record';
-    const monitorSays = monitor.kind === 'unreachable' ? `the monitor could not be reached (${monitor.error})` : 'no monitor is running';
+    const monitorSays = monitor.kind === 'unreachable' ? `the monitor could not be reached (${monitor.error})`
+      : unloaded ? 'the monitor has not loaded its safety state' : 'no monitor is running';
     return { paused: true, emergencyStop: false, failClosed: true, reason: `safety state unknown: ${storeSays} and ${monitorSays}` };
   }
   const reasons: string[] = [];
@@ -227,8 +231,6 @@ export function controlVerdict(store: StoreView, monitor: MonitorView): ControlV
   else if (live?.emergencyStop) reasons.push('emergency stop latched (monitor)');
   if (rec?.paused) reasons.push(`paused by ${rec.pausedBy ?? 'unknown'}${rec.pauseReason ? ` (${rec.pauseReason})` : ''}`);
   else if (live?.paused) reasons.push('paused (monitor)');
-  const unloaded = live?.safetyLoaded === false;
-  if (unloaded) reasons.push('the monitor has not loaded its safety state');
-  const paused = (rec?.paused ?? false) || (live?.paused ?? false) || unloaded;
+  const paused = (rec?.paused ?? false) || (live?.paused ?? false);
   return { paused, emergencyStop, failClosed: false, reason: reasons.length ? reasons.join('; ') : null };
 }

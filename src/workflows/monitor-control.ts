@@ -32,6 +32,8 @@ export interface MonitorControl {
   problem: string | null;
   /** A save failed since the last cycle: wait for the next cycle before trying again (no busy retry). */
   backoff: boolean;
+  /** A load or save is out (see exclusive). */
+  busy: boolean;
 }
 
 /** What of the monitor's state this module reads and writes. */
@@ -56,7 +58,7 @@ const NOT_LOADED = 'safety state not loaded';
 const errorText = (err: unknown) => (err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message);
 
 function controlOf(s: ControlledState): MonitorControl {
-  s.control ??= { enabled: false, loaded: false, saved: null, version: null, problem: null, backoff: false };
+  s.control ??= { enabled: false, loaded: false, saved: null, version: null, problem: null, backoff: false, busy: false };
   return s.control;
 }
 
@@ -65,7 +67,7 @@ export function startControl(s: ControlledState): boolean {
   const enabled = patched(DURABLE_CONTROL_PATCH);
   const c = controlOf(s);
   // Every run loads again: a carried `loaded` speaks of the previous run.
-  s.control = { ...c, enabled, loaded: false, backoff: false, problem: enabled ? NOT_LOADED : null };
+  s.control = { ...c, enabled, loaded: false, backoff: false, busy: false, problem: enabled ? NOT_LOADED : null };
   return enabled;
 }
 
@@ -154,11 +156,40 @@ async function save(s: ControlledState, record: ControlRecord): Promise<boolean>
   }
 }
 
+/** Runs `fn` alone: the saver and the loop never have two loads or saves out at once (a flag, not a promise, so it can be carried). */
+async function exclusive<T>(s: ControlledState, fn: () => Promise<T>): Promise<T> {
+  while (controlOf(s).busy) await condition(() => !controlOf(s).busy);
+  controlOf(s).busy = true;
+  try {
+    return await fn();
+  } finally {
+    controlOf(s).busy = false;
+  }
+}
+
 /** Brings the store and the memory together: loads when not loaded yet, then saves what changed. Never throws for the store's sake. */
 export async function syncControl(s: ControlledState): Promise<void> {
   if (!enabledFor(s)) return;
-  if (!controlOf(s).loaded && !(await load(s))) return;
-  await save(s, currentRecord(s));
+  await exclusive(s, async () => {
+    if (!controlOf(s).loaded && !(await load(s))) return;
+    await save(s, currentRecord(s));
+  });
+}
+
+/**
+ * Saves a change as soon as a handler or the cycle makes it, without
+ * waiting for the next cycle. It waits on the memory, not on a timer, so
+ * the loop's own timing is untouched. After a failed save it waits for the
+ * loop's next sync (no busy retry against a store that is down).
+ */
+export function startControlSaver(s: ControlledState): void {
+  if (!enabledFor(s)) return;
+  void (async () => {
+    for (;;) {
+      await condition(() => !controlOf(s).busy && controlOf(s).loaded && !controlOf(s).backoff && controlUnsaved(s));
+      await syncControl(s);
+    }
+  })();
 }
 
 /**
@@ -168,22 +199,15 @@ export async function syncControl(s: ControlledState): Promise<void> {
  */
 export async function reserveIntervention(s: ControlledState, now: number): Promise<boolean> {
   if (!enabledFor(s)) return true;
-  if (!controlOf(s).loaded) return false;
-  return save(s, currentRecord(s, { nextSeq: s.nextSeq + 1, interventionStarts: [...s.interventionStarts, now] }));
+  return exclusive(s, async () => {
+    if (!controlOf(s).loaded) return false;
+    return save(s, currentRecord(s, { nextSeq: s.nextSeq + 1, interventionStarts: [...s.interventionStarts, now] }));
+  });
 }
 
 /** The memory the cycle decides with: paused while the safety state is not loaded. */
 export function gateMemory<T extends ControlledState>(s: T): T {
   return enabledFor(s) && !controlOf(s).loaded ? { ...s, paused: true } : s;
-}
-
-/** Waits until `deadline` or an early wake; saves a change to the safety state as soon as it happens. */
-export async function waitForNextCycle(s: ControlledState, deadline: number): Promise<void> {
-  for (;;) {
-    const woke = await condition(() => s.wake || (controlUnsaved(s) && !controlOf(s).backoff && controlOf(s).loaded), Math.max(1, deadline - Date.now()));
-    if (!woke || s.wake) return;
-    await syncControl(s);
-  }
 }
 
 export function controlStatus(s: ControlledState): ControlStatus | undefined {

@@ -22,7 +22,7 @@ import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
 import { consensusOf, decideCycle, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
 import {
-  controlStatus, gateMemory, reserveIntervention, startControl, syncControl, waitForNextCycle, type MonitorControl,
+  controlStatus, gateMemory, reserveIntervention, startControl, startControlSaver, syncControl, type MonitorControl,
 } from './monitor-control.ts';
 
 const acts = proxyActivities<Activities>({
@@ -141,6 +141,8 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
   setHandler(healthQuery, () => s.health);
   setHandler(configQuery, () => s.config);
 
+  // Saves what handlers change (pause, stop, resume, a settled swap) as soon as they change it.
+  startControlSaver(s);
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     const started = Date.now();
     // Loads the safety state when not loaded yet (every run's start), saves what handlers changed; never throws for the store.
@@ -149,8 +151,7 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     s.wake = false;
     if (durable) await syncControl(s);
     const next = started + s.config.monitor.cycleIntervalSeconds * 1000;
-    if (durable) await waitForNextCycle(s, next);
-    else await condition(() => s.wake, Math.max(1, next - Date.now()));
+    await condition(() => s.wake, Math.max(1, next - Date.now()));
     if (cyclesThisRun + 1 >= (input.cyclesPerRun ?? CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (durable) await syncControl(s);

@@ -74,6 +74,15 @@ for (const backend of STORE_BACKENDS) {
       });
     });
 
+    it('counts as in flight an intervention started under a saved sequence number before it wrote its row, while its workflow runs', async () => {
+      const now = Date.now();
+      await store.saveControlState({ treasuryId: T, ...NEUTRAL_CONTROL, nextSeq: 4, updatedAt: now });
+      await row(1, 'rejected', now - HOUR);
+      const acts = (iv3: WorkflowState | null) => controlActivities(deps(store, null, { [`intervention/${T}/2`]: terminated, [`intervention/${T}/3`]: iv3 }));
+      expect((await acts(running).loadControl({ treasuryId: T }))?.inFlight).toEqual([`intervention/${T}/3`]);
+      expect((await acts(null).loadControl({ treasuryId: T }))?.inFlight).toEqual([]);
+    });
+
     it('reads blocked, with the reason, when neither the store nor the monitor can tell', async () => {
       const gate = await interventionActivities(deps(store, null)).gateContext({ treasuryId: T, excludeId: 'x' });
       expect(gate).toMatchObject({ paused: true, emergencyStop: false, failClosed: true, monitorRunning: false });
@@ -90,11 +99,11 @@ for (const backend of STORE_BACKENDS) {
       expect(await scheduledActivities(deps(store, null)).controlState({ treasuryId: T })).toMatchObject({ emergencyStop: true, running: false });
     });
 
-    it('is paused when the live monitor says so though the store does not, and when the monitor has not loaded its state', async () => {
+    it('is paused when the live monitor says so though the store does not, and blocked by a monitor that has not loaded its state over an empty store', async () => {
+      const unloaded = status({ control: { loaded: false, problem: 'safety state not loaded', unsaved: true, record: null, version: null } });
+      expect(await scheduledActivities(deps(store, unloaded)).controlState({ treasuryId: T })).toMatchObject({ paused: true, failClosed: true });
       await store.saveControlState({ treasuryId: T, ...NEUTRAL_CONTROL, updatedAt: 1 });
       expect(await scheduledActivities(deps(store, status({ paused: true }))).controlState({ treasuryId: T })).toMatchObject({ paused: true, running: true, failClosed: false });
-      const unloaded = status({ control: { loaded: false, problem: 'safety state not loaded', unsaved: true, record: null, version: null } });
-      expect(await scheduledActivities(deps(store, unloaded)).controlState({ treasuryId: T })).toMatchObject({ paused: true, reason: 'the monitor has not loaded its safety state' });
       expect(await scheduledActivities(deps(store, status())).controlState({ treasuryId: T })).toMatchObject({ paused: false, emergencyStop: false, reason: null });
     });
   });
