@@ -99,6 +99,8 @@ describe('the record a monitor saves', () => {
   it('says the monitor latched itself when no operator asked, with the reserve ratio', () => {
     const r = recordOf(record({ updatedAt: NOW - 1 }), memory({ emergencyStop: true }), events, ctx);
     expect(r).toMatchObject({ latchedBy: SYSTEM_LATCH_BY, latchReason: 'reserve ratio 1.2000 below 1.5', latchedAt: NOW });
+    const unexplained = recordOf(record({ updatedAt: NOW - 1 }), memory({ emergencyStop: true }), [], { ...ctx, reserveRatio: 2 });
+    expect(unexplained).toMatchObject({ emergencyStop: true, latchedBy: null, latchReason: null, latchedAt: NOW });
   });
 
   it('keeps who and why while the latch holds, and clears them when it is lifted', () => {

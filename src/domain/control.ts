@@ -152,8 +152,10 @@ export function recordOf(
   if (memory.emergencyStop && before.emergencyStop) ({ latchedBy, latchReason, latchedAt } = before);
   else if (memory.emergencyStop) {
     const e = latestEvent(events, 'emergencyStop', since);
-    latchedBy = e ? e.by : SYSTEM_LATCH_BY;
-    latchReason = e ? e.reason : `reserve ratio ${ctx.reserveRatio === null ? 'unknown' : ctx.reserveRatio.toFixed(4)} below ${ctx.minRr}`;
+    // The monitor latches itself only on a measured RR below the threshold; otherwise the setter is not known (never guessed).
+    const system = e === null && ctx.reserveRatio !== null && ctx.reserveRatio < ctx.minRr;
+    latchedBy = e ? e.by : system ? SYSTEM_LATCH_BY : null;
+    latchReason = e ? e.reason : system ? `reserve ratio ${(ctx.reserveRatio as number).toFixed(4)} below ${ctx.minRr}` : null;
     latchedAt = e ? e.at : ctx.now;
   }
   const next: ControlRecord = {
