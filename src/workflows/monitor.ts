@@ -15,12 +15,13 @@ import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
 import { HOUR_MS, resumeVerdict } from '../domain/intervention.ts';
 import {
   cancelInterventionSignal, configQuery, emergencyStopSignal, healthQuery, interventionSettledSignal, interventionWorkflowId, pauseSignal,
-  resumeSignal, statusQuery, updateConfigSignal, controlQuery, type ControlStatus, updateConfigUpdate, wakeSignal, type CycleSummary, type MonitorHealth, type MonitorStatus,
+  resumeSignal, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal, type CycleSummary, type MonitorHealth, type MonitorStatus,
   type OperatorAction, type OperatorEvent,
 } from './contract.ts';
 import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
 import { consensusOf, decideCycle, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
+import { controlQuery, type ControlStatus } from './contract.ts';
 import {
   controlStatus, gateMemory, reserveIntervention, startControl, startControlSaver, syncControl, type MonitorControl,
 } from './monitor-control.ts';
