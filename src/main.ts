@@ -11,7 +11,7 @@ import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfigFile, type Config } from './config.ts';
 import { demoConfig } from './runtime/demo.ts';
-import { ensureMonitor, ensureSchedules } from './runtime/ensure.ts';
+import { ensureMonitorDetailed, ensureSchedules } from './runtime/ensure.ts';
 import { startOps } from './runtime/ops.ts';
 import { createWorker } from './runtime/worker.ts';
 import { LiveModeError } from './runtime/live-world.ts';
@@ -58,7 +58,8 @@ async function main(): Promise<void> {
     deps: { ...world.deps, metrics: ops.metrics }, interceptors: ops.interceptors,
   });
   const running = worker.run();
-  console.log(`Monitor ${monitorWorkflowId(config.treasuryId)}: ${await ensureMonitor(temporal.client, config)}`);
+  const monitor = await ensureMonitorDetailed(temporal.client, config);
+  console.log(`Monitor ${monitorWorkflowId(config.treasuryId)}: ${monitor.outcome}${monitor.note ? ` (${monitor.note})` : ''}`);
   const schedules = await ensureSchedules(temporal.client, config);
   console.log(`Schedules: ${[...schedules.created.map((s) => `${s} (created)`), ...schedules.existing].join(', ')}`);
   console.log(`Metrics: ${ops.metricsUrl ?? 'off'} · Operate it with: npx tsx client.ts status | interventions | approve <id> --operator alice · logs in ${resolve(dataDir, 'agent.log')}`);

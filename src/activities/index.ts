@@ -3,6 +3,7 @@
  * activities-dependency-injection idiom). Workflows import only the type.
  */
 import { alertActivities } from '../alerts/activity.ts';
+import { controlActivities } from './control.ts';
 import type { ActivityDeps } from './deps.ts';
 import { governanceActivities } from './governance.ts';
 import { interventionActivities } from './intervention.ts';
@@ -22,6 +23,7 @@ export function createActivities(deps: ActivityDeps) {
     ...governanceActivities(deps),
     ...operatorActivities(deps),
     ...reportActivities(deps),
+    ...controlActivities(deps),
     ...alertActivities({ store: deps.store, logger: deps.logger, alerts: deps.config.alerts }),
   };
 }

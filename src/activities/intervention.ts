@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { Alert } from '../domain/alerts.ts';
 import type { InterventionStatus } from '../db/store.ts';
 import type { RecordStepInput } from '../workflows/contract.ts';
+import { readControlVerdict } from './control.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
 
 export interface InterventionRecordInput {
@@ -31,6 +32,10 @@ export interface GateContextResult {
   lastExecutedSwapAt: number | null;
   interventionStarts: number[];
   inFlight: string[];
+  /** Neither the store nor the monitor could tell the pause/stop state: read as paused. */
+  failClosed: boolean;
+  /** Why it is paused or stopped (who and why when known); null when it is not. */
+  reason: string | null;
 }
 
 export interface WireSwapRequest {
@@ -90,18 +95,25 @@ export function interventionActivities(deps: ActivityDeps) {
       deps.logger.info({ treasuryId: input.treasuryId, workflowId: input.interventionId, step: step.step }, step.verdict);
     },
 
-    /** SPEC §4's gates need the live pause/stop flags and every other intervention's history. */
+    /**
+     * SPEC §4's gates need the pause/stop flags and every other intervention's
+     * history. The flags are the store's control record OR-ed with the live
+     * monitor's status; when neither can tell, it reads as paused (failClosed).
+     */
     async gateContext(input: { treasuryId: string; excludeId: string }): Promise<GateContextResult> {
-      const status = await deps.monitorStatus(input.treasuryId);
+      const control = await readControlVerdict(deps, input.treasuryId);
       const others = (await store.interventions(input.treasuryId, { sinceMs: serverClock() - 30 * 86_400_000 })).filter((i) => i.id !== input.excludeId);
       const executed = others.filter((i) => i.status === 'executed' && i.executedAt !== null).map((i) => i.executedAt as number);
+      if (control.record?.lastExecutedSwapAt != null) executed.push(control.record.lastExecutedSwapAt);
       return {
-        paused: status?.paused ?? false,
-        emergencyStop: status?.emergencyStop ?? false,
-        monitorRunning: status !== null,
+        paused: control.paused,
+        emergencyStop: control.emergencyStop,
+        monitorRunning: control.monitorRunning,
         lastExecutedSwapAt: executed.length ? Math.max(...executed) : null,
         interventionStarts: others.map((i) => i.startedAt),
         inFlight: others.filter((i) => i.status === 'running').map((i) => i.id),
+        failClosed: control.failClosed,
+        reason: control.reason,
       };
     },
 

@@ -1,14 +1,16 @@
 /** Activities of the scheduled jobs: accumulation, risk, performance, liquidity. Rules stay in the workflows' domain calls. */
 import { toTokens } from '../domain/amount.ts';
 import type { PositionView } from '../ports.ts';
+import { readControlVerdict } from './control.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
 
 export function scheduledActivities(deps: ActivityDeps) {
   const { store } = deps;
   return {
-    async controlState(input: { treasuryId: string }): Promise<{ running: boolean; paused: boolean; emergencyStop: boolean; at: number }> {
-      const s = await deps.monitorStatus(input.treasuryId);
-      return { running: s !== null, paused: s?.paused ?? false, emergencyStop: s?.emergencyStop ?? false, at: serverClock() };
+    /** The pause/stop flags for a scheduled job: the store's control record OR-ed with the live monitor; paused when neither can tell. */
+    async controlState(input: { treasuryId: string }): Promise<{ running: boolean; paused: boolean; emergencyStop: boolean; at: number; failClosed: boolean; reason: string | null }> {
+      const c = await readControlVerdict(deps, input.treasuryId);
+      return { running: c.monitorRunning, paused: c.paused, emergencyStop: c.emergencyStop, at: serverClock(), failClosed: c.failClosed, reason: c.reason };
     },
 
     /** One hourly buy, at most once per key whatever retries happen. */

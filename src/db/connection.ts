@@ -30,7 +30,7 @@ export type Db = BetterSQLite3Database;
 
 const TABLE_NAMES = [
   'priceSamples', 'treasurySnapshots', 'interventions', 'interventionSteps', 'monitoringLogs', 'alerts', 'proposals', 'votes',
-  'swapRecords', 'ledgerBalances', 'ledgerEntries', 'lpPositions',
+  'swapRecords', 'ledgerBalances', 'ledgerEntries', 'lpPositions', 'controlState',
 ] as const;
 
 export type Tables = { [K in (typeof TABLE_NAMES)[number]]: (typeof sqliteSchema)[K] };

@@ -276,3 +276,28 @@ export const lpPositions = pgTable('lp_positions', {
   primaryKey({ columns: [t.treasuryId, t.pool] }),
   check('lp_positions_quote', oneOf('quote', POOL_QUOTES)),
 ]);
+
+/**
+ * The monitor's safety state, one row per treasury: pause and the emergency
+ * latch with who and why, the last executed swap, the next intervention
+ * sequence number and the trailing intervention starts. It outlives the
+ * monitor workflow (termination, reset, a lost namespace): a fresh monitor
+ * bootstraps from it, and the gates read it as the source of truth.
+ * `version` counts the writes (1 for the first).
+ */
+export const controlState = pgTable('control_state', {
+  treasuryId: text('treasury_id').primaryKey(),
+  paused: boolean('paused').notNull(),
+  pausedBy: text('paused_by'),
+  pauseReason: text('pause_reason'),
+  emergencyStop: boolean('emergency_stop').notNull(),
+  latchedBy: text('latched_by'),
+  latchReason: text('latch_reason'),
+  latchedAt: epochMs('latched_at'),
+  lastExecutedSwapAt: epochMs('last_executed_swap_at'),
+  nextSeq: integer('next_seq').notNull(),
+  /** Epoch ms of the interventions started in the trailing window (JSON array). */
+  interventionStarts: json('intervention_starts').notNull(),
+  version: integer('version').notNull(),
+  updatedAt: epochMs('updated_at').notNull(),
+});

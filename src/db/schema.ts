@@ -285,6 +285,31 @@ export const lpPositions = sqliteTable('lp_positions', {
   check('lp_positions_quote', oneOf('quote', POOL_QUOTES)),
 ]);
 
+/**
+ * The monitor's safety state, one row per treasury: pause and the emergency
+ * latch with who and why, the last executed swap, the next intervention
+ * sequence number and the trailing intervention starts. It outlives the
+ * monitor workflow (termination, reset, a lost namespace): a fresh monitor
+ * bootstraps from it, and the gates read it as the source of truth.
+ * `version` counts the writes (1 for the first).
+ */
+export const controlState = sqliteTable('control_state', {
+  treasuryId: text('treasury_id').primaryKey(),
+  paused: integer('paused', { mode: 'boolean' }).notNull(),
+  pausedBy: text('paused_by'),
+  pauseReason: text('pause_reason'),
+  emergencyStop: integer('emergency_stop', { mode: 'boolean' }).notNull(),
+  latchedBy: text('latched_by'),
+  latchReason: text('latch_reason'),
+  latchedAt: epochMs('latched_at'),
+  lastExecutedSwapAt: epochMs('last_executed_swap_at'),
+  nextSeq: integer('next_seq').notNull(),
+  /** Epoch ms of the interventions started in the trailing window (JSON array). */
+  interventionStarts: json('intervention_starts').notNull(),
+  version: integer('version').notNull(),
+  updatedAt: epochMs('updated_at').notNull(),
+});
+
 export type InterventionStatus = (typeof INTERVENTION_STATUSES)[number];
 export type SwapStatus = (typeof SWAP_STATUSES)[number];
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -311,5 +336,7 @@ export type LedgerEntryKind = (typeof LEDGER_ENTRY_KINDS)[number];
 export type LedgerBalanceRow = typeof ledgerBalances.$inferSelect;
 export type LedgerEntryRow = typeof ledgerEntries.$inferSelect;
 export type NewLedgerEntry = typeof ledgerEntries.$inferInsert;
+export type ControlStateRow = typeof controlState.$inferSelect;
+export type NewControlState = typeof controlState.$inferInsert;
 export type LpPositionRow = typeof lpPositions.$inferSelect;
 export type NewLpPosition = typeof lpPositions.$inferInsert;

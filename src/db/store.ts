@@ -17,7 +17,7 @@ import {
 } from './connection.ts';
 import { StoreValueError } from './schema.ts';
 import type {
-  AlertLevel, AlertRow, InterventionRow, InterventionStatus, InterventionStepRow, MonitoringLogRow, NewAlert,
+  AlertLevel, AlertRow, ControlStateRow, InterventionRow, InterventionStatus, InterventionStepRow, MonitoringLogRow, NewAlert,
   NewIntervention, NewInterventionStep, NewMonitoringLog, NewPriceSample, NewProposal, NewSnapshot, NewSwap, NewVote,
   PriceSampleRow, ProposalRow, SnapshotRow, SwapRow, SwapStatus, VoteRow,
 } from './schema.ts';
@@ -25,7 +25,7 @@ import type {
 export { StoreValueError, bigintReplacer } from './schema.ts';
 export type { Db, Tables } from './connection.ts';
 export type {
-  AlertLevel, AlertRow, InterventionRow, InterventionStatus, InterventionStepRow, MonitoringLogRow, NewAlert,
+  AlertLevel, AlertRow, ControlStateRow, InterventionRow, InterventionStatus, InterventionStepRow, MonitoringLogRow, NewAlert,
   NewIntervention, NewInterventionStep, NewMonitoringLog, NewPriceSample, NewProposal, NewSnapshot, NewSwap, NewVote,
   PriceSampleRow, ProposalRow, SnapshotRow, SwapRow, SwapStatus, VoteRow,
 } from './schema.ts';
@@ -43,6 +43,21 @@ export interface SwapUpdate {
 
 // A swap only moves forward, so a stale retry can never re-open a settled one.
 const SWAP_STAGE: Record<SwapStatus, number> = { prepared: 0, sent: 1, confirmed: 2, failed: 2 };
+
+/** What a control-state write gives: the fields the writer sets (the store counts `version`). */
+export type ControlStateWrite = Omit<ControlStateRow, 'version'>;
+
+/** What the interventions table says about a treasury's safety state, for a monitor that starts fresh. */
+export interface InterventionBootstrap {
+  /** The largest sequence number ever recorded (null: none yet). */
+  maxSeq: number | null;
+  /** The latest `executed_at` of an executed intervention. */
+  lastExecutedAt: number | null;
+  /** Ids of the rows still `running`, oldest first. */
+  running: string[];
+  /** `started_at` of the interventions started at or after `sinceMs`, oldest first. */
+  startsSince: number[];
+}
 
 /** Rows per INSERT when loading many price samples (PostgreSQL allows 65,535 parameters; 8 columns each). */
 const BULK_ROWS = 1000;
@@ -312,6 +327,60 @@ export class TreasuryStore {
 
   votes(proposalId: string): Promise<VoteRow[]> {
     return this.query((db, { votes: t }) => db.select().from(t).where(eq(t.proposalId, proposalId)).orderBy(asc(t.voter)));
+  }
+
+  // ── Safety state (one row per treasury) ──────────────────────────────────
+
+  controlState(treasuryId: string): Promise<ControlStateRow | undefined> {
+    return this.first(this.query((db, { controlState: t }) => db.select().from(t).where(eq(t.treasuryId, treasuryId)).limit(1)));
+  }
+
+  /**
+   * Writes a treasury's safety state. The monitor is its single writer, so
+   * the last write wins for pause and the latch, with three guards against a
+   * late retry or a stale run: a write older than the stored one (smaller
+   * `updatedAt`) is ignored, `nextSeq` never moves backwards (an intervention
+   * id is never reused), and `lastExecutedSwapAt` never moves backwards (the
+   * cooldown is never shortened). Every accepted write adds 1 to `version`.
+   */
+  saveControlState(c: ControlStateWrite): Promise<{ written: boolean; version: number }> {
+    return this.query(async (db, { controlState: t }) => {
+      const set = replaceAllBut(t, ['treasuryId', 'nextSeq', 'lastExecutedSwapAt', 'version']);
+      const rows = await db.insert(t).values({ ...c, version: 1 }).onConflictDoUpdate({
+        target: t.treasuryId,
+        set: {
+          ...set,
+          nextSeq: sql`CASE WHEN excluded."next_seq" > ${t.nextSeq} THEN excluded."next_seq" ELSE ${t.nextSeq} END`,
+          lastExecutedSwapAt: sql`CASE WHEN ${t.lastExecutedSwapAt} IS NULL OR excluded."last_executed_swap_at" > ${t.lastExecutedSwapAt}
+            THEN excluded."last_executed_swap_at" ELSE ${t.lastExecutedSwapAt} END`,
+          version: sql`${t.version} + 1`,
+        },
+        setWhere: sql`excluded."updated_at" >= ${t.updatedAt}`,
+      }).returning({ version: t.version });
+      if (rows[0]) return { written: true, version: rows[0].version };
+      const [current] = await db.select({ version: t.version }).from(t).where(eq(t.treasuryId, c.treasuryId)).limit(1);
+      return { written: false, version: current?.version ?? 0 };
+    });
+  }
+
+  /** What the interventions table knows that a fresh monitor must not forget (see InterventionBootstrap). */
+  interventionBootstrap(treasuryId: string, sinceMs: number): Promise<InterventionBootstrap> {
+    return this.query(async (db, { interventions: t }) => {
+      const [agg] = await db.select({
+        maxSeq: sql<number | null>`max(${t.seq})`.mapWith(Number),
+        lastExecutedAt: sql<number | null>`max(CASE WHEN ${t.status} = 'executed' THEN ${t.executedAt} END)`.mapWith(t.executedAt),
+      }).from(t).where(eq(t.treasuryId, treasuryId));
+      const running = await db.select({ id: t.id }).from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.status, 'running')))
+        .orderBy(asc(t.startedAt), asc(t.seq));
+      const starts = await db.select({ at: t.startedAt }).from(t).where(and(eq(t.treasuryId, treasuryId), gte(t.startedAt, sinceMs)))
+        .orderBy(asc(t.startedAt), asc(t.seq));
+      return {
+        maxSeq: agg?.maxSeq ?? null,
+        lastExecutedAt: agg?.lastExecutedAt ?? null,
+        running: running.map((r) => r.id),
+        startsSince: starts.map((r) => r.at),
+      };
+    });
   }
 
   // ── Swap ledger ───────────────────────────────────────────────────────────

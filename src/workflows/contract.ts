@@ -7,6 +7,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Config, ProposalKind } from '../config-schema.ts';
 import type { ApprovalState, TimelockVerdict } from '../domain/approval.ts';
 import type { ConsensusResult, OracleReading } from '../domain/consensus.ts';
+import type { ControlRecord } from '../domain/control.ts';
 import type { Tally } from '../domain/governance.ts';
 import type { HealthLevel } from '../domain/health.ts';
 import type { InterventionDecision } from '../domain/intervention.ts';
@@ -68,6 +69,8 @@ export const emergencyStopUpdate = defineUpdate<OperatorResult, [OperatorAction]
 export const cancelInterventionUpdate = defineUpdate<OperatorResult, [{ interventionId: string } & OperatorAction]>('cancelIntervention');
 
 export const statusQuery = defineQuery<MonitorStatus>('status');
+/** The monitor's safety state and whether it is in the store (src/workflows/monitor-control.ts). */
+export const controlQuery = defineQuery<ControlStatus>('control');
 export const healthQuery = defineQuery<MonitorHealth>('health');
 /** The running configuration (after every accepted update). */
 export const configQuery = defineQuery<Config>('config');
@@ -107,6 +110,25 @@ export interface MonitorStatus {
   cycleIntervalSeconds: number;
   /** Who may pause, resume, stop, reconfigure and cancel (intervention.operators); says so when nobody may. */
   operators?: string;
+  /** The safety state as the store holds it (absent on monitors that predate it). */
+  control?: ControlStatus;
+}
+
+/* ---------- Safety state in the store (the control record) ---------- */
+
+export type { ControlRecord, LoadedControl, StoredControl } from '../domain/control.ts';
+
+/** The monitor's view of its control record: what it holds, who set it, and whether the store has it. */
+export interface ControlStatus {
+  /** False until the record was read at this run's start: the monitor then counts as paused ("safety state not loaded"). */
+  loaded: boolean;
+  /** Why it is not loaded or not saved (the last error); null when all is in the store. */
+  problem: string | null;
+  /** The memory differs from the last record saved: no intervention starts until it is saved. */
+  unsaved: boolean;
+  /** The record last saved or loaded, and its store version. */
+  record: ControlRecord | null;
+  version: number | null;
 }
 
 export interface MonitorHealth {

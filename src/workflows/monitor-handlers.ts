@@ -30,6 +30,7 @@ import {
   updateConfigMessage, wakeMessage, type OperatorActionMessage, type Parsed,
 } from './messages.ts';
 import type { MonitorState } from './monitor.ts';
+import { controlStatus } from './monitor-control.ts';
 
 /**
  * The check of a governance message: a passed proposal's change should survive a store blip, so it is retried for
@@ -326,6 +327,7 @@ export function installMonitorHandlers(s: MonitorState): void {
     noValidPriceStreak: s.noValidPriceStreak, recentOperatorEvents: s.operatorEvents, cycleIntervalSeconds: s.config.monitor.cycleIntervalSeconds,
     undeliveredCritical: s.undeliveredCritical ?? { count: 0, oldest: null },
     operators: operatorsLine(s.config.intervention.operators),
+    control: controlStatus(s),
   }));
   setHandler(healthQuery, () => s.health);
   setHandler(configQuery, () => s.config);

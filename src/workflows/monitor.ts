@@ -7,7 +7,7 @@
  */
 import {
   ActivityFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
-  isCancellation, log, patched, proxyActivities, startChild, workflowInfo,
+  isCancellation, log, patched, proxyActivities, setHandler, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
@@ -22,6 +22,10 @@ import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
 import { consensusOf, decideCycle, sampleVolumeOf, unobservedConsensus, type CycleVerdict, type MonitorMemory } from './monitor-cycle.ts';
 import { cycleActivityOptions, cycleFailureAlert, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
+import { controlQuery, type ControlStatus } from './contract.ts';
+import {
+  controlStatus, gateMemory, reserveIntervention, startControl, startControlSaver, syncControl, type MonitorControl,
+} from './monitor-control.ts';
 
 /** Keeps a run's history to a few thousand events (about 20 a cycle), under the server's 4,096-event suggestion. */
 export const CYCLES_PER_RUN = 150;
@@ -39,6 +43,8 @@ export interface MonitorState extends MonitorMemory, UnrecordedCycles {
   undeliveredCritical: MonitorStatus['undeliveredCritical'];
   /** Governance proposals whose change this monitor applied (each applies once); absent in older runs. */
   appliedProposals?: string[];
+  /** The safety state's place in the store (src/workflows/monitor-control.ts); absent in states carried from older runs. */
+  control?: MonitorControl;
 }
 
 export interface MonitorInput {
@@ -62,18 +68,27 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
   // A start with a malformed input fails fast, naming the field, instead of wedging the first task.
   checkInput(monitorInputSchema, input, 'strategyMonitor');
   const s: MonitorState = input.state ?? initialMonitorState(input.config);
+  // Safety state in the store: decided once per run, loaded before the first cycle (below), saved as it changes.
+  const durable = startControl(s);
+  if (durable) setHandler(controlQuery, () => controlStatus(s) as ControlStatus);
 
   // Every signal, update and query; none of them throws (monitor-handlers.ts).
   installMonitorHandlers(s);
 
+  // Saves what handlers change (pause, stop, resume, a settled swap) as soon as they change it.
+  startControlSaver(s);
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     const started = Date.now();
+    // Loads the safety state when not loaded yet (every run's start), saves what handlers changed; never throws for the store.
+    if (durable) await syncControl(s);
     await runCycle(s);
     s.wake = false;
+    if (durable) await syncControl(s);
     const next = started + s.config.monitor.cycleIntervalSeconds * 1000;
     await condition(() => s.wake, Math.max(1, next - Date.now()));
     if (cyclesThisRun + 1 >= (input.cyclesPerRun ?? CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
+      if (durable) await syncControl(s);
       await continueAsNew<typeof strategyMonitor>({ config: s.config, state: { ...s, wake: false }, ...(input.cyclesPerRun ? { cyclesPerRun: input.cyclesPerRun } : {}) });
     }
   }
@@ -139,7 +154,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   s.interventionStarts = s.interventionStarts.filter((t) => t > now - 48 * HOUR_MS);
   let v: CycleVerdict;
   try {
-    v = decideCycle(cycleId, now, obs, consensus, vwap, s, config);
+    v = decideCycle(cycleId, now, obs, consensus, vwap, gateMemory(s), config);
   } catch (err) {
     // The domain states its rules for odd markets (RR = +∞, NaN); a throw left is a bug, and it must not retry the task forever.
     if (!hardened) throw err;
@@ -161,7 +176,10 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   }
   let summary = v.summary;
   const alerts = [...v.alerts];
-  if (v.decision?.intervene) {
+  // The record naming the new sequence number is saved first: a monitor started after a crash never reuses the id.
+  if (v.decision?.intervene && !(await reserveIntervention(s, now))) {
+    summary = { ...summary, decision: `${summary.decision}; not started: ${s.control?.problem ?? 'safety state not saved'}` };
+  } else if (v.decision?.intervene) {
     const seq = s.nextSeq;
     const id = interventionWorkflowId(treasuryId, seq);
     // The deterministic id makes a second start of the same intervention impossible.

@@ -12,6 +12,7 @@ import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
+import { NEUTRAL_CONTROL } from '../../src/domain/control.ts';
 import { SCHEDULES, ensureSchedules } from '../../src/runtime/ensure.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
@@ -37,6 +38,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pstr-sched-'));
   server = await ephemeralDevServer(dir);
   world = await buildPaperWorld(config, { dataDir: dir });
+  // No monitor runs here: its control record (not paused, not latched) stands in, since accumulation fails closed without either.
+  await world.store.saveControlState({ treasuryId: TREASURY, ...NEUTRAL_CONTROL, updatedAt: Date.now() });
   worker = await createWorker({
     connection: server.env.nativeConnection, namespace: 'default',
     deps: paperDeps(config, world, server.env.client, pino({ level: 'silent' })),
