@@ -50,7 +50,7 @@ export const configQuery = defineQuery<Config>('config');
 export interface InterventionSettled {
   interventionId: string;
   status: FinalInterventionStatus;
-  /** When the swap completed (executed only). */
+  /** When the last swap slice filled: executed, or aborted after a partial fill (the cooldown counts both); null when nothing moved. */
   executedAt: number | null;
 }
 

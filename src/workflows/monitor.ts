@@ -115,7 +115,8 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
   });
   setHandler(interventionSettledSignal, (e) => {
     s.inFlight = s.inFlight.filter((id) => id !== e.interventionId);
-    if (e.status === 'executed' && e.executedAt !== null && (s.lastExecutedSwapAt === null || e.executedAt > s.lastExecutedSwapAt)) {
+    // Any settlement that moved PUMP (executed, or aborted after a partial fill) starts the cooldown.
+    if (e.executedAt !== null && (s.lastExecutedSwapAt === null || e.executedAt > s.lastExecutedSwapAt)) {
       s.lastExecutedSwapAt = e.executedAt;
     }
   });
