@@ -7,6 +7,7 @@ import type { ActivityDeps } from './deps.ts';
 import { governanceActivities } from './governance.ts';
 import { interventionActivities } from './intervention.ts';
 import { monitorActivities } from './monitor.ts';
+import { reconcileActivities } from './reconcile.ts';
 import { reportActivities } from './report.ts';
 import { scheduledActivities } from './scheduled.ts';
 
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...scheduledActivities(deps),
     ...governanceActivities(deps),
     ...reportActivities(deps),
+    ...reconcileActivities(deps),
     ...alertActivities({ store: deps.store, logger: deps.logger, alerts: deps.config.alerts }),
   };
 }

@@ -30,9 +30,14 @@ export function deterministicSwapError(name: string, message: string): NonRetrya
   return BY_MESSAGE.find((m) => m.pattern.test(message))?.type ?? null;
 }
 
-/** What the control flags say about the next slice: why it must not run, or null when it may. */
-export function sliceHalt(ctx: { paused: boolean; emergencyStop: boolean }): string | null {
+/**
+ * What the control flags say about the next slice: why it must not run, or
+ * null when it may. `failClosed`: neither the store nor the monitor could
+ * tell, which the gate context reads as paused.
+ */
+export function sliceHalt(ctx: { paused: boolean; emergencyStop: boolean; failClosed?: boolean; reason?: string | null }): string | null {
   if (ctx.emergencyStop) return 'emergency stop';
+  if (ctx.failClosed) return `an unknown pause/stop state (read as paused${ctx.reason ? `: ${ctx.reason}` : ''})`;
   if (ctx.paused) return 'monitor paused';
   return null;
 }

@@ -9,6 +9,8 @@ export const SCHEDULES: readonly { job: ScheduledJob; every: string; workflowTyp
   { job: 'liquidity-rebalance', every: '24h', workflowType: 'liquidityRebalanceJob' },
   { job: 'performance-report', every: '6h', workflowType: 'performanceReportJob' },
   { job: 'risk-assessment', every: '2h', workflowType: 'riskAssessmentJob' },
+  // Closes rows of interventions that ended without saying so, and checks the books against the ledger or chain.
+  { job: 'reconcile', every: '15m', workflowType: 'reconciler' },
 ];
 
 export async function ensureMonitor(client: Client, config: Config, taskQueue = TASK_QUEUE): Promise<'started' | 'running'> {

@@ -18,7 +18,7 @@ export const interventionWorkflowId = (treasuryId: string, seq: number) => `inte
 export const proposalWorkflowId = (seq: number) => `proposal/${seq}`;
 export const scheduleId = (treasuryId: string, job: ScheduledJob) => `${job}/${treasuryId}`;
 
-export type ScheduledJob = 'accumulation' | 'liquidity-rebalance' | 'performance-report' | 'risk-assessment';
+export type ScheduledJob = 'accumulation' | 'liquidity-rebalance' | 'performance-report' | 'risk-assessment' | 'reconcile';
 
 /** Who did it and why: every operator action names its operator. */
 export interface OperatorAction {

@@ -5,3 +5,4 @@ export { governanceProposal } from './governance.ts';
 export { accumulationJob, liquidityRebalanceJob, performanceReportJob, riskAssessmentJob } from './scheduled.ts';
 export { alertDelivery } from './alerts.ts';
 export { operatorReport } from './report.ts';
+export { reconciler } from './reconciler.ts';

@@ -119,7 +119,7 @@ describe('a sliced swap halted after its first slice', () => {
   }, 180_000);
 
   it('stops at a cancellation (as governance sends it): the slice in flight finishes, none after it', async () => {
-    await sliced(async (_h, _monitor, iv) => iv.cancel(), async (h, st) => {
+    await sliced(async (_h, _monitor, iv) => { await iv.cancel(); }, async (h, st) => {
       await expectOneSlice(h, st, /^halted by cancellation \(governance or operator\) before slice 1/);
       const id = interventionWorkflowId(h.treasuryId, 1);
       // The shielded slice recorded its step, even though the cancellation came while it ran.
