@@ -1,6 +1,6 @@
 /**
  * Schedules exist and fire: on the real dev server, ensureSchedules creates
- * the four job schedules, each fires and its workflow completes, the
+ * every job schedule, each fires and its workflow completes, the
  * accumulation job buys PUMP in the paper ledger, a second ensureSchedules
  * creates nothing, and a paused schedule says so.
  */
@@ -12,11 +12,11 @@ import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { SCHEDULES, ensureSchedules } from '../../src/runtime/ensure.ts';
+import { SCHEDULES, ensureMonitor, ensureSchedules } from '../../src/runtime/ensure.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
 import type { DevServer } from '../../src/temporal/server.ts';
-import { scheduleId } from '../../src/workflows/contract.ts';
+import { monitorWorkflowId, scheduleId } from '../../src/workflows/contract.ts';
 import { ephemeralDevServer, waitFor } from './fixtures/e2e.ts';
 
 const TREASURY = 'sched';
@@ -50,17 +50,19 @@ afterAll(async () => {
 });
 
 describe('the scheduled jobs on the dev server', () => {
-  it('creates the four schedules once, each fires and completes its job, accumulation buys PUMP, and a schedule can be paused', async () => {
+  it('creates every schedule once, each fires and completes its job, accumulation buys PUMP, and a schedule can be paused', async () => {
     const client = server.env.client;
     const before = await world.ledger.balances();
 
     await worker.runUntil(async () => {
+      // Accumulation fails closed when nobody can tell whether the treasury is paused: run the monitor, as `npm start` does.
+      await ensureMonitor(client, config);
       const first = await ensureSchedules(client, config, { everyOverride: '2s' });
       expect(first.created.sort()).toEqual([...ids].sort());
       expect(first.existing).toEqual([]);
 
       // The list comes from the visibility store, which catches up a moment after the creates.
-      const listed = await waitFor('the four schedules to be listed', async () => {
+      const listed = await waitFor('every schedule to be listed', async () => {
         const found = await listedIds();
         return found.length >= ids.length ? found : undefined;
       }, { timeoutMs: 10_000 });
@@ -84,8 +86,9 @@ describe('the scheduled jobs on the dev server', () => {
       }
 
       // Every job wrote its result to the store.
-      const jobs = new Set((await world.store.monitoringLogs(TREASURY, 0, Date.now() + 60_000)).map((l) => (l.data as { job?: string }).job));
-      expect([...jobs].sort()).toEqual(['accumulation', 'liquidity', 'performance', 'risk']);
+      // (The monitor's own cycles are logged there too, without a job name.)
+      const jobs = new Set((await world.store.monitoringLogs(TREASURY, 0, Date.now() + 60_000)).map((l) => (l.data as { job?: string }).job).filter((j) => j !== undefined));
+      expect([...jobs].sort()).toEqual(['accumulation', 'liquidity', 'performance', 'reconcile', 'risk']);
 
       // The accumulation job bought PUMP with USDC, at most once per hour whatever the cadence.
       const buys = (await world.ledger.entries()).filter((e) => e.kind === 'accumulation');
@@ -114,6 +117,7 @@ describe('the scheduled jobs on the dev server', () => {
       expect((await client.schedule.getHandle(scheduleId(TREASURY, 'risk-assessment')).describe()).state.paused).toBe(false);
 
       for (const id of ids) await client.schedule.getHandle(id).delete();
+      await client.workflow.getHandle(monitorWorkflowId(TREASURY)).terminate();
     });
   }, 120_000);
 });
