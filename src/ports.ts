@@ -62,6 +62,19 @@ export interface Treasury {
   quote(pumpIn: bigint): Promise<bigint>;
   swap(req: SwapRequest): Promise<SwapResult>;
   accumulate(req: AccumulationRequest): Promise<{ applied: boolean; pumpOut: bigint; usdcIn: bigint }>;
+  /**
+   * Every intervention swap slice that settled, as the ledger or chain has it,
+   * for the reconciler to compare with the books. Absent: this treasury cannot
+   * list them (the reconciler then checks the books against themselves).
+   */
+  settledSwaps?(): Promise<SettledSwap[]>;
+}
+
+export interface SettledSwap {
+  interventionId: string;
+  slice: number;
+  pumpIn: bigint;
+  pstrOut: bigint;
 }
 
 /** A concentrated-liquidity position as the rebalancer sees it (SPEC §8). */

@@ -18,6 +18,8 @@ export interface ActivityDeps {
   monitorStatus(treasuryId: string): Promise<MonitorStatus | null>;
   /** Whether a workflow exists and how it stands (Temporal's describe); null when the server has no such workflow. */
   workflowState(workflowId: string): Promise<WorkflowState | null>;
+  /** What a closed workflow returned; null when it did not complete (failed, terminated, …) or is unknown. Absent: cannot tell. */
+  workflowResult?(workflowId: string): Promise<unknown>;
   logger: Logger;
   /** Prometheus metrics of this worker (absent in tests that do not scrape). */
   metrics?: Metrics;

@@ -10,6 +10,7 @@ import { interventionActivities } from './intervention.ts';
 import { backlogActivities, monitorActivities } from './monitor.ts';
 import { operatorActivities } from './operators.ts';
 import { watchdogActivities } from './watchdog.ts';
+import { reconcileActivities } from './reconcile.ts';
 import { reportActivities } from './report.ts';
 import { scheduledActivities } from './scheduled.ts';
 
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...operatorActivities(deps),
     ...reportActivities(deps),
     ...controlActivities(deps),
+    ...reconcileActivities(deps),
     ...alertActivities({ store: deps.store, logger: deps.logger, alerts: deps.config.alerts }),
   };
 }

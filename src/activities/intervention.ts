@@ -1,5 +1,6 @@
 /** Intervention activities: its record and steps in the store, the gate context, quotes, and the at-most-once swap. */
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { deterministicSwapError } from '../domain/settle.ts';
 import type { Alert } from '../domain/alerts.ts';
 import type { InterventionStatus } from '../db/store.ts';
 import type { RecordStepInput } from '../workflows/contract.ts';
@@ -76,6 +77,27 @@ async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
 
 export function interventionActivities(deps: ActivityDeps) {
   const { store } = deps;
+  async function executeSwapOnce(req: WireSwapRequest): Promise<WireSwapResult> {
+    const at = serverClock();
+    const pumpIn = BigInt(req.pumpIn);
+    await store.recordSwap({
+      interventionId: req.interventionId, slice: req.slice, treasuryId: req.treasuryId, at, status: 'prepared',
+      pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut }, updatedAt: at,
+    });
+    const r = await withHeartbeat(() => deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) }));
+    // Merge, never replace: the executor may have stored signed bytes, attempts and realized figures there.
+    const earlier = (await store.swap(req.interventionId, req.slice))?.details;
+    if (r.status === 'pending') {
+      deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, reference: r.reference }, 'swap proposed to the multisig; waiting for its execution');
+      return { status: 'pending', pumpIn: r.pumpIn.toString(), pstrOut: '0', reference: r.reference, alreadyDone: r.alreadyDone, error: null };
+    }
+    await store.updateSwap(req.interventionId, req.slice, {
+      status: r.status, updatedAt: serverClock(), pstrOut: r.pstrOut, signature: r.reference,
+      details: { ...(typeof earlier === 'object' && earlier !== null ? earlier : {}), minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },
+    });
+    deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, status: r.status, alreadyDone: r.alreadyDone }, 'swap');
+    return { status: r.status, pumpIn: r.pumpIn.toString(), pstrOut: r.pstrOut.toString(), reference: r.reference, alreadyDone: r.alreadyDone, error: r.error ?? null };
+  }
   return {
     async upsertIntervention(i: InterventionRecordInput): Promise<void> {
       await store.upsertIntervention({
@@ -103,7 +125,8 @@ export function interventionActivities(deps: ActivityDeps) {
     async gateContext(input: { treasuryId: string; excludeId: string }): Promise<GateContextResult> {
       const control = await readControlVerdict(deps, input.treasuryId);
       const others = (await store.interventions(input.treasuryId, { sinceMs: serverClock() - 30 * 86_400_000 })).filter((i) => i.id !== input.excludeId);
-      const executed = others.filter((i) => i.status === 'executed' && i.executedAt !== null).map((i) => i.executedAt as number);
+      // Any row that moved PUMP dates a swap: an aborted partial fill counts for the cooldown too.
+      const executed = others.filter((i) => i.executedAt !== null).map((i) => i.executedAt as number);
       if (control.record?.lastExecutedSwapAt != null) executed.push(control.record.lastExecutedSwapAt);
       return {
         paused: control.paused,
@@ -128,25 +151,11 @@ export function interventionActivities(deps: ActivityDeps) {
      * `confirmed` or `failed` with what moved.
      */
     async executeSwap(req: WireSwapRequest): Promise<WireSwapResult> {
-      const at = serverClock();
-      const pumpIn = BigInt(req.pumpIn);
-      await store.recordSwap({
-        interventionId: req.interventionId, slice: req.slice, treasuryId: req.treasuryId, at, status: 'prepared',
-        pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut }, updatedAt: at,
-      });
-      const r = await withHeartbeat(() => deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) }));
-      // Merge, never replace: the executor may have stored signed bytes, attempts and realized figures there.
-      const earlier = (await store.swap(req.interventionId, req.slice))?.details;
-      if (r.status === 'pending') {
-        deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, reference: r.reference }, 'swap proposed to the multisig; waiting for its execution');
-        return { status: 'pending', pumpIn: r.pumpIn.toString(), pstrOut: '0', reference: r.reference, alreadyDone: r.alreadyDone, error: null };
+      try {
+        return await executeSwapOnce(req);
+      } catch (err) {
+        throw classifySwapError(err);
       }
-      await store.updateSwap(req.interventionId, req.slice, {
-        status: r.status, updatedAt: serverClock(), pstrOut: r.pstrOut, signature: r.reference,
-        details: { ...(typeof earlier === 'object' && earlier !== null ? earlier : {}), minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },
-      });
-      deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, status: r.status, alreadyDone: r.alreadyDone }, 'swap');
-      return { status: r.status, pumpIn: r.pumpIn.toString(), pstrOut: r.pstrOut.toString(), reference: r.reference, alreadyDone: r.alreadyDone, error: r.error ?? null };
     },
 
     /** Stores and logs alerts raised outside a monitoring cycle (swap results, governance, schedules). */
@@ -158,4 +167,15 @@ export function interventionActivities(deps: ActivityDeps) {
       }
     },
   };
+}
+
+/**
+ * A deterministic swap error (bad arguments, a recorded amount that differs,
+ * a lookup table that does not exist) becomes a non-retryable failure with a
+ * type the workflow names; anything else is retried within the slice's budget.
+ */
+export function classifySwapError(err: unknown): unknown {
+  if (!(err instanceof Error) || err instanceof ApplicationFailure) return err;
+  const type = deterministicSwapError(err.name, err.message);
+  return type ? ApplicationFailure.create({ type, message: err.message, nonRetryable: true, cause: err }) : err;
 }

@@ -23,6 +23,7 @@ export type AlertKind =
   | 'reserve-ratio-critical'
   | 'no-valid-price'
   | 'swap-failed'
+  | 'books-mismatch'
   | 'system-failure'
   | 'reserve-ratio-low'
   | 'oracle-outlier'
@@ -46,6 +47,7 @@ export const ALERT_LEVEL: Readonly<Record<AlertKind, AlertLevel>> = Object.freez
   'reserve-ratio-critical': 'critical',
   'no-valid-price': 'critical',
   'swap-failed': 'critical',
+  'books-mismatch': 'critical',
   'system-failure': 'critical',
   'reserve-ratio-low': 'warning',
   'oracle-outlier': 'warning',
@@ -191,6 +193,30 @@ export function swapFailedAlert(interventionId: string, error: string): Alert {
     `Swap for intervention ${interventionId} failed: ${error}. ` +
       'Check the intervention record and the treasury wallet balances to confirm what moved before approving any retry.',
     { interventionId, error });
+}
+
+/**
+ * A swap slice that could not run at all (its activity failed after its
+ * retries, or hit a deterministic error): the swap stopped there. Says what
+ * moved before it, so the operator knows what to check on chain.
+ */
+export function swapSliceFailedAlert(interventionId: string, s: { slice: number; error: string; moved: string }): Alert {
+  return alert('swap-failed',
+    `Swap for intervention ${interventionId} stopped: slice ${s.slice} could not run (${s.error}). Before it: ${s.moved}. ` +
+      `The intervention ended without further slices. Check the swap record of slice ${s.slice} and the treasury wallet balances to confirm what moved.`,
+    { interventionId, slice: s.slice, error: s.error, moved: s.moved });
+}
+
+/**
+ * The reconciler found the books (intervention rows, swap records) and the
+ * ledger or chain disagreeing, or a row it could not close: money may have
+ * moved without a record, or a record claims a move that did not happen.
+ */
+export function booksMismatchAlert(treasuryId: string, findings: readonly string[]): Alert {
+  return alert('books-mismatch',
+    `Reconciliation of ${treasuryId} found ${findings.length} mismatch(es) between the books and the ledger or chain: ${findings.join('; ')}. ` +
+      'Check the named interventions\' swap records against the wallet before any new intervention.',
+    { treasuryId, findings: [...findings] });
 }
 
 /**

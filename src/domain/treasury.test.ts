@@ -54,8 +54,10 @@ describe('treasury state', () => {
 
 describe('hourly accumulation', () => {
   const prices = { pstr: 0.0002, pump: 0.005, sol: 150 };
+  // A 100M PSTR float (20k USD market cap) keeps these treasuries above RR 1.5, below which accumulation halts.
+  const float = parseAmount('100000000', 6);
   const decide = (h: Holdings, paused = false, emergencyStop = false) =>
-    decideAccumulation({ holdings: h, state: treasuryState(h, prices, supply, cap), prices, paused, emergencyStop }, config);
+    decideAccumulation({ holdings: h, state: treasuryState(h, prices, float, cap), prices, paused, emergencyStop }, config);
 
   it('buys dailyBudget / 24 of PUMP from USDC, rounding down', () => {
     const d = decide(holdings('0', '900000'));
@@ -71,7 +73,8 @@ describe('hourly accumulation', () => {
   });
 
   it('skips when USDC is short of the hourly budget', () => {
-    expect(decide(holdings('0', '100'))).toMatchObject({ buy: false, skip: 'usdc' });
+    // 10M PUMP (50k USD) and 100 USDC: RR 2.5, but 100 USDC is short of the hourly 102.74.
+    expect(decide(holdings('10000000', '100'))).toMatchObject({ buy: false, skip: 'usdc' });
   });
 
   it('skips when the buy would lift PUMP concentration above 0.80', () => {

@@ -138,7 +138,7 @@ export function hourlyBudgetUsd(strategy: Config['strategy']): number {
   return dailyBudgetUsd(strategy) / 24;
 }
 
-export type SkipReason = 'paused' | 'emergency' | 'usdc' | 'concentration';
+export type SkipReason = 'control-unknown' | 'paused' | 'emergency' | 'reserve-ratio' | 'usdc' | 'concentration';
 
 export type AccumulationDecision =
   | { readonly buy: true; readonly usdcIn: TokenAmount; readonly pumpOut: TokenAmount; readonly usd: number; readonly reason: string }
@@ -150,13 +150,33 @@ export interface AccumulationInput {
   readonly prices: MarketPrices;
   readonly paused: boolean;
   readonly emergencyStop: boolean;
+  /**
+   * Whether the pause/stop flags are known (the store or the monitor could
+   * tell). Unknown fails closed: no buy. Absent: known (the backtest).
+   */
+  readonly controlKnown?: boolean;
+  /** Why the flags are unknown, for the recorded reason. */
+  readonly controlReason?: string | null;
 }
 
-/** The hourly accumulation buy, or why it is skipped (SPEC §3). Fills at the PUMP price, rounded down. */
+/**
+ * The hourly accumulation buy, or why it is skipped (SPEC §3). Fills at the
+ * PUMP price, rounded down. Fails closed: unknown flags skip, and so does an
+ * RR below minRrThreshold in this very observation (SPEC §4's emergency rule,
+ * checked here too so a latch the monitor has not recorded yet still halts it).
+ */
 export function decideAccumulation(input: AccumulationInput, config: Pick<Config, 'strategy' | 'risk'>): AccumulationDecision {
   const usd = hourlyBudgetUsd(config.strategy);
+  if (input.controlKnown === false) {
+    return { buy: false, skip: 'control-unknown', reason: `pause/stop state unknown, skipped (fail closed)${input.controlReason ? `: ${input.controlReason}` : ''}` };
+  }
   if (input.paused) return { buy: false, skip: 'paused', reason: 'monitor is paused' };
   if (input.emergencyStop) return { buy: false, skip: 'emergency', reason: 'emergency stop is latched' };
+  const rr = input.state.reserveRatio;
+  // Written so NaN skips too: a reserve ratio that cannot be compared is not "at or above".
+  if (!(rr >= config.risk.minRrThreshold)) {
+    return { buy: false, skip: 'reserve-ratio', reason: `reserve ratio ${rr.toFixed(4)} is below ${config.risk.minRrThreshold}: emergency rule, no buy` };
+  }
   const usdcIn = fromTokens(usd, input.holdings.usdc.decimals);
   if (input.holdings.usdc.raw < usdcIn.raw) {
     return { buy: false, skip: 'usdc', reason: `USDC balance ${toTokens(input.holdings.usdc).toFixed(2)} is short of the hourly ${usd.toFixed(2)}` };

@@ -20,7 +20,7 @@ import { amountForUsd, formatAmount, parseAmount, usdValue } from '../domain/amo
 import { amountsAt, liquidityForValue, poolBudgetsUsd, positionValue, rangeAround } from '../domain/liquidity.ts';
 import type { PriceRange } from '../domain/liquidity.ts';
 import { constantProductOut, impliedOutput, poolReserves } from '../domain/swap.ts';
-import type { AccumulationRequest, Balances, SwapRequest, SwapResult, Treasury } from '../ports.ts';
+import type { AccumulationRequest, Balances, SettledSwap, SwapRequest, SwapResult, Treasury } from '../ports.ts';
 import type { SimulatedMarket } from './market.ts';
 
 export interface PaperLedgerOptions {
@@ -237,6 +237,15 @@ export class PaperLedger implements Treasury {
   async swapCount(treasuryId = this.treasuryId): Promise<number> {
     const rows = await this.store.query((db, { ledgerEntries: t }) => db.select({ n: count() }).from(t).where(and(eq(t.treasuryId, treasuryId), eq(t.kind, 'swap'))));
     return rows[0]?.n ?? 0;
+  }
+
+  /** Every intervention swap slice the ledger filled (the entry key names the intervention and the slice). */
+  async settledSwaps(): Promise<SettledSwap[]> {
+    return (await this.entries()).filter((e) => e.kind === 'swap').map((e) => {
+      const rest = e.entryKey.slice('swap/'.length);
+      const cut = rest.lastIndexOf('/');
+      return { interventionId: rest.slice(0, cut), slice: Number(rest.slice(cut + 1)), pumpIn: -e.pumpDelta, pstrOut: e.pstrDelta };
+    });
   }
 
   /** Every ledger entry of the treasury, oldest first. */

@@ -11,6 +11,8 @@ export const SCHEDULES: readonly { job: ScheduledJob; every: string; workflowTyp
   { job: 'risk-assessment', every: '2h', workflowType: 'riskAssessmentJob' },
   // Liveness (issue 9): a dead or stalled monitor is alerted within a minute of its third missed interval.
   { job: 'watchdog', every: '1m', workflowType: 'monitorWatchdog' },
+  // Closes rows of interventions that ended without saying so, and checks the books against the ledger or chain.
+  { job: 'reconcile', every: '15m', workflowType: 'reconciler' },
 ];
 
 /**

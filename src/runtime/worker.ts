@@ -46,10 +46,19 @@ export function workflowStateReader(client: Client) {
   };
 }
 
+/** The value a completed workflow returned; null for any other end (call it only for a closed workflow: it waits on a running one). */
+export function workflowResultReader(client: Client) {
+  return async (workflowId: string): Promise<unknown> => {
+    const handle = client.workflow.getHandle(workflowId);
+    if ((await handle.describe()).status.name !== 'COMPLETED') return null;
+    return handle.result();
+  };
+}
+
 export function paperDeps(config: Config, world: PaperWorld, client: Client, logger: Logger): ActivityDeps {
   return {
     config, store: world.store, sources: world.sources, market: world.marketData, treasury: world.ledger,
-    liquidity: world.liquidity, monitorStatus: monitorStatusReader(client), workflowState: workflowStateReader(client), logger,
+    liquidity: world.liquidity, monitorStatus: monitorStatusReader(client), workflowState: workflowStateReader(client), workflowResult: workflowResultReader(client), logger,
   };
 }
 

@@ -19,7 +19,7 @@ export const interventionWorkflowId = (treasuryId: string, seq: number) => `inte
 export const proposalWorkflowId = (seq: number) => `proposal/${seq}`;
 export const scheduleId = (treasuryId: string, job: ScheduledJob) => `${job}/${treasuryId}`;
 
-export type ScheduledJob = 'accumulation' | 'liquidity-rebalance' | 'performance-report' | 'risk-assessment' | 'watchdog';
+export type ScheduledJob = 'accumulation' | 'liquidity-rebalance' | 'performance-report' | 'risk-assessment' | 'watchdog' | 'reconcile';
 
 /** Who did it and why: every operator action names its operator. */
 export interface OperatorAction {
@@ -78,7 +78,7 @@ export const configQuery = defineQuery<Config>('config');
 export interface InterventionSettled {
   interventionId: string;
   status: FinalInterventionStatus;
-  /** When the swap completed (executed only). */
+  /** When the last swap slice filled: executed, or aborted after a partial fill (the cooldown counts both); null when nothing moved. */
   executedAt: number | null;
 }
 

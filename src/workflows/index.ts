@@ -6,3 +6,4 @@ export { accumulationJob, liquidityRebalanceJob, performanceReportJob, riskAsses
 export { alertDelivery } from './alerts.ts';
 export { operatorReport } from './report.ts';
 export { monitorWatchdog } from './watchdog.ts';
+export { reconciler } from './reconciler.ts';

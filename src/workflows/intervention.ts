@@ -3,22 +3,30 @@
  * named stages — validate → assess → size → timelock → swap → track — each
  * recorded with its inputs and outcome, in history and in the store. Operators
  * approve or reject by signal; timers are durable; the swap runs at most once.
+ *
+ * Halts halt: the gates are read again before every slice, and a cancellation
+ * (governance, operator) stops the swap between slices; only the slice in
+ * flight is shielded. Always settles: whatever fails, the end is saved and the
+ * monitor told, and the workflow completes with a status rather than failing.
  */
 import {
-  ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
+  ActivityFailure, ApplicationFailure, CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, proxyActivities, setHandler, sleep,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import type { WireSwapRequest, WireSwapResult } from '../activities/intervention.ts';
 import { raiseAlerts } from './alerts.ts';
+import type { Config } from '../config-schema.ts';
 import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
-import { interventionExecutedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert } from '../domain/alerts.ts';
+import { interventionExecutedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
 import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierFor } from '../domain/intervention.ts';
+import { describeFill, haltReason, NON_RETRYABLE_SWAP_ERRORS, sliceHalt, type Fill } from '../domain/settle.ts';
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
 import { drawdown } from '../domain/vwap.ts';
 import {
   approveSignal, approveUpdate, interventionSettledSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, rejectSignal, rejectUpdate,
-  type DecisionResult, type FinalInterventionStatus, type InterventionInput, type InterventionState, type MarketObservation,
+  type DecisionResult, type FinalInterventionStatus, type InterventionInput, type InterventionState, type MarketObservation, type StepRecord,
 } from './contract.ts';
 import { consensusOf, stateOf } from './monitor-cycle.ts';
 import { checkInput } from './inputs.ts';
@@ -26,24 +34,36 @@ import { claimedName, interventionInputSchema, operatorDecisionMessage, parseMes
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10 },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 10, nonRetryableErrorTypes: ['RangeError', 'TypeError'] },
 });
 
 /**
- * A swap slice may wait on a slow chain; it is safe to retry (at most once per
- * slice) without limit. It heartbeats, so a crashed worker's attempt is retried
- * within the heartbeat timeout rather than after the whole start-to-close.
+ * A swap slice may wait on a slow chain, so an attempt gets 5 minutes and
+ * heartbeats (a crashed worker's attempt is retried within the heartbeat
+ * timeout). Retries stop at the slice window (at least one attempt's 5
+ * minutes): a slice that has not run by then will not help this intervention,
+ * which alerts and settles instead. Deterministic errors are not retried.
  */
-const swapActs = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '10 seconds',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
-});
+function swapActivities(config: Config) {
+  return proxyActivities<Activities>({
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '10 seconds',
+    scheduleToCloseTimeout: Math.max(5, config.intervention.sliceWindowMinutes) * 60_000,
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_SWAP_ERRORS] },
+  });
+}
 
 class Ended extends Error {
   constructor(readonly status: FinalInterventionStatus, readonly why: string) {
     super(why);
   }
+}
+
+/** The deepest message of an activity failure (its cause is the activity's own error). */
+function messageOf(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return `${err.activityType ?? 'activity'}: ${err.cause.message}`;
+  if (err instanceof ApplicationFailure || err instanceof Error) return err.message;
+  return String(err);
 }
 
 export async function intervention(input: InterventionInput): Promise<InterventionState> {
@@ -94,10 +114,22 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   setHandler(rejectUpdate, onOperator('reject'), { validator: decisionValidator('reject') });
   setHandler(interventionStateQuery, () => st);
 
+  const swapActs = swapActivities(config);
+  // Steps the store did not take: kept in the state (so queries and history have them) and written again at the end.
+  const unrecorded: StepRecord[] = [];
+  // Alerts the end of the intervention raises (outside any cancellable scope).
+  const endAlerts: Alert[] = [];
   const record = async (step: string, verdict: string, inputs: unknown, outcome: unknown) => {
     const rec = { step, at: Date.now(), verdict, inputs, outcome };
     st.steps.push(rec);
-    await acts.recordInterventionStep({ treasuryId, interventionId: id, step: rec });
+    try {
+      await acts.recordInterventionStep({ treasuryId, interventionId: id, step: rec });
+    } catch (err) {
+      // Never fatal: the step is in the state and is written again when the intervention ends.
+      unrecorded.push(rec);
+      log.warn('step not recorded; retried at the end', { workflowId: id, step, error: messageOf(err) });
+      if (isCancellation(err)) throw err;
+    }
   };
   const save = () =>
     acts.upsertIntervention({
@@ -107,15 +139,29 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       executedAt: run.executedAt, reason: st.reason, updatedAt: Date.now(),
     });
   // Filled in by the swap step (a nested function, so kept in one object the type checker can follow).
-  const run: { usdSpent: number; executedAt: number | null } = { usdSpent: 0, executedAt: null };
+  const run: { usdSpent: number; executedAt: number | null; lastFillAt: number | null; slices: number; spent: bigint; bought: bigint; implied: bigint; remaining: bigint } = {
+    usdSpent: 0, executedAt: null, lastFillAt: null, slices: 0, spent: 0n, bought: 0n, implied: 0n, remaining: 0n,
+  };
+  const fill = (): Fill => ({ slices: run.slices, pumpSpent: run.spent, pstrBought: run.bought, unfilled: run.remaining });
+  const decimals = { pump: config.tokens.pump.decimals, pstr: config.tokens.pstr.decimals };
+  /** What moved so far into st.result; a partial fill also dates the last swap (the cooldown counts it). */
+  const keepFill = () => {
+    if (run.spent === 0n && run.slices === 0) return;
+    const pstrTokens = toTokens({ raw: run.bought, decimals: decimals.pstr });
+    st.result = {
+      pumpSpent: run.spent.toString(), pstrBought: run.bought.toString(), realizedPrice: pstrTokens > 0 ? run.usdSpent / pstrTokens : null,
+      slippage: slippage(run.bought, run.implied), unfilledPump: run.remaining.toString(),
+    };
+    run.executedAt ??= run.lastFillAt;
+  };
   const fresh = async (): Promise<{ obs: MarketObservation; price: number | null; why: string; excluded: ConsensusResult['excluded'] }> => {
     const obs = await acts.observeMarket({ treasuryId });
     const c = consensusOf(obs, Date.now(), config);
     return { obs, price: c.ok ? c.price : null, why: c.ok ? `consensus ${c.price}` : c.reason, excluded: c.excluded };
   };
 
-  await save();
   try {
+    await save();
     // 1. Validate: a fresh consensus, not the cycle's, must still be at or below the trigger.
     const v = await fresh();
     const triggered = v.price !== null && isTriggered(v.price, input.vwap30, config.strategy.triggerThreshold);
@@ -170,55 +216,127 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       if (again.paused || again.emergencyStop) throw new Ended('aborted', again.paused ? 'monitor paused during the timelock' : 'emergency stop during the timelock');
     }
 
-    // 5. Swap, shielded from cancellation once it starts so a slice in flight is never abandoned.
+    // 5. Swap: only the slice in flight is shielded from cancellation (inside swap()).
     st.stage = 'swap';
-    await CancellationScope.nonCancellable(() => swap(last));
+    await swap(last);
   } catch (err) {
-    if (err instanceof Ended) {
-      st.status = err.status;
-      st.reason = err.why;
-    } else if (isCancellation(err)) {
-      st.status = 'aborted';
-      st.reason = 'cancelled (governance or operator) before any swap';
-    } else throw err;
+    endWith(err);
   }
-  await CancellationScope.nonCancellable(async () => {
-    await save();
-    await settleWithMonitor();
-  });
+  await CancellationScope.nonCancellable(settle);
 
   // 6. Track ROI at each horizon; only executed interventions have something to track.
   const executedAt = run.executedAt;
   if (st.status === 'executed' && executedAt !== null && st.result) {
     st.stage = 'track';
-    const bought = { raw: BigInt(st.result.pstrBought), decimals: config.tokens.pstr.decimals };
-    for (const h of config.intervention.trackHorizonsHours) {
-      await sleep(Math.max(1, executedAt + h * HOUR_MS - Date.now()));
-      const t = await fresh();
-      const roi = t.price === null ? null : buybackRoi(bought, t.price, run.usdSpent);
-      st.roi[`${h}h`] = roi;
-      await record(`track:${h}h`, roi === null ? `no valid price: ${t.why}` : `ROI ${(roi * 100).toFixed(2)} %`, { horizonHours: h, usdSpent: run.usdSpent }, { price: t.price, roi });
-    }
+    await track(executedAt, { raw: BigInt(st.result.pstrBought), decimals: decimals.pstr });
   }
   st.stage = 'done';
   return st;
 
+  /** How the intervention ends, from what stopped it; never rethrows. */
+  function endWith(err: unknown): void {
+    if (err instanceof Ended) {
+      st.status = err.status;
+      st.reason = err.why;
+    } else if (isCancellation(err)) {
+      st.status = 'aborted';
+      if (st.stage === 'swap') {
+        keepFill();
+        st.reason = haltReason('cancellation (governance or operator)', run.slices, fill(), decimals);
+      } else st.reason = 'cancelled (governance or operator) before any swap';
+    } else {
+      // A store or market failure after every retry, or a bug: end aborted, say what moved, alert.
+      keepFill();
+      const what = `${messageOf(err)} (at stage ${st.stage}${st.stage === 'swap' ? `; ${describeFill(fill(), decimals)}` : ''})`;
+      st.status = 'aborted';
+      st.reason = `intervention failed: ${what}`;
+      endAlerts.push(systemFailureAlert(`intervention ${id}`, what));
+    }
+  }
+
+  /** Save the end, tell the monitor, write what the store missed, alert. Runs shielded; never throws. */
+  async function settle(): Promise<void> {
+    let saveError: string | null = null;
+    try {
+      await save();
+    } catch (err) {
+      saveError = messageOf(err);
+      log.error('intervention end not saved; the reconciler closes its row', { workflowId: id, error: saveError });
+    }
+    await settleWithMonitor();
+    const missed = await flushSteps();
+    if (saveError !== null || missed > 0) {
+      endAlerts.push(systemFailureAlert(`intervention ${id} record`, `${saveError !== null ? `end (${st.status}) not saved: ${saveError}; ` : ''}${missed} step(s) not recorded; the workflow history has them`));
+    }
+    await alert('end', endAlerts.splice(0));
+  }
+
+  /** Writes buffered steps once more; returns how many the store still refused. */
+  async function flushSteps(): Promise<number> {
+    const pending = unrecorded.splice(0);
+    for (const step of pending) {
+      try {
+        await acts.recordInterventionStep({ treasuryId, interventionId: id, step });
+      } catch (err) {
+        unrecorded.push(step);
+        log.error('step still not recorded', { workflowId: id, step: step.step, error: messageOf(err) });
+      }
+    }
+    return unrecorded.length;
+  }
+
+  /** Raises alerts outside any cancellable scope; an alert that cannot be stored is logged, never fatal. */
+  async function alert(key: string, alerts: Alert[]): Promise<void> {
+    if (alerts.length === 0) return;
+    try {
+      await CancellationScope.nonCancellable(() => raiseAlerts(treasuryId, `${id}/${key}`, Date.now(), alerts));
+    } catch (err) {
+      log.error('alerts not raised', { workflowId: id, kinds: alerts.map((a) => a.kind), error: messageOf(err) });
+    }
+  }
+
+  async function track(at: number, bought: { raw: bigint; decimals: number }): Promise<void> {
+    try {
+      for (const h of config.intervention.trackHorizonsHours) {
+        await sleep(Math.max(1, at + h * HOUR_MS - Date.now()));
+        const t = await fresh();
+        const roi = t.price === null ? null : buybackRoi(bought, t.price, run.usdSpent);
+        st.roi[`${h}h`] = roi;
+        await record(`track:${h}h`, roi === null ? `no valid price: ${t.why}` : `ROI ${(roi * 100).toFixed(2)} %`, { horizonHours: h, usdSpent: run.usdSpent }, { price: t.price, roi });
+      }
+    } catch (err) {
+      // The swap is done and settled: a cancelled or failed tracking only leaves ROI horizons unmeasured.
+      log.warn('ROI tracking stopped', { workflowId: id, error: messageOf(err) });
+    }
+    if (unrecorded.length > 0) await CancellationScope.nonCancellable(flushSteps);
+  }
+
   async function swap(at: { obs: MarketObservation; price: number | null }): Promise<void> {
-    let remaining = BigInt(st.pumpAmount ?? '0');
-    let spent = 0n;
-    let bought = 0n;
-    let implied = 0n;
-    let sliceSize = remaining;
+    run.remaining = BigInt(st.pumpAmount ?? '0');
+    let sliceSize = run.remaining;
     const deadline = Date.now() + config.intervention.sliceWindowMinutes * 60_000;
-    const pumpDecimals = config.tokens.pump.decimals;
+    const pumpDecimals = decimals.pump;
     let obs = at.obs;
     let price = at.price;
     /** The smallest slice's quote when even it stayed below the floor (the slippage guard stopped the swap). */
     let refusedQuote: { pumpIn: bigint; quote: bigint; ideal: bigint } | null = null;
-    for (let slice = 0; remaining > 0n && Date.now() <= deadline; ) {
+    let gated = -1;
+    for (let slice = 0; run.remaining > 0n && Date.now() <= deadline; ) {
       if (price === null) break;
-      if (sliceSize > remaining) sliceSize = remaining;
-      const ideal = impliedOutput({ raw: sliceSize, decimals: pumpDecimals }, obs.pumpPrice, price, config.tokens.pstr.decimals).raw;
+      // Halts halt: pause, emergency stop (and a store that cannot tell, read as paused) stop the next slice.
+      if (gated !== slice && patched('gate-before-every-slice')) {
+        gated = slice;
+        const ctx = await acts.gateContext({ treasuryId, excludeId: id });
+        const halt = sliceHalt(ctx);
+        if (halt) {
+          keepFill();
+          const why = haltReason(halt, slice, fill(), decimals);
+          await record(`halt:${slice}`, why, { paused: ctx.paused, emergencyStop: ctx.emergencyStop }, { fill: st.result });
+          throw new Ended('aborted', why);
+        }
+      }
+      if (sliceSize > run.remaining) sliceSize = run.remaining;
+      const ideal = impliedOutput({ raw: sliceSize, decimals: pumpDecimals }, obs.pumpPrice, price, decimals.pstr).raw;
       const quote = BigInt(await acts.quoteSwap({ pumpIn: sliceSize.toString() }));
       if (!withinSlippage(quote, ideal, config.risk.maxSlippage)) {
         // Too big for the bound: halve the slice until a quote stays within it (SPEC §5 step 5).
@@ -229,43 +347,46 @@ export async function intervention(input: InterventionInput): Promise<Interventi
         refusedQuote = { pumpIn: sliceSize, quote, ideal };
         break;
       }
-      const request = {
+      const request: WireSwapRequest = {
         treasuryId, interventionId: id, slice, pumpIn: sliceSize.toString(), minPstrOut: slippageFloor(ideal, config.risk.maxSlippage).toString(), impliedPstrOut: ideal.toString(),
       };
-      let r = await swapActs.executeSwap(request);
-      // Propose-only: the multisig executes it when its members approve; ask again (the same request: at most once) until it has.
-      const proposedAt = Date.now();
-      while (r.status === 'pending' && Date.now() - proposedAt < tl.approvalTimeoutHours * HOUR_MS) {
-        await sleep(60_000);
-        r = await swapActs.executeSwap(request);
+      let r: WireSwapResult;
+      try {
+        // The slice in flight (its swap and the wait for a multisig to execute it) is never abandoned.
+        r = await CancellationScope.nonCancellable(() => runSlice(request, quote, ideal));
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        // The slice could not run after its retries (or hit a deterministic error): stop here, say what moved.
+        keepFill();
+        const error = messageOf(err);
+        await alert(`swap/${slice}`, [swapSliceFailedAlert(id, { slice, error, moved: describeFill(fill(), decimals) })]);
+        throw new Ended('aborted', `slice ${slice} could not run: ${error}; ${describeFill(fill(), decimals)}`);
       }
-      if (r.status === 'pending') r = { ...r, status: 'failed', error: `the multisig did not execute proposal ${r.reference} within ${tl.approvalTimeoutHours} h` };
-      const pstrText = formatAmount({ raw: BigInt(r.pstrOut), decimals: config.tokens.pstr.decimals });
-      const pumpText = formatAmount({ raw: BigInt(r.pumpIn), decimals: pumpDecimals });
-      await record(`swap:${slice}`, r.status === 'confirmed' ? `filled ${pstrText} PSTR for ${pumpText} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: sliceSize.toString(), quote: quote.toString(), implied: ideal.toString() }, r);
       if (r.status !== 'confirmed') {
-        await raiseAlerts(treasuryId, `${id}/swap/${slice}`, Date.now(), [swapFailedAlert(id, r.error ?? 'unknown')]);
+        await alert(`swap/${slice}`, [swapFailedAlert(id, r.error ?? 'unknown')]);
         break;
       }
-      spent += BigInt(r.pumpIn);
-      bought += BigInt(r.pstrOut);
-      implied += ideal;
+      run.spent += BigInt(r.pumpIn);
+      run.bought += BigInt(r.pstrOut);
+      run.implied += ideal;
       run.usdSpent += toTokens({ raw: BigInt(r.pumpIn), decimals: pumpDecimals }) * obs.pumpPrice;
-      remaining -= BigInt(r.pumpIn);
+      run.remaining -= BigInt(r.pumpIn);
+      run.lastFillAt = Date.now();
       slice += 1;
-      if (remaining > 0n) {
-        // Let the pool recover before the next slice, then price it afresh.
+      run.slices = slice;
+      if (run.remaining > 0n) {
+        // Let the pool recover before the next slice (cancellable: a halt lands here), then price it afresh.
         await sleep(config.monitor.cycleIntervalSeconds * 1000);
         const f = await fresh();
         obs = f.obs;
         price = f.price;
       }
     }
-    const unfilled = remaining.toString();
-    if (spent === 0n) {
+    const unfilled = run.remaining.toString();
+    if (run.spent === 0n) {
       if (refusedQuote && patched('quote-out-of-bound-alert')) {
-        const pstrDecimals = config.tokens.pstr.decimals;
-        await raiseAlerts(treasuryId, `${id}/quote-out-of-bound`, Date.now(), [swapQuoteOutOfBoundAlert(id, {
+        const pstrDecimals = decimals.pstr;
+        await alert('quote-out-of-bound', [swapQuoteOutOfBoundAlert(id, {
           pumpIn: formatAmount({ raw: refusedQuote.pumpIn, decimals: pumpDecimals }),
           quotedPstr: formatAmount({ raw: refusedQuote.quote, decimals: pstrDecimals }),
           floorPstr: formatAmount({ raw: slippageFloor(refusedQuote.ideal, config.risk.maxSlippage), decimals: pstrDecimals }),
@@ -274,16 +395,34 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       }
       throw new Ended('aborted', `no slice could be filled within the ${config.risk.maxSlippage} slippage bound; nothing moved`);
     }
+    // Settled from here on: the state is final before the next await, so a late cancellation cannot undo it.
     run.executedAt = Date.now();
-    const pstrTokens = toTokens({ raw: bought, decimals: config.tokens.pstr.decimals });
-    st.result = { pumpSpent: spent.toString(), pstrBought: bought.toString(), realizedPrice: pstrTokens > 0 ? run.usdSpent / pstrTokens : null, slippage: slippage(bought, implied), unfilledPump: unfilled };
+    keepFill();
     st.status = 'executed';
-    st.reason = remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled within ${config.intervention.sliceWindowMinutes} min` : 'executed';
-    await raiseAlerts(treasuryId, `${id}/executed`, run.executedAt, [interventionExecutedAlert({ id, pumpSpent: formatAmount({ raw: spent, decimals: pumpDecimals }), pstrBought: formatAmount({ raw: bought, decimals: config.tokens.pstr.decimals }), usdValue: run.usdSpent, price: st.result.realizedPrice ?? 0 })]);
+    st.reason = run.remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled within ${config.intervention.sliceWindowMinutes} min` : 'executed';
+    const result = st.result as NonNullable<InterventionState['result']>;
+    await alert('executed', [interventionExecutedAlert({ id, pumpSpent: formatAmount({ raw: run.spent, decimals: pumpDecimals }), pstrBought: formatAmount({ raw: run.bought, decimals: decimals.pstr }), usdValue: run.usdSpent, price: result.realizedPrice ?? 0 })]);
+  }
+
+  /** One slice: the at-most-once swap, the wait for a multisig to execute it, and its step record. */
+  async function runSlice(request: WireSwapRequest, quote: bigint, ideal: bigint): Promise<WireSwapResult> {
+    let r = await swapActs.executeSwap(request);
+    // Propose-only: the multisig executes it when its members approve; ask again (the same request: at most once) until it has.
+    const proposedAt = Date.now();
+    while (r.status === 'pending' && Date.now() - proposedAt < tl.approvalTimeoutHours * HOUR_MS) {
+      await sleep(60_000);
+      r = await swapActs.executeSwap(request);
+    }
+    if (r.status === 'pending') r = { ...r, status: 'failed', error: `the multisig did not execute proposal ${r.reference} within ${tl.approvalTimeoutHours} h` };
+    const pstrText = formatAmount({ raw: BigInt(r.pstrOut), decimals: decimals.pstr });
+    const pumpText = formatAmount({ raw: BigInt(r.pumpIn), decimals: decimals.pump });
+    await record(`swap:${request.slice}`, r.status === 'confirmed' ? `filled ${pstrText} PSTR for ${pumpText} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: request.pumpIn, quote: quote.toString(), implied: ideal.toString() }, r);
+    return r;
   }
 
   async function settleWithMonitor(): Promise<void> {
     try {
+      // A partial fill (an aborted swap) carries its executedAt too: the monitor's cooldown counts it.
       await getExternalWorkflowHandle(monitorWorkflowId(treasuryId)).signal(interventionSettledSignal, { interventionId: id, status: st.status === 'running' ? 'aborted' : st.status, executedAt: run.executedAt });
     } catch (err) {
       log.warn('monitor not reachable to settle the intervention', { workflowId: id, error: String(err) });

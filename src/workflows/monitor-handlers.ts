@@ -316,7 +316,7 @@ export function installMonitorHandlers(s: MonitorState): void {
       return note('interventionSettled', { by: null, reason: null }, false, `refused: executedAt ${e.executedAt} is in the future`);
     }
     s.inFlight = s.inFlight.filter((id) => id !== e.interventionId);
-    if (e.status === 'executed' && e.executedAt !== null && (s.lastExecutedSwapAt === null || e.executedAt > s.lastExecutedSwapAt)) {
+    if (e.executedAt !== null && (s.lastExecutedSwapAt === null || e.executedAt > s.lastExecutedSwapAt)) {
       s.lastExecutedSwapAt = e.executedAt;
     }
   });

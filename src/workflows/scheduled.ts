@@ -4,7 +4,7 @@
  * rebalance, 6-hourly performance report, 2-hourly risk assessment. Each asks
  * the domain for the decision and writes its result to the store.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
@@ -17,6 +17,7 @@ import { checkInput } from './inputs.ts';
 import { jobInputSchema } from './messages.ts';
 import { operatorReport } from './report.ts';
 import type { OperatorFigures } from '../report/figures.ts';
+import type { MarketObservation } from './contract.ts';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -29,17 +30,34 @@ export interface JobInput {
 
 const hourKey = (t: number) => new Date(t).toISOString().slice(0, 13);
 
-/** Hourly: buy dailyBudget/24 of PUMP with USDC unless paused, stopped, short of USDC or too concentrated (SPEC §3). */
+/**
+ * Hourly: buy dailyBudget/24 of PUMP with USDC unless paused, stopped, short of
+ * USDC or too concentrated (SPEC §3). Fails closed on its own: it reads the
+ * latch and RR itself, skips when the pause/stop state cannot be told, and an
+ * activity failure is a recorded skip with an alert, never a failed job.
+ */
 export async function accumulationJob(input: JobInput): Promise<{ bought: boolean; reason: string }> {
   const { config } = checkInput(jobInputSchema, input, 'accumulationJob');
   const treasuryId = config.treasuryId;
-  const control = await acts.controlState({ treasuryId });
-  const obs = await acts.observeMarket({ treasuryId });
+  const started = Date.now();
+  const skip = async (reason: string, alert: boolean) => {
+    if (alert) await bestEffort(() => raiseAlerts(treasuryId, `accumulation/${treasuryId}/${hourKey(started)}`, started, [systemFailureAlert('hourly accumulation', reason)]));
+    await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(started), at: started, data: { bought: false, reason, skip: 'failure' } }));
+    return { bought: false, reason };
+  };
+  let control: Awaited<ReturnType<Activities['controlState']>>;
+  let obs: MarketObservation;
+  try {
+    control = await acts.controlState({ treasuryId });
+    obs = await acts.observeMarket({ treasuryId });
+  } catch (err) {
+    return skip(`skipped: ${failureText(err)}`, true);
+  }
   const now = Date.now();
   const consensus = consensusOf(obs, now, config);
   const key = `accumulation/${treasuryId}/${hourKey(now)}`;
   if (!consensus.ok) {
-    await acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { bought: false, reason: `no valid price: ${consensus.reason}` } });
+    await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { bought: false, reason: `no valid price: ${consensus.reason}` } }));
     return { bought: false, reason: `no valid price: ${consensus.reason}` };
   }
   const state = stateOf(obs, consensus.price, config);
@@ -49,16 +67,49 @@ export async function accumulationJob(input: JobInput): Promise<{ bought: boolea
     sol: { raw: BigInt(obs.balances.sol), decimals: t.sol.decimals }, pstrRetired: { raw: BigInt(obs.balances.pstrRetired), decimals: t.pstr.decimals },
     lpValueUsd: obs.balances.lpValueUsd,
   };
-  const d = decideAccumulation({ holdings, state, prices: { pstr: consensus.price, pump: obs.pumpPrice, sol: obs.solPrice }, paused: control.paused, emergencyStop: control.emergencyStop }, config);
+  const known = controlKnown(control);
+  const d = decideAccumulation({
+    holdings, state, prices: { pstr: consensus.price, pump: obs.pumpPrice, sol: obs.solPrice }, paused: control.paused, emergencyStop: control.emergencyStop,
+    controlKnown: known.known, controlReason: known.reason,
+  }, config);
   let result = { bought: false, reason: d.reason };
   if (d.buy) {
     // Accept a fill at most maxSlippage below the PUMP the budget buys at the observed price.
     const minPumpOut = slippageFloor(d.pumpOut.raw, config.risk.maxSlippage);
-    const r = await acts.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString() });
-    result = { bought: true, reason: r.applied ? d.reason : `${d.reason} (already done this hour)` };
+    try {
+      const r = await acts.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString() });
+      result = { bought: true, reason: r.applied ? d.reason : `${d.reason} (already done this hour)` };
+    } catch (err) {
+      // Keyed by the hour: a later run of the same hour finds it done if it did move.
+      return skip(`buy failed: ${failureText(err)}`, true);
+    }
   }
-  await acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { ...result, skip: d.buy ? null : d.skip, running: control.running } });
+  await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { ...result, skip: d.buy ? null : d.skip, running: control.running } }));
   return result;
+}
+
+/**
+ * Whether controlState could tell the pause/stop flags: its fail-closed flag
+ * when it has one (the store-backed reader), else whether a monitor answered
+ * (the monitor-only reader cannot tell without one).
+ */
+function controlKnown(c: { running: boolean; failClosed?: boolean; reason?: string | null }): { known: boolean; reason: string | null } {
+  if (c.failClosed !== undefined) return { known: !c.failClosed, reason: c.reason ?? null };
+  return c.running ? { known: true, reason: null } : { known: false, reason: 'no monitor answered' };
+}
+
+function failureText(err: unknown): string {
+  if (err instanceof ActivityFailure) return `${err.activityType ?? 'activity'} failed: ${err.cause?.message ?? err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Recording and alerting are best effort here: the job must end with its result, not fail. */
+async function bestEffort(work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    log.error('accumulation: could not record or alert', { error: failureText(err) });
+  }
 }
 
 /** Every 2 hours: VaR95/ES95 over 90 days of today's holdings, and PSTR's 30-day volatility level (SPEC §7), as the operator report computes them. */

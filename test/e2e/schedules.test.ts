@@ -1,6 +1,6 @@
 /**
  * Schedules exist and fire: on the real dev server, ensureSchedules creates
- * the four job schedules and the monitor's watchdog, each fires and its workflow completes, the
+ * the four job schedules, the monitor's watchdog and the reconciler, each fires and its workflow completes, the
  * accumulation job buys PUMP in the paper ledger, a second ensureSchedules
  * creates nothing, and a paused schedule says so.
  */
@@ -17,7 +17,7 @@ import { SCHEDULES, ensureSchedules } from '../../src/runtime/ensure.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
 import type { DevServer } from '../../src/temporal/server.ts';
-import { scheduleId } from '../../src/workflows/contract.ts';
+import { monitorWorkflowId, scheduleId } from '../../src/workflows/contract.ts';
 import { ephemeralDevServer, waitFor } from './fixtures/e2e.ts';
 
 const TREASURY = 'sched';
@@ -53,7 +53,7 @@ afterAll(async () => {
 });
 
 describe('the scheduled jobs on the dev server', () => {
-  it('creates the five schedules (four jobs and the watchdog) once, each fires and completes its job, accumulation buys PUMP, and a schedule can be paused', async () => {
+  it('creates the six schedules (four jobs, the watchdog and the reconciler) once, each fires and completes its job, accumulation buys PUMP, and a schedule can be paused', async () => {
     const client = server.env.client;
     const before = await world.ledger.balances();
 
@@ -63,7 +63,7 @@ describe('the scheduled jobs on the dev server', () => {
       expect(first.existing).toEqual([]);
 
       // The list comes from the visibility store, which catches up a moment after the creates.
-      const listed = await waitFor('the five schedules to be listed', async () => {
+      const listed = await waitFor('the six schedules to be listed', async () => {
         const found = await listedIds();
         return found.length >= ids.length ? found : undefined;
       }, { timeoutMs: 10_000 });
@@ -88,7 +88,7 @@ describe('the scheduled jobs on the dev server', () => {
 
       // Every job wrote its result to the store.
       const jobs = new Set((await world.store.monitoringLogs(TREASURY, 0, Date.now() + 60_000)).map((l) => (l.data as { job?: string }).job));
-      expect([...jobs].sort()).toEqual(['accumulation', 'liquidity', 'performance', 'risk', 'watchdog']);
+      expect([...jobs].sort()).toEqual(['accumulation', 'liquidity', 'performance', 'reconcile', 'risk', 'watchdog']);
       // No monitor runs in this test: the watchdog says so, critically, with how to recover.
       const watchdog = (await world.store.alerts(TREASURY)).find((a) => a.alertKey.startsWith(`watchdog/${TREASURY}/`));
       expect(watchdog).toMatchObject({ level: 'critical', kind: 'system-failure' });
@@ -121,6 +121,7 @@ describe('the scheduled jobs on the dev server', () => {
       expect((await client.schedule.getHandle(scheduleId(TREASURY, 'risk-assessment')).describe()).state.paused).toBe(false);
 
       for (const id of ids) await client.schedule.getHandle(id).delete();
+      await client.workflow.getHandle(monitorWorkflowId(TREASURY)).terminate();
     });
   }, 120_000);
 });
