@@ -17,7 +17,7 @@ import { SCHEDULES, ensureSchedules } from '../../src/runtime/ensure.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
 import type { DevServer } from '../../src/temporal/server.ts';
-import { monitorWorkflowId, scheduleId } from '../../src/workflows/contract.ts';
+import { scheduleId } from '../../src/workflows/contract.ts';
 import { ephemeralDevServer, waitFor } from './fixtures/e2e.ts';
 
 const TREASURY = 'sched';
@@ -121,7 +121,6 @@ describe('the scheduled jobs on the dev server', () => {
       expect((await client.schedule.getHandle(scheduleId(TREASURY, 'risk-assessment')).describe()).state.paused).toBe(false);
 
       for (const id of ids) await client.schedule.getHandle(id).delete();
-      await client.workflow.getHandle(monitorWorkflowId(TREASURY)).terminate();
     });
   }, 120_000);
 });

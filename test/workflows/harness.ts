@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
@@ -14,21 +15,31 @@ import { parseConfig, type Config, type ConfigInput } from '../../src/config.ts'
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
 import { startTimeSkippingServer } from '../../src/temporal/server.ts';
-import { TASK_QUEUE } from '../../src/workflows/contract.ts';
+import { TASK_QUEUE, type InterventionState } from '../../src/workflows/contract.ts';
+import type { intervention } from '../../src/workflows/index.ts';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 
 /** The test treasury: 40M PUMP (≈ 200k USD) and 700k USDC against 2B PSTR (≈ 400k USD cap), RR ≈ 2.5. */
 export function testConfig(over: ConfigInput = {}): Config {
-  return parseConfig({
+  const base: Record<string, unknown> = {
     treasuryId: 'test',
     monitor: { cycleIntervalSeconds: 300 },
     intervention: { operators: ['alice', 'bob'] },
     treasury: { initial: { pump: '40000000', usdc: '700000' } },
     liquidity: { enabled: false },
-    ...over,
-  });
+  };
+  // Sections merge one level deep: an override of `intervention.timelockThresholdUsd` keeps the operators.
+  for (const [key, value] of Object.entries(over)) {
+    const prior = base[key];
+    base[key] = isPlainObject(prior) && isPlainObject(value) ? { ...prior, ...value } : value;
+  }
+  return parseConfig(base);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export interface Harness {
@@ -56,6 +67,18 @@ export function sharedEnv(): Promise<TestWorkflowEnvironment> {
   }
   shared ??= startTimeSkippingServer();
   return shared;
+}
+
+/**
+ * Replaces the shared server with a new one. For tests whose workflows end right after starting abandoned
+ * children (alert deliveries): the time-skipping server can keep its clock locked after them, so such a test
+ * gets a server of its own, and nothing it leaves behind holds the next test's clock.
+ */
+export async function freshEnv(): Promise<TestWorkflowEnvironment> {
+  const prior = shared;
+  shared = null;
+  if (prior) await (await prior).teardown();
+  return sharedEnv();
 }
 
 let harnessCount = 0;
@@ -88,4 +111,18 @@ export async function harness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * An intervention's end, waited for the way a time-skipping client does (the server skips time while it waits):
+ * first until a cycle after `startsAfterMs` has started it, in short steps, so that a step the intervention ends
+ * in is short too (see freshEnv: the clock may stay locked after that).
+ */
+export async function interventionEnd(h: Harness, iv: WorkflowHandle<typeof intervention>, startsAfterMs = 55 * MINUTE): Promise<InterventionState> {
+  await h.env.sleep(startsAfterMs);
+  for (let i = 0; i < 360; i++) {
+    if (await iv.describe().then(() => true, () => false)) return iv.result();
+    await h.env.sleep(10_000);
+  }
+  throw new Error(`${iv.workflowId} never started`);
 }

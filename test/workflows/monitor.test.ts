@@ -11,7 +11,7 @@ import {
   statusQuery, updateConfigUpdate, type InterventionState,
 } from '../../src/workflows/contract.ts';
 import type { ConfigInput } from '../../src/config.ts';
-import { HOUR, MINUTE, harness, sharedEnv, testConfig, type Harness } from './harness.ts';
+import { HOUR, MINUTE, freshEnv, harness, interventionEnd, sharedEnv, testConfig, type Harness } from './harness.ts';
 
 afterAll(async () => {
   await (await sharedEnv()).teardown();
@@ -257,9 +257,10 @@ describe('the slippage guard', () => {
   it('aborts an intervention whose every slice is quoted below the floor, moves nothing and raises a warning that says so', async () => {
     // A one-dollar pool: even 1/4096 of the deployment moves its price far past the 2 % bound.
     const thinPool: ConfigInput = { monitor: { cycleIntervalSeconds: 3600 }, intervention: { timelockThresholdUsd: 1e12 }, paper: { poolDepthUsd: 1 } };
+    // Its own server, and its end awaited rather than slept past: it ends right after starting its alert's delivery (see freshEnv).
+    await freshEnv();
     await withMonitor(thinPool, { drawdownInMinutes: 10, depth: 0.18, holdMinutes: 10 * 60 }, async (h) => {
-      await h.env.sleep(90 * MINUTE);
-      const st = await stateOf(h, 1);
+      const st = await interventionEnd(h, h.env.client.workflow.getHandle<typeof intervention>(iid(h, 1)));
       expect(st).toMatchObject({ status: 'aborted', reason: 'no slice could be filled within the 0.02 slippage bound; nothing moved' });
       expect(await h.world.ledger.swapCount()).toBe(0);
       const warnings = await h.world.store.alerts(h.treasuryId, { level: 'warning' });

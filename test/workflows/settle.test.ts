@@ -5,13 +5,20 @@
  * Real time-skipping server, real worker, paper world on a real SQLite file;
  * the failures are injected at the ports (the store, the treasury).
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../../src/activities/index.ts';
 import { reconciler, strategyMonitor, type intervention } from '../../src/workflows/index.ts';
 import { interventionWorkflowId, monitorWorkflowId, statusQuery } from '../../src/workflows/contract.ts';
 import type { ConfigInput } from '../../src/config.ts';
-import { MINUTE, harness, sharedEnv, testConfig, type Harness } from './harness.ts';
+import { MINUTE, freshEnv, harness, interventionEnd, sharedEnv, testConfig, type Harness } from './harness.ts';
+
+// A server per test: an intervention that ends aborted right after starting its alert's delivery can leave the
+// time-skipping server's clock locked (the workflows are all closed; only real time passes after it).
+beforeEach(async () => {
+  await freshEnv();
+}, 60_000);
 
 afterAll(async () => {
   await (await sharedEnv()).teardown();
@@ -29,6 +36,7 @@ function refusing<T extends object>(target: T, method: keyof T, when: () => bool
 }
 
 const locked = () => new Error('SQLITE_BUSY: database is locked');
+const lockedForGood = () => ApplicationFailure.nonRetryable('SQLITE_BUSY: database is locked', 'StoreUnavailable');
 // No timelock and one ROI horizon: an intervention runs at the hour-1 cycle and its workflow ends an hour after its swap.
 const QUICK: ConfigInput = { monitor: { cycleIntervalSeconds: 3600 }, intervention: { timelockThresholdUsd: 1e12, trackHorizonsHours: [1] } };
 
@@ -38,9 +46,6 @@ async function withMonitor(h: Harness, body: (monitor: WorkflowHandle<typeof str
       const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
       try {
         await body(monitor, h.env.client.workflow.getHandle<typeof intervention>(interventionWorkflowId(h.treasuryId, 1)));
-        // Let the alerts' background deliveries finish while this worker still runs: an activity left on a queue
-        // nobody polls would hold the shared server's clock for the next test.
-        await h.env.sleep(MINUTE);
       } finally {
         await monitor.terminate().catch(() => undefined);
         for (let n = 1; n <= 3; n++) await h.env.client.workflow.getHandle(interventionWorkflowId(h.treasuryId, n)).terminate().catch(() => undefined);
@@ -61,6 +66,7 @@ const runReconciler = async (h: Harness, n = 1) => {
   return handle.result();
 };
 
+
 describe('an intervention whose store fails', () => {
   it('still swaps, settles with the monitor and completes when every step record fails after its retries, and says so in a critical alert', async () => {
     const h = await harness(testConfig(QUICK), {
@@ -69,8 +75,7 @@ describe('an intervention whose store fails', () => {
     });
     const id = interventionWorkflowId(h.treasuryId, 1);
     await withMonitor(h, async (monitor, iv) => {
-      await h.env.sleep(90 * MINUTE);
-      const st = await iv.result();
+      const st = await interventionEnd(h, iv);
       expect(st).toMatchObject({ status: 'executed', stage: 'done' });
       // The steps are in the workflow's state (and history) even though the store took none.
       expect(st.steps.map((s) => s.step)).toEqual(['validate', 'assess', 'size', 'swap:0', 'track:1h']);
@@ -89,14 +94,15 @@ describe('an intervention whose store fails', () => {
     let storeDown = true;
     const h = await harness(testConfig({ ...QUICK, paper: { poolDepthUsd: 1 } }), {
       drawdownInMinutes: 10, depth: 0.18, holdMinutes: 600,
-      // The first save (the row, `running`) goes through; every later one is refused until the store is back.
-      wrapDeps: (d: ActivityDeps) => ({ ...d, store: refusing(d.store, 'upsertIntervention', () => storeDown && ++saves > 1, locked) }),
+      // The first two saves (the row at the start and after Size) go through; the final one is refused until the store is back.
+      // Refused as non-retryable: the workflow sees the same ActivityFailure as after the last retry, and the time-skipping
+      // server's retry timers (which can leave its clock locked after a retried activity gives up) stay out of the test.
+      wrapDeps: (d: ActivityDeps) => ({ ...d, store: refusing(d.store, 'upsertIntervention', () => storeDown && ++saves > 2, lockedForGood) }),
     });
     const id = interventionWorkflowId(h.treasuryId, 1);
     await withMonitor(h, async (monitor, iv) => {
-      await h.env.sleep(90 * MINUTE);
       // A one-dollar pool: every slice is quoted below the floor, so it ends aborted with nothing moved.
-      const st = await iv.result();
+      const st = await interventionEnd(h, iv);
       expect(st).toMatchObject({ status: 'aborted', reason: 'no slice could be filled within the 0.02 slippage bound; nothing moved' });
       expect((await monitor.query(statusQuery)).pendingInterventions).toEqual([]);
       expect(await h.world.store.intervention(id)).toMatchObject({ status: 'running' });
@@ -124,8 +130,7 @@ describe('a swap slice with a deterministic error', () => {
     });
     const id = interventionWorkflowId(h.treasuryId, 1);
     await withMonitor(h, async (monitor, iv) => {
-      await h.env.sleep(90 * MINUTE);
-      const st = await iv.result();
+      const st = await interventionEnd(h, iv);
       expect(calls).toBe(1);
       expect(st.status).toBe('aborted');
       expect(st.reason).toMatch(/^slice 0 could not run: executeSwap: swap: minPstrOut must be a bigint ≥ 0, got -1; nothing moved; [\d.]+ PUMP unfilled$/);
@@ -165,8 +170,7 @@ describe('the reconciler', () => {
     const h = await harness(testConfig(QUICK), { drawdownInMinutes: 10, depth: 0.18, holdMinutes: 600 });
     const id = interventionWorkflowId(h.treasuryId, 1);
     await withMonitor(h, async (_monitor, iv) => {
-      await h.env.sleep(90 * MINUTE);
-      expect((await iv.result()).status).toBe('executed');
+      expect((await interventionEnd(h, iv)).status).toBe('executed');
       const swap = await h.world.store.swap(id, 0);
       await h.world.store.updateSwap(id, 0, { status: 'confirmed', updatedAt: (swap?.updatedAt ?? 0) + 1, pstrOut: 1n });
       const r = await runReconciler(h);
