@@ -308,8 +308,8 @@ describe('the intervention workflow on Temporal with the live adapters against l
       live.switchboard.mode = 'ok';
       live.dex.mode = 'ok';
       const iv = `intervention/${treasuryId}/1`;
-      await waitFor('an intervention from a two-source consensus', async () => (await monitorStatus(client, treasuryId)).interventionCount >= 1, { timeoutMs: 20_000 });
-      const starter = (await cycles(live)).find((c) => c.summary.startedIntervention === iv) as CycleRecord;
+      // Waits for the cycle's record, not the status: the sequence number is taken (and counted) before the cycle is written.
+      const starter: CycleRecord = await waitFor('an intervention from a two-source consensus', async () => (await cycles(live)).find((c) => c.summary.startedIntervention === iv), { timeoutMs: 20_000 });
       expect(Number(starter.summary.cycleId.split('/')[1])).toBeGreaterThan(cyclesBefore);
       expect(starter.consensus.ok).toBe(true);
       expect(sourcesOf(starter.consensus.readings)).toEqual(['dex-twap', 'switchboard']);
