@@ -153,8 +153,11 @@ describe('client.ts against the dev server', () => {
     expect(pause.stdout).toContain(`${TREASURY}: PAUSED`);
 
     if (process.env.RECORD_HISTORIES) {
-      writeFileSync(join(FIXTURES, 'intervention.json'), historyToJSON(await iv.fetchHistory()));
-      writeFileSync(join(FIXTURES, 'monitor.json'), historyToJSON(await monitor.fetchHistory()));
+      // RECORD_HISTORIES=1 rewrites the first histories; a name (RECORD_HISTORIES=i9) adds a pair beside them, so the
+      // older ones keep replaying the paths before each patch.
+      const suffix = process.env.RECORD_HISTORIES === '1' ? '' : `-${process.env.RECORD_HISTORIES}`;
+      writeFileSync(join(FIXTURES, `intervention${suffix}.json`), historyToJSON(await iv.fetchHistory()));
+      writeFileSync(join(FIXTURES, `monitor${suffix}.json`), historyToJSON(await monitor.fetchHistory()));
     }
   }, 90_000);
 
