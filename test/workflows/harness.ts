@@ -11,7 +11,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import pino from 'pino';
 import type { ActivityDeps } from '../../src/activities/index.ts';
-import { parseConfig, type Config, type ConfigInput } from '../../src/config.ts';
+import { mergeConfig, parseConfig, type Config, type ConfigInput } from '../../src/config.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
 import { startTimeSkippingServer } from '../../src/temporal/server.ts';
@@ -23,23 +23,14 @@ export const HOUR = 60 * MINUTE;
 
 /** The test treasury: 40M PUMP (≈ 200k USD) and 700k USDC against 2B PSTR (≈ 400k USD cap), RR ≈ 2.5. */
 export function testConfig(over: ConfigInput = {}): Config {
-  const base: Record<string, unknown> = {
+  // Deep-merged, as a config file is: an override of `intervention.timelockThresholdUsd` keeps the operators.
+  return mergeConfig(parseConfig({
     treasuryId: 'test',
     monitor: { cycleIntervalSeconds: 300 },
     intervention: { operators: ['alice', 'bob'] },
     treasury: { initial: { pump: '40000000', usdc: '700000' } },
     liquidity: { enabled: false },
-  };
-  // Sections merge one level deep: an override of `intervention.timelockThresholdUsd` keeps the operators.
-  for (const [key, value] of Object.entries(over)) {
-    const prior = base[key];
-    base[key] = isPlainObject(prior) && isPlainObject(value) ? { ...prior, ...value } : value;
-  }
-  return parseConfig(base);
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  }), over, 'test config');
 }
 
 export interface Harness {

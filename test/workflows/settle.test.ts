@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityDeps } from '../../src/activities/index.ts';
 import { reconciler, strategyMonitor, type intervention } from '../../src/workflows/index.ts';
 import { interventionWorkflowId, monitorWorkflowId, statusQuery } from '../../src/workflows/contract.ts';
@@ -36,7 +35,6 @@ function refusing<T extends object>(target: T, method: keyof T, when: () => bool
 }
 
 const locked = () => new Error('SQLITE_BUSY: database is locked');
-const lockedForGood = () => ApplicationFailure.nonRetryable('SQLITE_BUSY: database is locked', 'StoreUnavailable');
 // No timelock and one ROI horizon: an intervention runs at the hour-1 cycle and its workflow ends an hour after its swap.
 const QUICK: ConfigInput = { monitor: { cycleIntervalSeconds: 3600 }, intervention: { timelockThresholdUsd: 1e12, trackHorizonsHours: [1] } };
 
@@ -66,7 +64,6 @@ const runReconciler = async (h: Harness, n = 1) => {
   return handle.result();
 };
 
-
 describe('an intervention whose store fails', () => {
   it('still swaps, settles with the monitor and completes when every step record fails after its retries, and says so in a critical alert', async () => {
     const h = await harness(testConfig(QUICK), {
@@ -94,10 +91,8 @@ describe('an intervention whose store fails', () => {
     let storeDown = true;
     const h = await harness(testConfig({ ...QUICK, paper: { poolDepthUsd: 1 } }), {
       drawdownInMinutes: 10, depth: 0.18, holdMinutes: 600,
-      // The first two saves (the row at the start and after Size) go through; the final one is refused until the store is back.
-      // Refused as non-retryable: the workflow sees the same ActivityFailure as after the last retry, and the time-skipping
-      // server's retry timers (which can leave its clock locked after a retried activity gives up) stay out of the test.
-      wrapDeps: (d: ActivityDeps) => ({ ...d, store: refusing(d.store, 'upsertIntervention', () => storeDown && ++saves > 2, lockedForGood) }),
+      // The first two saves (the row at the start and after Size) go through; the final one is refused, after its retries, until the store is back.
+      wrapDeps: (d: ActivityDeps) => ({ ...d, store: refusing(d.store, 'upsertIntervention', () => storeDown && ++saves > 2, locked) }),
     });
     const id = interventionWorkflowId(h.treasuryId, 1);
     await withMonitor(h, async (monitor, iv) => {
