@@ -53,6 +53,18 @@ export interface Chain {
   accountData(address: PublicKey): Promise<Uint8Array | null>;
   /** Recent prioritization fees (micro-lamports per compute unit) paid by transactions writing these accounts. */
   recentPrioritizationFees(writableAccounts: readonly PublicKey[]): Promise<number[]>;
+  /**
+   * Signatures of landed transactions that touched `address`, newest first, at `finalized` (what can be
+   * proven): how the executor finds which transaction consumed a durable nonce or executed a proposal.
+   * An index that lags simply returns fewer; callers must treat "not found" as "unknown", never as "none".
+   */
+  signaturesForAddress(address: PublicKey, opts?: { limit?: number }): Promise<AddressSignature[]>;
+}
+
+export interface AddressSignature {
+  signature: string;
+  slot: number;
+  err: string | null;
 }
 
 const RANK: Record<ConfirmationLevel, number> = { processed: 0, confirmed: 1, finalized: 2 };
@@ -132,6 +144,10 @@ export function rpcChain(connection: Connection, opts: RpcChainOptions = {}): Ch
     async recentPrioritizationFees(writableAccounts) {
       const fees = await connection.getRecentPrioritizationFees({ lockedWritableAccounts: [...writableAccounts] });
       return fees.map((f) => f.prioritizationFee);
+    },
+    async signaturesForAddress(address, o) {
+      const list = await connection.getSignaturesForAddress(address, { limit: o?.limit ?? 100 }, 'finalized');
+      return list.map((x) => ({ signature: x.signature, slot: x.slot, err: x.err === null ? null : JSON.stringify(x.err) }));
     },
   };
 }

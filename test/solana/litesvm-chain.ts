@@ -24,6 +24,8 @@ export interface LiteSvmChain extends Chain {
   advanceSlots(n: number): void;
   /** What recentPrioritizationFees answers. */
   fees: number[];
+  /** Signatures signaturesForAddress must not return yet (a lagging RPC index). */
+  unindexed: Set<string>;
 }
 
 interface TokenState {
@@ -40,7 +42,7 @@ export function failureText(f: FailedTransactionMetadata): string {
 export function litesvmChain(svm: LiteSVM, opts: { validBlocks?: number } = {}): LiteSvmChain {
   const validBlocks = opts.validBlocks ?? 150;
   const lastValid = new Map<string, number>();
-  const landed = new Map<string, { slot: number; balances: TransactionBalances }>();
+  const landed = new Map<string, { slot: number; balances: TransactionBalances; keys: string[] }>();
   const height = () => Number(svm.getClock().slot);
 
   const tokenState = (key: string): TokenState | null => {
@@ -56,6 +58,7 @@ export function litesvmChain(svm: LiteSVM, opts: { validBlocks?: number } = {}):
   const chain: LiteSvmChain = {
     svm,
     fees: [],
+    unindexed: new Set(),
     advanceSlots(n) {
       const to = height() + n;
       svm.warpToSlot(BigInt(to));
@@ -90,7 +93,7 @@ export function litesvmChain(svm: LiteSVM, opts: { validBlocks?: number } = {}):
       const lamports = keys.map((k) => ({ account: k, pre: before.get(k)?.lamports ?? 0n, post: after.get(k)?.lamports ?? 0n }));
       // The fee is what the payer lost beyond its own transfers; LiteSVM charges 5000 per signature.
       const feeLamports = BigInt(tx.signatures.length) * 5000n;
-      landed.set(signature, { slot: height(), balances: { err, feeLamports, tokens, lamports } });
+      landed.set(signature, { slot: height(), balances: { err, feeLamports, tokens, lamports }, keys });
       return signature;
     },
     async signatureStatus(signature): Promise<SignatureStatus | null> {
@@ -121,6 +124,14 @@ export function litesvmChain(svm: LiteSVM, opts: { validBlocks?: number } = {}):
     },
     async recentPrioritizationFees() {
       return [...chain.fees];
+    },
+    async signaturesForAddress(address, o) {
+      const key = address.toBase58();
+      const found = [...landed.entries()]
+        .filter(([sig, l]) => l.keys.includes(key) && !chain.unindexed.has(sig))
+        .map(([signature, l]) => ({ signature, slot: l.slot, err: l.balances.err }))
+        .reverse();
+      return found.slice(0, o?.limit ?? 100);
     },
   };
   return chain;

@@ -58,6 +58,7 @@ function fakeChain(): FakeChain {
     lamports: async () => 0n,
     accountData: async (a) => c.accounts.get(a.toBase58()) ?? null,
     recentPrioritizationFees: async () => [],
+    signaturesForAddress: async () => [],
   };
   return c;
 }
