@@ -31,6 +31,20 @@ const pool = z.strictObject({
   share: fraction,
 });
 
+const nonceAccount = z.strictObject({ account: z.string().min(1) });
+/** The money paths that may use a durable nonce, each its own account (solana.durableNonce). */
+export const NONCE_PATHS = ['intervention', 'accumulation'] as const;
+const durableNonceSchema = z.strictObject({
+  intervention: nonceAccount.optional(),
+  accumulation: nonceAccount.optional(),
+  account: z.undefined({ error: 'solana.durableNonce is per money path: { "intervention": { "account": … }, "accumulation": { "account": … } }, each a different nonce account' }).optional(),
+}).superRefine((d, ctx) => {
+  const a = d.intervention?.account;
+  if (a !== undefined && a === d.accumulation?.account) {
+    ctx.addIssue({ code: 'custom', path: ['accumulation', 'account'], message: `nonce account ${a} is already the intervention path's: each money path needs its own nonce account` });
+  }
+});
+
 const thresholds = z.strictObject({ quorum: fraction, approval: fraction });
 
 const holder = z.strictObject({
@@ -135,9 +149,10 @@ export const configSchema = z.strictObject({
       percentile: z.number().min(0).max(100).default(75),
       maxMicroLamports: z.number().int().min(0).default(200_000),
     }).prefault({}),
-    durableNonce: z.strictObject({ account: z.string() }).optional(),
-    /** Where hourly accumulation buys are journaled before sending (at most once); default <data-dir>/journal. */
-    journalDir: z.string().optional(),
+    /** Durable-nonce transactions, one nonce account per money path (a path never waits on, or consumes, another's nonce). */
+    durableNonce: durableNonceSchema.optional(),
+    /** Gone: accumulation buys are journaled in the store every worker shares (money_journal), not in per-worker files. */
+    journalDir: z.undefined({ error: 'solana.journalDir is no longer used: accumulation buys are journaled in the store every worker shares (table money_journal); remove the key' }).optional(),
     jupiter: z.strictObject({
       baseUrl: z.url().default('https://lite-api.jup.ag/swap/v1'),
       apiKey: z.string().optional(),
