@@ -60,11 +60,26 @@ function startWorker(name: string, env: Record<string, string>): Child {
   return child;
 }
 
+/**
+ * A chain whose blockhash moves on, as a real one does every ~400 ms: each
+ * build gets a fresh one. (LiteSVM's stays put otherwise, and a rebuilt
+ * transaction would be byte-identical to the landed one, hiding a second buy.)
+ */
+function movingChain(w: World): World['chain'] {
+  return {
+    ...w.chain,
+    latestBlockhash: () => {
+      w.svm.expireBlockhash();
+      return w.chain.latestBlockhash();
+    },
+  };
+}
+
 describe.skipIf(!postgresUrl)('two worker processes sharing one PostgreSQL store', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'money-two-'));
     world = makeWorld();
-    [server, jup, shim, databaseUrl] = await Promise.all([ephemeralDevServer(dir), fakeJupiter(world), serveChain(world.chain), freshDatabase('money')]);
+    [server, jup, shim, databaseUrl] = await Promise.all([ephemeralDevServer(dir), fakeJupiter(world), serveChain(movingChain(world)), freshDatabase('money')]);
     jup.rate = { num: 50n, den: 1n }; // 1 USDC → 50 PUMP
   }, 90_000);
 
