@@ -85,7 +85,7 @@ describe.skipIf(!postgresUrl)('two worker processes sharing one PostgreSQL store
 
   afterAll(async () => {
     for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGKILL');
-    await Promise.all(children.map((c) => (c.proc.exitCode === null ? new Promise((r) => c.proc.once('exit', r)) : undefined)));
+    await Promise.all(children.map((c) => (c.proc.exitCode === null ? new Promise((r) => c.proc.once('exit', r)) : Promise.resolve())));
     await shim?.close();
     await jup?.close();
     await server?.shutdown();
