@@ -11,6 +11,9 @@
  * or the durable nonce unchanged). A new transaction is built only when the
  * old one provably cannot land (expired AND its signature unknown), and it is
  * attached by compare-and-set, so two racing attempts never both send one.
+ * A moved durable nonce is no such proof by itself: the finalized transaction
+ * that consumed it must be found (nonce-proof.ts); ours settles the record, a
+ * foreign one allows the rebuild, none found stops at needs-reconciliation.
  *
  * The slippage guard: a quote below `minOut` (the consensus-implied floor the
  * workflow passes) is refused with nothing sent; otherwise Jupiter's slippage

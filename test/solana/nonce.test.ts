@@ -7,6 +7,7 @@ import type { SolanaTreasuryOptions } from '../../src/solana/executor.ts';
 import { jupiterClient } from '../../src/solana/jupiter.ts';
 import { buildNonceTransaction, createNonceAccountInstructions, readNonce, signWith } from '../../src/solana/nonce.ts';
 import { NeedsReconciliationError } from '../../src/solana/nonce-proof.ts';
+import { classifySwapError } from '../../src/activities/intervention.ts';
 import { spyChain } from './litesvm-chain.ts';
 import type { Spy } from './litesvm-chain.ts';
 import { DECIMALS, UNIT, fakeJupiter, makeWorld, sendNow, storeWithIntervention } from './world.ts';
@@ -128,7 +129,8 @@ describe('durable-nonce transactions', () => {
     const s: Spy = { sends: [] };
     const err = await treasury(s, { sleep: blocksPass }).swap(req).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NeedsReconciliationError);
-    expect((err as Error).name).toBe('NeedsReconciliation');
+    // The swap activity turns it into a non-retryable failure the intervention alerts on (swap-failed, critical).
+    expect(classifySwapError(err)).toMatchObject({ type: 'NeedsReconciliation', nonRetryable: true });
     expect(s.sends).toEqual([]);
     expect(await attemptsNow()).toHaveLength(1);
     const rec = await recordOf();
