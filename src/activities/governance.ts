@@ -1,5 +1,7 @@
 /** Governance activities: the proposal and its votes in the store, and the voter snapshot's source. */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Holder } from '../domain/governance.ts';
+import type { ApplyProposalRequest, ApplyProposalResult } from '../workflows/contract.ts';
 import type { ActivityDeps } from './deps.ts';
 
 export interface ProposalRecordInput {
@@ -25,6 +27,16 @@ export function governanceActivities(deps: ActivityDeps) {
 
     async upsertProposal(p: ProposalRecordInput): Promise<void> {
       await store.upsertProposal({ ...p, outcome: p.outcome ?? null });
+    },
+
+    /** Asks the monitor to apply a passed proposal's change; its answer (accepted, or refused with the reason) is the result. */
+    async applyProposalToMonitor(input: { treasuryId: string; request: ApplyProposalRequest }): Promise<ApplyProposalResult> {
+      if (!deps.applyProposalToMonitor) {
+        throw ApplicationFailure.nonRetryable('this worker gives its activities no Temporal client: it cannot send a proposal to the monitor', 'NoMonitorClient');
+      }
+      const answer = await deps.applyProposalToMonitor(input.treasuryId, input.request);
+      deps.logger.info({ treasuryId: input.treasuryId, proposalId: input.request.proposalId, accepted: answer.accepted, detail: answer.detail }, 'proposal sent to the monitor');
+      return answer;
     },
 
     async recordVote(v: { proposalId: string; treasuryId: string; voter: string; choice: 'yes' | 'no' | 'abstain'; power: number; at: number }): Promise<void> {
