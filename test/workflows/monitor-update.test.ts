@@ -28,4 +28,27 @@ describe('updateConfig', () => {
     });
     await h.close();
   }, 120_000);
+
+  it('refuses the issue\'s rows from an operator before they enter history, naming the key and the rule, and changes nothing', async () => {
+    const h = await harness(testConfig());
+    await h.run(async () => {
+      const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
+      const refusal = (patch: Record<string, unknown>) =>
+        monitor.executeUpdate(updateConfigUpdate, { args: [{ patch, by: 'alice' }] }).then(() => 'applied', (err: Error) => (err.cause as Error | undefined)?.message ?? err.message);
+      expect(await refusal({ risk: { maxDeployment: 1 } })).toMatch(/risk\.maxDeployment = 1: at most 0\.5 \(the hard ceiling\)/);
+      expect(await refusal({ risk: { maxSlippage: 1 } })).toMatch(/risk\.maxSlippage = 1: at most 0\.05/);
+      expect(await refusal({ strategy: { cooldownHours: 0 } })).toMatch(/strategy\.cooldownHours = 0: at least 1 h/);
+      expect(await refusal({ strategy: { tiers: [{ drawdown: 0.15, fraction: 1 }] } })).toMatch(/strategy\.tiers\.0\.fraction = 1: at most 0\.5/);
+      expect(await refusal({ risk: { maxDeployment: 0.5 } })).toMatch(/^refused: risk\.maxDeployment \(tightening\) 0\.4 → 0\.5: looser/);
+      expect(await refusal({ intervention: { operators: ['alice', 'bob', 'alicia'] } })).toMatch(/^refused: intervention\.operators \(governed\) .*only a passed Protocol Upgrade proposal/);
+      expect(await refusal({ treasuryId: 'renamed' })).toMatch(/^refused: treasuryId \(immutable\)/);
+      const config = await monitor.query(configQuery);
+      expect(config.risk).toMatchObject({ maxDeployment: 0.4, maxSlippage: 0.02 });
+      expect(config.strategy.cooldownHours).toBe(48);
+      expect(config.intervention.operators).toEqual(['alice', 'bob']);
+      expect(await refusal({ risk: { maxDeployment: 0.3 } })).toBe('applied');
+      await monitor.terminate();
+    });
+    await h.close();
+  }, 120_000);
 });
