@@ -20,6 +20,8 @@ import {
 import type { Activities } from '../activities/index.ts';
 import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
 import { decideConfigPatch } from '../domain/config-policy.ts';
+import { executionDelayHours } from '../domain/governance.ts';
+import { HOUR_MS } from '../domain/intervention.ts';
 import { authorize, operatorsLine, resumeDecision, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
 import {
   applyProposalUpdate, cancelInterventionSignal, cancelInterventionUpdate, configQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
@@ -187,6 +189,16 @@ export function installMonitorHandlers(s: MonitorState): void {
     return v;
   };
 
+  /**
+   * A passed proposal applies only after the execution delay of this monitor's governance config (not the one its
+   * starter put in its input), counted from the end of its vote as the store holds it. Null: not too early.
+   */
+  const tooEarly = (id: string, kind: string, deadline: number | null | undefined): string | null => {
+    if (typeof deadline !== 'number' || !(kind in s.config.governance.thresholds) || !policyEnforced()) return null;
+    const due = deadline + executionDelayHours(kind as keyof Config['governance']['thresholds'], s.config.governance) * HOUR_MS;
+    return Date.now() < due ? `refused: proposal ${id} may apply from ${new Date(due).toISOString()} (its execution delay after the vote)` : null;
+  };
+
   const pendingProposals = new Set<string>();
   /** A governance message: applied only when the store holds that passed proposal with this change, and once. */
   const applyGoverned = async <M extends OperatorActionMessage>(spec: ActionSpec<M>, m: M & { proposalId: string }): Promise<Verdict> => {
@@ -199,7 +211,7 @@ export function installMonitorHandlers(s: MonitorState): void {
     }
     pendingProposals.add(id);
     try {
-      let check: Verdict & { kind?: string | null };
+      let check: Verdict & { kind?: string | null; deadline?: number | null };
       try {
         check = await checks.verifyProposalAction({ treasuryId, proposalId: id, change: spec.change(m) });
       } catch (err) {
@@ -208,6 +220,11 @@ export function installMonitorHandlers(s: MonitorState): void {
       if (!check.ok) {
         note(spec.action, who(m), false, `refused: ${check.why}`);
         return check;
+      }
+      const early = tooEarly(id, check.kind ?? 'unknown', check.deadline);
+      if (early !== null) {
+        note(spec.action, who(m), false, early);
+        return no(early);
       }
       const origin: Origin = { kind: 'governance', proposalKind: check.kind ?? 'unknown' };
       const allowed = spec.check(m, origin);

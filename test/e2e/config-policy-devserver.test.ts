@@ -45,10 +45,13 @@ describe('limits under governance through the temporal CLI on the dev server', (
     intervention: { operators: ['alice', 'bob'] },
     treasury: { initial: { pump: '40000000', usdc: '700000' } },
     liquidity: { enabled: false },
-    governance: { holders: [{ name: 'alice', liquid: 1_000_000, staked: 250_000 }, { name: 'bob', liquid: 400_000 }] },
+    // Votes of seconds and no delay (the monitor applies its own delay): the proposals below end within the test.
+    governance: {
+      holders: [{ name: 'alice', liquid: 1_000_000, staked: 250_000 }, { name: 'bob', liquid: 400_000 }],
+      votingPeriodHours: 0.002, emergencyVotingPeriodHours: 0.002, executionDelayHours: 0, deadlineWarningHours: 0.001,
+    },
   });
-  // Votes of seconds, no delay: the proposals below end within the test.
-  const governance = { ...config.governance, votingPeriodHours: 0.002, emergencyVotingPeriodHours: 0.002, executionDelayHours: 0, deadlineWarningHours: 0.001 };
+  const governance = config.governance;
 
   const temporal = (args: string[]) => run(resolveTemporalCli() ?? 'temporal', [...args, '--address', server.address, '--namespace', 'default']);
   const handle = (id: string) => server.env.client.workflow.getHandle(id);

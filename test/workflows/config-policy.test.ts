@@ -163,4 +163,22 @@ describe('a proposal\'s change', () => {
       expect((await h.world.store.proposal(tallies[1]?.id ?? ''))?.status).toBe('failed');
     });
   }, 120_000);
+
+  it('is refused when a message claims it during its execution delay, and applied once the delay is over', async () => {
+    await withMonitor(async (h, monitor) => {
+      const change: ProposalChange = { action: 'updateConfig', patch: { risk: { maxSlippage: 0.03 } } };
+      const p = await startProposal(h, 'parameterAdjustment', change);
+      await p.signal(voteSignal, { voter: 'alice', choice: 'yes' });
+      await h.env.sleep(1.5 * HOUR);
+      expect((await p.query(tallyQuery)).status).toBe('passed-waiting');
+      await monitor.signal(updateConfigSignal, { patch: { risk: { maxSlippage: 0.03 } }, by: 'mallory', proposalId: p.workflowId });
+      const [forged] = await eventsAfter(monitor, 1);
+      expect(forged?.accepted).toBe(false);
+      expect(forged?.detail).toMatch(new RegExp(`^refused: proposal ${p.workflowId} may apply from .* \\(its execution delay after the vote\\)$`));
+      expect((await monitor.query(configQuery)).risk.maxSlippage).toBe(0.02);
+      await h.env.sleep(HOUR);
+      expect((await p.query(tallyQuery)).status).toBe('executed');
+      expect((await monitor.query(configQuery)).risk.maxSlippage).toBe(0.03);
+    });
+  }, 120_000);
 });
