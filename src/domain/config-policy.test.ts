@@ -87,6 +87,15 @@ describe('an operator\'s updateConfig', () => {
     expect(decideConfigPatch(running, { strategy: { tiers: [{ drawdown: 0.15, fraction: 1 }] } }, operator).why).toMatch(/strategy\.tiers\.0\.fraction = 1: at most 0\.5 \(the hard ceiling of risk\.maxDeployment\)/);
   });
 
+  it('compares a decimal-string amount exactly: a larger PSTR supply (a lower RR) is stricter, a smaller one governed', () => {
+    expect(decideConfigPatch(running, { treasury: { pstrCirculatingSupply: '2000000000.5' } }, operator).ok).toBe(true);
+    expect(decideConfigPatch(running, { treasury: { pstrCirculatingSupply: '10000000000' } }, operator).ok).toBe(true);
+    expect(decideConfigPatch(running, { treasury: { pstrCirculatingSupply: '999999999.99' } }, operator).why).toMatch(
+      /treasury\.pstrCirculatingSupply \(tightening\) "2000000000" → "999999999\.99": looser; .*stricter \(higher\); loosening it takes a passed Treasury Strategy proposal/,
+    );
+    expect(decideConfigPatch(running, { treasury: { pstrCirculatingSupply: '999999999' } }, gov('treasuryStrategy')).ok).toBe(true);
+  });
+
   it('refuses a patch as a whole when one of its keys is refused', () => {
     const d = decideConfigPatch(running, { monitor: { cycleIntervalSeconds: 60 }, risk: { maxSlippage: 0.04 } }, operator);
     expect(d.ok).toBe(false);

@@ -109,7 +109,9 @@ export const KEY_RULES: Readonly<Record<string, KeyRule>> = {
   'intervention.sliceWindowMinutes': tight('lower'),
   'intervention.trackHorizonsHours': op,
 
-  'treasury.*': { class: 'governed', by: 'treasuryStrategy' },
+  'treasury.initial.*': gov('treasuryStrategy'),
+  // A larger supply means a larger market cap, a lower RR: stricter. A lower count would unlock spending.
+  'treasury.pstrCirculatingSupply': { class: 'tightening', stricter: 'higher', by: 'treasuryStrategy' },
 
   'liquidity.enabled': tight('off', 'treasuryStrategy'),
   'liquidity.pools': gov('treasuryStrategy'),
@@ -194,10 +196,29 @@ const show = (v: unknown): string => {
 const an = (name: string) => (/^[AEIOU]/.test(name) ? `an ${name}` : `a ${name}`);
 const kindName = (k: string) => ({ parameterAdjustment: 'Parameter Adjustment', treasuryStrategy: 'Treasury Strategy', protocolUpgrade: 'Protocol Upgrade', emergencyAction: 'Emergency Action' } as Record<string, string>)[k] ?? k;
 
+/** Exact order of two whole-token decimal strings ("2000000000", "1250.5"): negative, zero or positive. */
+function compareDecimal(a: string, b: string): number {
+  const [ai = '', af = ''] = a.split('.');
+  const [bi = '', bf = ''] = b.split('.');
+  const ia = ai.replace(/^0+(?=\d)/, '');
+  const ib = bi.replace(/^0+(?=\d)/, '');
+  if (ia.length !== ib.length) return ia.length - ib.length;
+  if (ia !== ib) return ia < ib ? -1 : 1;
+  const width = Math.max(af.length, bf.length);
+  const fa = af.padEnd(width, '0');
+  const fb = bf.padEnd(width, '0');
+  return fa === fb ? 0 : fa < fb ? -1 : 1;
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
 function isStricter(direction: Stricter, from: unknown, to: unknown): boolean {
   if (direction === 'off') return to === false || to === from;
-  if (typeof from !== 'number' || typeof to !== 'number') return false;
-  return direction === 'lower' ? to <= from : to >= from;
+  let order: number;
+  if (typeof from === 'number' && typeof to === 'number') order = to - from;
+  else if (typeof from === 'string' && typeof to === 'string' && DECIMAL.test(from) && DECIMAL.test(to)) order = compareDecimal(to, from);
+  else return false;
+  return direction === 'lower' ? order <= 0 : order >= 0;
 }
 
 const DIRECTION_WORD: Record<Stricter, string> = { lower: 'lower', higher: 'higher', off: 'switched off' };
