@@ -199,6 +199,17 @@ export function installMonitorHandlers(s: MonitorState): void {
     return Date.now() < due ? `refused: proposal ${id} may apply from ${new Date(due).toISOString()} (its execution delay after the vote)` : null;
   };
 
+  /** The recorded vote tallied again with this monitor's thresholds (a starter may have put lower ones in its input). */
+  const failsHere = async (id: string): Promise<string | null> => {
+    if (!policyEnforced()) return null;
+    try {
+      const v = await checks.proposalPassesHere({ proposalId: id, governance: s.config.governance });
+      return v.ok ? null : `refused: ${v.why}`;
+    } catch (err) {
+      return `refused: the proposal's tally could not be checked against the store: ${bounded(String(err), 200)}`;
+    }
+  };
+
   const pendingProposals = new Set<string>();
   /** A governance message: applied only when the store holds that passed proposal with this change, and once. */
   const applyGoverned = async <M extends OperatorActionMessage>(spec: ActionSpec<M>, m: M & { proposalId: string }): Promise<Verdict> => {
@@ -221,7 +232,7 @@ export function installMonitorHandlers(s: MonitorState): void {
         note(spec.action, who(m), false, `refused: ${check.why}`);
         return check;
       }
-      const early = tooEarly(id, check.kind ?? 'unknown', check.deadline);
+      const early = tooEarly(id, check.kind ?? 'unknown', check.deadline) ?? await failsHere(id);
       if (early !== null) {
         note(spec.action, who(m), false, early);
         return no(early);

@@ -43,11 +43,11 @@ async function withMonitor(body: (h: Harness, monitor: WorkflowHandle<typeof str
   }
 }
 
-async function startProposal(h: Harness, kind: ProposalKind, change: ProposalChange): Promise<WorkflowHandle<typeof governanceProposal>> {
+async function startProposal(h: Harness, kind: ProposalKind, change: ProposalChange, config = h.config.governance): Promise<WorkflowHandle<typeof governanceProposal>> {
   seq += 1;
   const input: ProposalInput = {
     seq: 1000 * process.pid + 500 + seq, treasuryId: h.treasuryId, kind, description: `${kind} ${change.action}`, change, proposer: 'alice',
-    config: h.config.governance, createdAt: await h.env.currentTimeMs(),
+    config, createdAt: await h.env.currentTimeMs(),
   };
   return h.env.client.workflow.start(governanceProposal, { taskQueue: h.taskQueue, workflowId: proposalWorkflowId(input.seq), args: [input] });
 }
@@ -161,6 +161,22 @@ describe('a proposal\'s change', () => {
       expect((await monitor.query(statusQuery)).paused).toBe(true);
       // The store says the same as the workflows: the refused one is failed, never executed.
       expect((await h.world.store.proposal(tallies[1]?.id ?? ''))?.status).toBe('failed');
+    });
+  }, 120_000);
+
+  it('fails when it passed only by the lower thresholds its starter put in its input, not by the monitor\'s', async () => {
+    await withMonitor(async (h, monitor) => {
+      const own = h.config.governance;
+      const lenient = { ...own, thresholds: { ...own.thresholds, parameterAdjustment: { quorum: 0.01, approval: 0.2 } } };
+      const p = await startProposal(h, 'parameterAdjustment', { action: 'updateConfig', patch: { risk: { maxSlippage: 0.05 } } }, lenient);
+      // bob yes, alice no: approval 632 / 2382 ≈ 26.5 %: enough for 20 %, not for the monitor's 51 %.
+      await p.signal(voteSignal, { voter: 'bob', choice: 'yes' });
+      await p.signal(voteSignal, { voter: 'alice', choice: 'no' });
+      await h.env.sleep(3 * HOUR);
+      const t = await p.query(tallyQuery);
+      expect(t.status).toBe('failed');
+      expect(t.outcome).toMatch(/^passed but refused by the monitor: refused: proposal .* does not pass this monitor's thresholds: quorum 100\.00 % \(needs 10 %\), approval 26\.\d+ % \(needs 51 %\)/);
+      expect((await monitor.query(configQuery)).risk.maxSlippage).toBe(0.02);
     });
   }, 120_000);
 
