@@ -10,7 +10,8 @@
  *   cooldownHours up, …); making it looser is a governed change, carried only by the proposal kind named for it.
  * - governed: the shape of the strategy and who controls it (tiers, allocations, treasury amounts, the operator
  *   list, the timelock, governance itself). Only a passed proposal of the kind named for it, after its execution
- *   delay (the proposal workflow waits it out before asking the monitor).
+ *   delay (the proposal workflow waits it out; the monitor checks its own delay and re-tallies with its own
+ *   thresholds before applying).
  * - fixed: read once when the worker builds its world (mode, token mints, the Solana connection and keys, the oracle
  *   sources' wiring, the paper market). Changing them on a running monitor would make its config say one thing
  *   while the worker does another: change the config file and restart instead. Nobody may patch them.
