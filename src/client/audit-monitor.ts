@@ -56,7 +56,7 @@ export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCyc
         lines.push(signalLine(e.at, e.name, e.input[0], e.identity, memory, e.id >= memory.checkedFrom));
         break;
       case 'updateAccepted':
-        lines.push(at(e.at, `update ${e.name}${by(e.input[0])}${e.identity ? ` (from ${e.identity})` : ''}${e.name === 'updateConfig' ? `: ${brief(rec(e.input[0]).patch)}` : ''}`));
+        lines.push(at(e.at, `update ${e.name}${by(e.input[0])}${e.identity ? ` (from ${e.identity})` : ''}${e.name === 'updateConfig' ? `: ${brief(rec(e.input[0]).patch)}` : ''}${e.name === 'applyProposal' ? `: ${brief(rec(e.input[0]).change)}` : ''}`));
         break;
       case 'updateCompleted':
         lines.push(at(e.at, updateOutcome(e.result, e.failure)));
@@ -107,7 +107,7 @@ function track(m: Memory, e: DecodedEvent): void {
 function updateOutcome(result: unknown, failure: string | null): string {
   if (failure) return `update refused: ${failure}`;
   const r = rec(result);
-  if (typeof r.accepted === 'boolean') return `update ${stringOr(r.action) ?? ''}: ${r.accepted ? 'accepted' : 'REFUSED'} — ${stringOr(r.detail) ?? ''}`;
+  if (typeof r.accepted === 'boolean') return `update${stringOr(r.action) ? ` ${stringOr(r.action)}` : ''}: ${r.accepted ? 'accepted' : 'REFUSED'} — ${stringOr(r.detail) ?? ''}`;
   return 'update applied: the new configuration is running';
 }
 
