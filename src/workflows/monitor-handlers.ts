@@ -326,20 +326,28 @@ export function installMonitorHandlers(s: MonitorState): void {
   // everything it would not apply (malformed, not an operator, an invalid config): such a refusal reaches the caller and
   // the worker log, not the state.
   setHandler(updateConfigUpdate, (raw: unknown): Config => {
+    let refused: string | null = null;
     try {
       const a = admit(updateConfig, raw);
-      if (a.ok) applyOperator(updateConfig, a.m);
+      if (a.ok) {
+        const v = applyOperator(updateConfig, a.m);
+        if (!v.ok) refused = v.why;
+      }
     } catch (err) {
       log.warn('updateConfig update not applied', { treasuryId, error: bounded(String(err), 200) });
     }
+    // A change the key classes refuse is recorded (above) and refused to the caller: an ApplicationFailure thrown by
+    // an Update handler fails that Update only, never the monitor.
+    if (refused !== null) throw ApplicationFailure.nonRetryable(bounded(refused), 'ConfigChangeRefused');
     return s.config;
   }, {
     validator: (raw: unknown) => {
       validatorFor(updateConfig)(raw);
       const a = admit(updateConfig, raw, true);
-      // Validators never run on replay: they always judge by the key classes (and never call patched()).
+      // Refused here, before history: what cannot be attributed or is no valid config at all (a ceiling passed). A
+      // valid change the key classes refuse passes, so that the handler records its refusal.
       const why = !a.ok ? a.why : (() => {
-        const v = configVerdict(a.m.patch, { kind: 'operator' }, true);
+        const v = mergedConfig(a.m.patch);
         return v.ok ? null : `refused: ${v.why}`;
       })();
       if (why !== null) {

@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { strategyMonitor } from '../../src/workflows/index.ts';
-import { configQuery, monitorWorkflowId, updateConfigUpdate } from '../../src/workflows/contract.ts';
+import { configQuery, monitorWorkflowId, statusQuery, updateConfigUpdate } from '../../src/workflows/contract.ts';
 import { MINUTE, harness, sharedEnv, testConfig } from './harness.ts';
 
 afterAll(async () => {
@@ -29,7 +29,7 @@ describe('updateConfig', () => {
     await h.close();
   }, 120_000);
 
-  it('refuses the issue\'s rows from an operator before they enter history, naming the key and the rule, and changes nothing', async () => {
+  it('refuses the issue\'s rows from an operator, naming the key and the rule: ceilings before history, key classes recorded; nothing changes', async () => {
     const h = await harness(testConfig());
     await h.run(async () => {
       const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
@@ -41,7 +41,11 @@ describe('updateConfig', () => {
       expect(await refusal({ strategy: { tiers: [{ drawdown: 0.15, fraction: 1 }] } })).toMatch(/strategy\.tiers\.0\.fraction = 1: at most 0\.5/);
       expect(await refusal({ risk: { maxDeployment: 0.5 } })).toMatch(/^refused: risk\.maxDeployment \(tightening\) 0\.4 → 0\.5: looser/);
       expect(await refusal({ intervention: { operators: ['alice', 'bob', 'alicia'] } })).toMatch(/^refused: intervention\.operators \(governed\) .*only a passed Protocol Upgrade proposal/);
-      expect(await refusal({ treasuryId: 'renamed' })).toMatch(/^refused: treasuryId \(immutable\)/);
+      expect(await refusal({ treasuryId: 'renamed' })).toMatch(/^refused: treasuryId cannot change on a running monitor/);
+      // Past a ceiling or renaming the treasury: refused by the validator, before history. Refused by the key classes:
+      // recorded, then refused.
+      const recorded = (await monitor.query(statusQuery)).recentOperatorEvents.filter((e) => e.action === 'updateConfig');
+      expect(recorded.map((e) => [e.accepted, e.detail.split(' ')[1]])).toEqual([[false, 'risk.maxDeployment'], [false, 'intervention.operators']]);
       const config = await monitor.query(configQuery);
       expect(config.risk).toMatchObject({ maxDeployment: 0.4, maxSlippage: 0.02 });
       expect(config.strategy.cooldownHours).toBe(48);
