@@ -96,6 +96,14 @@ describe('an operator\'s updateConfig', () => {
     expect(decideConfigPatch(running, { treasury: { pstrCirculatingSupply: '999999999' } }, gov('treasuryStrategy')).ok).toBe(true);
   });
 
+  it('names a fixed key or a whole subtree without its value: an API key or a webhook URL never reaches the reason', () => {
+    const key = decideConfigPatch(running, { oracle: { pyth: { apiKey: 'sk-live-123' } }, solana: { rpcUrl: 'https://rpc.example/?api-key=s3cret' } }, operator);
+    expect(key.why).toMatch(/oracle\.pyth \(fixed\) \(value not shown\)/);
+    expect(key.why).not.toMatch(/sk-live-123|s3cret/);
+    const sink = decideConfigPatch(running, { alerts: { sinks: [{ type: 'slack', webhookUrl: 'https://hooks.slack.com/services/T0/B0/s3cret' }] } }, operator);
+    expect(sink).toMatchObject({ ok: true, why: 'alerts (value not shown)' });
+  });
+
   it('refuses a patch as a whole when one of its keys is refused', () => {
     const d = decideConfigPatch(running, { monitor: { cycleIntervalSeconds: 60 }, risk: { maxSlippage: 0.04 } }, operator);
     expect(d.ok).toBe(false);

@@ -194,6 +194,16 @@ const show = (v: unknown): string => {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 };
 
+/**
+ * Values are shown for keys with their own rule; a whole subtree (alert sinks with their webhook URLs) and the
+ * fixed keys (RPC URLs, API keys) are named without their values: refusals and summaries reach logs and history.
+ */
+const OPAQUE = '(value not shown)';
+const fromTo = (key: string, rule: KeyRule | null, from: unknown, to: unknown): string =>
+  rule === null || rule.class === 'fixed' || Object.hasOwn(KEY_RULES, `${key}.*`) || !Object.hasOwn(KEY_RULES, key)
+    ? `${key} ${OPAQUE}`
+    : `${key} ${show(from)} → ${show(to)}`;
+
 const an = (name: string) => (/^[AEIOU]/.test(name) ? `an ${name}` : `a ${name}`);
 const kindName = (k: string) => ({ parameterAdjustment: 'Parameter Adjustment', treasuryStrategy: 'Treasury Strategy', protocolUpgrade: 'Protocol Upgrade', emergencyAction: 'Emergency Action' } as Record<string, string>)[k] ?? k;
 
@@ -226,7 +236,7 @@ const DIRECTION_WORD: Record<Stricter, string> = { lower: 'lower', higher: 'high
 
 /** Why one leaf change is refused to `origin`, or null when it is allowed. */
 export function refusalOf(c: { key: string; rule: KeyRule; from: unknown; to: unknown }, origin: Origin): string | null {
-  const what = `${c.key} (${c.rule.class}) ${show(c.from)} → ${show(c.to)}`;
+  const what = fromTo(c.key, c.rule, c.from, c.to).replace(c.key, `${c.key} (${c.rule.class})`);
   const governedBy = origin.kind === 'governance' && c.rule.by === origin.proposalKind;
   const who = origin.kind === 'operator' ? 'an operator' : `${an(kindName(origin.proposalKind))} proposal`;
   switch (c.rule.class) {
@@ -278,7 +288,7 @@ export function decideConfigPatch(current: Config, patch: Record<string, unknown
     else refused.push({ change, why });
   }
   if (refused.length) return { ok: false, why: refused.map((r) => r.why).join('; '), refused: refused.map((r) => r.change) };
-  const summary = changes.length ? changes.map((c) => `${c.key} ${show(c.from)} → ${show(c.to)}`).join(', ') : 'no key changes';
+  const summary = changes.length ? changes.map((c) => fromTo(c.key, ruleOf(c.key.split('.'))?.rule ?? null, c.from, c.to)).join(', ') : 'no key changes';
   return { ok: true, config: next, changes, why: summary };
 }
 
