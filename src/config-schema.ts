@@ -15,6 +15,18 @@ const hours = z.number().min(0);
 /** Whole tokens as a decimal string: exact, never a float. */
 const tokenAmount = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal string of whole tokens, e.g. "1250.5"');
 
+/**
+ * Hard ceilings (issue #10): no configuration, however it was approved, may go past them. From SPEC's defaults:
+ * slippage 2 % (ceiling 5 %), deployment 40 % of the PUMP balance (ceiling 50 %), one intervention a day (ceiling
+ * one an hour), a 48 h cooldown (floor 1 h). No tier deploys more than the deployment ceiling (superRefine below).
+ */
+export const CEILINGS = {
+  maxSlippage: 0.05,
+  maxDeployment: 0.5,
+  maxDailyInterventions: 24,
+  minCooldownHours: 1,
+} as const;
+
 const hexId = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits, no 0x');
 
 const token = (decimals: number) =>
@@ -68,7 +80,7 @@ export const configSchema = z.strictObject({
     treasuryAllocation: fraction.default(0.9),
     liquidityAllocation: fraction.default(0.1),
     triggerThreshold: z.number().gt(0).lt(1).default(0.85),
-    cooldownHours: hours.default(48),
+    cooldownHours: z.number().min(CEILINGS.minCooldownHours, `at least ${CEILINGS.minCooldownHours} h (the hard floor)`).default(48),
     minVwapHistoryDays: nonNegative.default(7),
     vwapWindowDays: positive.default(30),
     /** Checked highest drawdown first; SPEC §4. */
@@ -81,12 +93,12 @@ export const configSchema = z.strictObject({
   risk: z.strictObject({
     minReserveRatio: positive.default(3.0),
     maxPumpConcentration: fraction.default(0.8),
-    maxDailyInterventions: z.number().int().min(0).default(1),
-    maxDeployment: fraction.default(0.4),
+    maxDailyInterventions: z.number().int().min(0).max(CEILINGS.maxDailyInterventions, `at most ${CEILINGS.maxDailyInterventions} (the hard ceiling)`).default(1),
+    maxDeployment: z.number().min(0).max(CEILINGS.maxDeployment, `at most ${CEILINGS.maxDeployment} (the hard ceiling)`).default(0.4),
     minRrThreshold: positive.default(1.5),
     reductionBelowRr: positive.default(2.0),
     reductionFactor: fraction.default(0.5),
-    maxSlippage: fraction.default(0.02),
+    maxSlippage: z.number().min(0).max(CEILINGS.maxSlippage, `at most ${CEILINGS.maxSlippage} (the hard ceiling)`).default(0.02),
     varLookbackDays: z.number().int().positive().default(90),
     minReturnsForVar: z.number().int().positive().default(30),
     volatilityWindowDays: z.number().int().positive().default(30),
@@ -250,6 +262,13 @@ export const configSchema = z.strictObject({
       message: `must be greater than risk.minRrThreshold (${c.risk.minRrThreshold})`,
     });
   }
+  c.strategy.tiers.forEach((t, i) => {
+    // Against the ceiling, not risk.maxDeployment: sizing clamps to that (SPEC §4), and tying the tiers to it would
+    // keep an operator from lowering maxDeployment below the top tier.
+    if (t.fraction > CEILINGS.maxDeployment) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'tiers', i, 'fraction'], input: t.fraction, message: `at most ${CEILINGS.maxDeployment} (the hard ceiling of risk.maxDeployment)` });
+    }
+  });
   const shares = c.liquidity.pools.reduce((s, p) => s + p.share, 0);
   if (Math.abs(shares - 1) > 1e-9) {
     ctx.addIssue({ code: 'custom', path: ['liquidity', 'pools'], input: shares, message: `pool shares must sum to 1 (got ${shares})` });
