@@ -19,7 +19,7 @@ import type { Config } from '../config-schema.ts';
 import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
 import { interventionExecutedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
-import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierFor } from '../domain/intervention.ts';
+import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierAt } from '../domain/intervention.ts';
 import { describeFill, haltReason, NON_RETRYABLE_SWAP_ERRORS, sliceHalt, type Fill } from '../domain/settle.ts';
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
@@ -180,7 +180,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     // 3. Size: tier fraction of the PUMP balance, halved below RR 2.0.
     st.stage = 'size';
     const dd = drawdown(v.price, input.vwap30);
-    const tier = tierFor(dd, config.strategy.tiers);
+    const tier = tierAt(v.price, input.vwap30, config.strategy.tiers);
     if (!tier) throw new Ended('invalidated', `drawdown ${dd} below every tier`);
     const { fraction, reduced } = deploymentFraction(tier.fraction, state.reserveRatio, interventionParams(config));
     const balance = { raw: BigInt(v.obs.balances.pump), decimals: config.tokens.pump.decimals };
