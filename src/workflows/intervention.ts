@@ -320,6 +320,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     let price = at.price;
     /** The smallest slice's quote when even it stayed below the floor (the slippage guard stopped the swap). */
     let refusedQuote: { pumpIn: bigint; quote: bigint; ideal: bigint } | null = null;
+    /** The swap's own error when a slice ran and failed (not a quote refused by the bound). */
+    let swapError: { slice: number; error: string } | null = null;
     let gated = -1;
     for (let slice = 0; run.remaining > 0n && Date.now() <= deadline; ) {
       if (price === null) break;
@@ -364,6 +366,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       }
       if (r.status !== 'confirmed') {
         await alert(`swap/${slice}`, [swapFailedAlert(id, r.error ?? 'unknown')]);
+        swapError = { slice, error: r.error ?? 'unknown error' };
         break;
       }
       run.spent += BigInt(r.pumpIn);
@@ -393,6 +396,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
           maxSlippage: config.risk.maxSlippage,
         })]);
       }
+      // The true reason: a swap that ran and failed says its own error; only a quote the bound refused is "slippage".
+      if (swapError) throw new Ended('aborted', `slice ${swapError.slice} swap failed: ${swapError.error}; nothing moved`);
       throw new Ended('aborted', `no slice could be filled within the ${config.risk.maxSlippage} slippage bound; nothing moved`);
     }
     // Settled from here on: the state is final before the next await, so a late cancellation cannot undo it.
