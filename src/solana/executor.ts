@@ -29,6 +29,7 @@ import { slippage } from '../domain/swap.ts';
 import type { AccumulationRequest, Balances, SwapRequest, SwapResult, Treasury } from '../ports.ts';
 import { base58, priorityFee, reached } from './chain.ts';
 import type { Chain, ConfirmationLevel, SignatureStatus, TransactionBalances } from './chain.ts';
+import { realizedSwap } from './realized.ts';
 import { slippageBpsForFloor } from './jupiter.ts';
 import type { JupiterClient, JupiterSwapInstructions } from './jupiter.ts';
 import { detailsList, isFinal, storeMoneyJournal, storeSwapJournal } from './journal.ts';
@@ -319,10 +320,8 @@ export class SolanaTreasury implements Treasury {
       return r.applied ? { status: 'failed', amountIn: leg.amountIn, amountOut: 0n, signature: a.signature, alreadyDone, error } : outcomeOf(r.record, true);
     }
     if (!balances) throw new Error(`${leg.journal.describe(leg.key)}: ${a.signature} landed but the chain returned no balances yet; a retry settles it`);
-    const owner = this.owner.toBase58();
-    const delta = (mint: PublicKey) => balances.tokens.filter((t) => t.owner === owner && t.mint === mint.toBase58()).reduce((s, t) => s + t.post - t.pre, 0n);
-    const amountIn = -delta(leg.input.mint);
-    const amountOut = delta(leg.output.mint);
+    // Token legs from token balances, native SOL legs from lamports (realized.ts): a SOL input is never recorded as 0.
+    const { amountIn, amountOut } = realizedSwap(balances, this.owner.toBase58(), leg.input.mint.toBase58(), leg.output.mint.toBase58());
     const r = await this.settle(leg, () => true, (c) => ({
       status: 'confirmed', amountOut, signature: a.signature,
       extra: { realized: realizedDetails(a, amountIn, amountOut, leg, c.details.impliedPstrOut, balances) },
