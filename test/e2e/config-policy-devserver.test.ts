@@ -3,41 +3,18 @@
  * operator's looser or governed updateConfig is refused and recorded (signal) or refused to the caller (Update);
  * a proposal whose change the monitor refuses ends `failed` with the monitor's reason, one it accepts `executed`.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Worker } from '@temporalio/worker';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { ensureMonitor } from '../../src/runtime/ensure.ts';
-import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
-import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
-import { resolveTemporalCli } from '../../src/temporal/binaries.ts';
-import type { DevServer } from '../../src/temporal/server.ts';
 import { configQuery, monitorWorkflowId, statusQuery, tallyQuery, type ProposalTally } from '../../src/workflows/contract.ts';
-import { ephemeralDevServer, repoRoot, waitFor } from './fixtures/e2e.ts';
+import { waitFor } from './fixtures/e2e.ts';
+import { startPaperRig, type PaperRig } from './fixtures/paper-rig.ts';
 
 const TREASURY = 'pstr-limits';
 const MONITOR = monitorWorkflowId(TREASURY);
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function run(file: string, args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd: repoRoot, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
 describe('limits under governance through the temporal CLI on the dev server', () => {
-  let server: DevServer;
-  let world: PaperWorld;
-  let worker: Worker;
-  let running: Promise<void>;
-  let dir: string;
+  let rig: PaperRig;
 
   const config = parseConfig({
     treasuryId: TREASURY,
@@ -53,25 +30,17 @@ describe('limits under governance through the temporal CLI on the dev server', (
   });
   const governance = config.governance;
 
-  const temporal = (args: string[]) => run(resolveTemporalCli() ?? 'temporal', [...args, '--address', server.address, '--namespace', 'default']);
-  const handle = (id: string) => server.env.client.workflow.getHandle(id);
+  const temporal = (args: string[]) => rig.temporal(args);
+  const handle = (id: string) => rig.client.workflow.getHandle(id);
   const events = async () => (await handle(MONITOR).query(statusQuery)).recentOperatorEvents;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pstr-limits-'));
-    server = await ephemeralDevServer(dir);
-    world = await buildPaperWorld(config, { dataDir: dir });
-    worker = await createWorker({ connection: server.env.nativeConnection, namespace: 'default', deps: paperDeps(config, world, server.env.client, pino({ level: 'silent' })) });
-    running = worker.run();
-    await ensureMonitor(server.env.client, config);
+    rig = await startPaperRig(config, { prefix: 'pstr-limits' });
+    await ensureMonitor(rig.client, config);
   }, 120_000);
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await world?.store.close();
-    await server?.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   }, 30_000);
 
   it('refuses an operator\'s looser limit and new operator, records why, and refuses the Update past a ceiling to its caller', async () => {
@@ -121,7 +90,7 @@ describe('limits under governance through the temporal CLI on the dev server', (
     expect(refused?.outcome).toMatch(/^passed but refused by the monitor: refused: risk\.maxSlippage \(tightening\) 0\.0[23] → 0\.04: looser; a Treasury Strategy proposal may only make it stricter/);
     expect(accepted?.status).toBe('executed');
     expect((await handle(MONITOR).query(configQuery)).risk.maxSlippage).toBe(0.03);
-    expect((await world.store.proposal('proposal/71'))?.status).toBe('failed');
+    expect((await rig.world.store.proposal('proposal/71'))?.status).toBe('failed');
     const history = await handle(MONITOR).fetchHistory();
     expect((history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
   }, 90_000);

@@ -6,47 +6,25 @@
  * started with ensureMonitor (what `npm start` does) must keep the
  * operator's emergency stop and continue the intervention sequence.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { ensureMonitor, ensureMonitorDetailed } from '../../src/runtime/ensure.ts';
-import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
-import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
-import { resolveTemporalCli } from '../../src/temporal/binaries.ts';
-import type { DevServer } from '../../src/temporal/server.ts';
+import type { PaperWorld } from '../../src/runtime/paper-world.ts';
 import {
   emergencyStopSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, rejectSignal, statusQuery, type MonitorStatus,
 } from '../../src/workflows/contract.ts';
-import { ephemeralDevServer, waitFor } from './fixtures/e2e.ts';
+import { waitFor } from './fixtures/e2e.ts';
+import { startPaperRig, type PaperRig } from './fixtures/paper-rig.ts';
 
 const TREASURY = 'durable';
 const MONITOR = monitorWorkflowId(TREASURY);
 const IV1 = interventionWorkflowId(TREASURY, 1);
 const IV2 = interventionWorkflowId(TREASURY, 2);
 
-/** Runs the `temporal` CLI against the dev server; resolves with its exit code and output. */
-function temporalCli(address: string, args: string[]): Promise<{ code: number; out: string }> {
-  const bin = resolveTemporalCli();
-  if (bin === null) throw new Error('no temporal CLI (run npm run setup)');
-  return new Promise((resolve) => {
-    execFile(bin, [...args, '--address', address], { timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: `${stdout}${stderr}` });
-    });
-  });
-}
-
 describe('the safety state on the dev server, across a terminated and a reset monitor', () => {
-  let server: DevServer;
+  let rig: PaperRig;
   let world: PaperWorld;
-  let worker: Worker;
-  let running: Promise<void>;
-  let dir: string;
   let client: Client;
 
   const config = parseConfig({
@@ -71,20 +49,12 @@ describe('the safety state on the dev server, across a terminated and a reset mo
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pstr-durable-'));
-    server = await ephemeralDevServer(dir);
-    client = server.env.client;
-    world = await buildPaperWorld(config, { dataDir: dir });
-    worker = await createWorker({ connection: server.env.nativeConnection, namespace: 'default', deps: paperDeps(config, world, client, pino({ level: 'silent' })) });
-    running = worker.run();
+    rig = await startPaperRig(config, { prefix: 'pstr-durable' });
+    ({ world, client } = rig);
   }, 60_000);
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await world?.store.close();
-    await server?.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   }, 30_000);
 
   it('continues the intervention sequence after the monitor is terminated with intervention 1 in flight: the next one is number 2', async () => {
@@ -138,8 +108,8 @@ describe('the safety state on the dev server, across a terminated and a reset mo
     expect((await world.store.controlState(TREASURY))?.emergencyStop).toBe(true);
 
     const beforeReset = await runId();
-    const reset = await temporalCli(server.address, ['workflow', 'reset', '--workflow-id', MONITOR, '--type', 'FirstWorkflowTask', '--reason', 'test: reset the monitor']);
-    expect(reset.code, reset.out).toBe(0);
+    const reset = await rig.temporal(['workflow', 'reset', '--workflow-id', MONITOR, '--type', 'FirstWorkflowTask', '--reason', 'test: reset the monitor']);
+    expect(reset.code, `${reset.stdout}${reset.stderr}`).toBe(0);
     await waitFor('a new run after the reset', async () => (await runId()) !== beforeReset, { timeoutMs: 20_000 });
     const afterReset = await waitFor('the reset monitor latched', async () => {
       const s = await status();

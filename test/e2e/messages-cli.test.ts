@@ -9,25 +9,19 @@
  * running; a proposal with a missing field fails fast naming it; the README's
  * proposal input works as written.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { ensureMonitor } from '../../src/runtime/ensure.ts';
-import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
-import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
 import { resolveTemporalCli } from '../../src/temporal/binaries.ts';
-import type { DevServer } from '../../src/temporal/server.ts';
 import {
   configQuery, interventionStateQuery, monitorWorkflowId, statusQuery, tallyQuery, type InterventionState, type MonitorStatus, type OperatorEvent,
   type ProposalTally,
 } from '../../src/workflows/contract.ts';
-import { ephemeralDevServer, repoRoot, waitFor } from './fixtures/e2e.ts';
+import { repoRoot, waitFor } from './fixtures/e2e.ts';
+import { startPaperRig, type PaperRig, type Ran as Run } from './fixtures/paper-rig.ts';
 
 const TREASURY = 'pstr-main';
 const IV = `intervention/${TREASURY}/1`;
@@ -35,16 +29,6 @@ const MONITOR = monitorWorkflowId(TREASURY);
 const MEGA = 'x'.repeat(1_000_000);
 
 const temporalCli = resolveTemporalCli();
-
-interface Run { code: number; stdout: string; stderr: string }
-
-function run(file: string, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(file, args, { cwd: repoRoot, env: { ...process.env, ...env }, timeout: 60_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** One payload variant as `temporal` CLI arguments; the megabyte goes through --input-file (no argv limit). */
 type Variant = { name: string; args: (dir: string) => string[] };
@@ -66,10 +50,7 @@ function variants(wrong: unknown, oversize: unknown): Variant[] {
 }
 
 describe('messages sent through the temporal CLI on the dev server', () => {
-  let server: DevServer;
-  let world: PaperWorld;
-  let worker: Worker;
-  let running: Promise<void>;
+  let rig: PaperRig;
   let dir: string;
 
   const config = parseConfig({
@@ -83,7 +64,7 @@ describe('messages sent through the temporal CLI on the dev server', () => {
     governance: { holders: [{ name: 'alice', liquid: 1_000_000, staked: 250_000 }, { name: 'bob', liquid: 400_000 }] },
   });
 
-  const temporal = (args: string[]) => run(temporalCli ?? 'temporal', [...args, '--address', server.address, '--namespace', 'default']);
+  const temporal = (args: string[]) => rig.temporal(args);
   /**
    * A megabyte signal grows the monitor's history past the server's suggestion, so it continues as new; a signal
    * that lands in that instant is refused by the server ("workflow is closing") and is sent again, as a user would.
@@ -95,8 +76,8 @@ describe('messages sent through the temporal CLI on the dev server', () => {
       await new Promise((done) => setTimeout(done, 300));
     }
   };
-  const clientTs = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'client.ts', '--treasury', TREASURY, ...args], { TEMPORAL_ADDRESS: server.address });
-  const handle = (id: string): WorkflowHandle => server.env.client.workflow.getHandle(id);
+  const clientTs = (args: string[]) => rig.clientTs(args);
+  const handle = (id: string): WorkflowHandle => rig.client.workflow.getHandle(id);
   const status = () => handle(MONITOR).query(statusQuery);
   const events = () => status().then((s) => s.recentOperatorEvents);
 
@@ -121,12 +102,9 @@ describe('messages sent through the temporal CLI on the dev server', () => {
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pstr-messages-'));
-    server = await ephemeralDevServer(dir);
-    world = await buildPaperWorld(config, { dataDir: dir });
-    worker = await createWorker({ connection: server.env.nativeConnection, namespace: 'default', deps: paperDeps(config, world, server.env.client, pino({ level: 'silent' })) });
-    running = worker.run();
-    await ensureMonitor(server.env.client, config);
+    rig = await startPaperRig(config, { prefix: 'pstr-messages' });
+    dir = rig.dir;
+    await ensureMonitor(rig.client, config);
     await waitFor('intervention 1 in its timelock', async () => {
       const s = await handle(IV).query(interventionStateQuery).catch(() => null);
       return s?.stage === 'timelock' ? s : undefined;
@@ -134,11 +112,7 @@ describe('messages sent through the temporal CLI on the dev server', () => {
   }, 120_000);
 
   afterAll(async () => {
-    worker?.shutdown();
-    await running?.catch(() => undefined);
-    await world?.store.close();
-    await server?.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    await rig?.stop();
   }, 30_000);
 
   it('finds the temporal CLI', () => {

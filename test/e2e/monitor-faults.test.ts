@@ -5,34 +5,26 @@
  * seeing the monitor terminated, with its critical alert stored and shown by
  * `client.ts status` run as its own process.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import type { WatchdogVerdict } from '../../src/domain/watchdog.ts';
 import { SCHEDULES, ensureMonitor } from '../../src/runtime/ensure.ts';
-import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
-import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
+import type { PaperWorld } from '../../src/runtime/paper-world.ts';
 import type { DevServer } from '../../src/temporal/server.ts';
 import { TASK_QUEUE, interventionWorkflowId, monitorWorkflowId, scheduleId, statusQuery, type CycleRecord } from '../../src/workflows/contract.ts';
 import { outage, withOutage } from '../workflows/faults.ts';
-import { ephemeralDevServer, repoRoot, waitFor } from './fixtures/e2e.ts';
+import { waitFor } from './fixtures/e2e.ts';
+import { startPaperRig, type PaperRig } from './fixtures/paper-rig.ts';
 
 const TREASURY = 'faults';
 /** The store is locked from 3 s to 33 s after the worker starts; the market falls 17 % at 45 s, after it is back. */
 const OUTAGE_FROM_S = 3;
 const OUTAGE_UNTIL_S = 33;
 
-let dir: string;
+let rig: PaperRig;
 let server: DevServer;
 let world: PaperWorld;
-let worker: Worker;
-let running: Promise<void>;
 let started: number;
 const lock = outage(0, 0);
 
@@ -46,34 +38,19 @@ const config = parseConfig({
 });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'pstr-faults-'));
-  server = await ephemeralDevServer(dir);
-  world = await buildPaperWorld(config, { dataDir: dir });
-  worker = await createWorker({
-    connection: server.env.nativeConnection, namespace: 'default',
-    deps: withOutage(lock)(paperDeps(config, world, server.env.client, pino({ level: 'silent' }))),
-  });
+  // The outage window is placed relative to the moment the worker started polling.
+  rig = await startPaperRig(config, { prefix: 'pstr-faults', wrapDeps: withOutage(lock) });
+  ({ server, world } = rig);
   started = Date.now();
   lock.from = started + OUTAGE_FROM_S * 1000;
   lock.until = started + OUTAGE_UNTIL_S * 1000;
-  running = worker.run();
 }, 120_000);
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running?.catch(() => undefined);
-  await world?.store.close();
-  await server?.shutdown();
-  rmSync(dir, { recursive: true, force: true });
+  await rig?.stop();
 }, 30_000);
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'client.ts', '--treasury', TREASURY, ...args], {
-      cwd: repoRoot, env: { ...process.env, TEMPORAL_ADDRESS: server.address }, timeout: 30_000,
-    }, (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => rig.clientTs(args);
 
 async function cycleRecords(): Promise<CycleRecord[]> {
   const logs = await world.store.monitoringLogs(TREASURY, 0, Number.MAX_SAFE_INTEGER);

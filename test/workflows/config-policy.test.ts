@@ -5,12 +5,12 @@
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProposalKind } from '../../src/config.ts';
-import { governanceProposal, strategyMonitor } from '../../src/workflows/index.ts';
+import type { strategyMonitor } from '../../src/workflows/index.ts';
 import {
-  configQuery, monitorWorkflowId, proposalWorkflowId, statusQuery, tallyQuery, updateConfigSignal, voteSignal,
-  type OperatorEvent, type ProposalChange, type ProposalInput, type ProposalTally,
+  configQuery, statusQuery, tallyQuery, updateConfigSignal, voteSignal, type OperatorEvent, type ProposalChange, type ProposalTally,
 } from '../../src/workflows/contract.ts';
-import { HOUR, freshEnv, harness, sharedEnv, testConfig, type Harness } from './harness.ts';
+import { proposalStarter, withGovernedMonitor } from './governance-rig.ts';
+import { HOUR, freshEnv, sharedEnv } from './harness.ts';
 
 afterAll(async () => {
   await (await sharedEnv()).teardown();
@@ -23,34 +23,8 @@ const holders = [
 /** Short periods so a proposal passes within hours of skipped time; alice alone carries every threshold. */
 const governance = { holders, votingPeriodHours: 1, emergencyVotingPeriodHours: 1, executionDelayHours: 1, deadlineWarningHours: 0.5 };
 
-let seq = 0;
-
-async function withMonitor(body: (h: Harness, monitor: WorkflowHandle<typeof strategyMonitor>) => Promise<void>): Promise<void> {
-  const h = await harness(testConfig({ monitor: { cycleIntervalSeconds: 6 * 3600 }, governance }));
-  try {
-    await h.run(async () => {
-      await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
-      // Not bound to the first run: the monitor continues as new.
-      const monitor = h.env.client.workflow.getHandle<typeof strategyMonitor>(monitorWorkflowId(h.treasuryId));
-      try {
-        await body(h, monitor);
-      } finally {
-        await monitor.terminate();
-      }
-    });
-  } finally {
-    await h.close();
-  }
-}
-
-async function startProposal(h: Harness, kind: ProposalKind, change: ProposalChange, config = h.config.governance): Promise<WorkflowHandle<typeof governanceProposal>> {
-  seq += 1;
-  const input: ProposalInput = {
-    seq: 1000 * process.pid + 500 + seq, treasuryId: h.treasuryId, kind, description: `${kind} ${change.action}`, change, proposer: 'alice',
-    config, createdAt: await h.env.currentTimeMs(),
-  };
-  return h.env.client.workflow.start(governanceProposal, { taskQueue: h.taskQueue, workflowId: proposalWorkflowId(input.seq), args: [input] });
-}
+const startProposal = proposalStarter(500);
+const withMonitor = (body: Parameters<typeof withGovernedMonitor>[1]) => withGovernedMonitor({ governance }, body);
 
 /** The monitor's operator events once it has recorded `n` of them (it takes signals on its next workflow task). */
 async function eventsAfter(monitor: WorkflowHandle<typeof strategyMonitor>, n: number): Promise<OperatorEvent[]> {

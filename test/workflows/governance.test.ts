@@ -1,11 +1,11 @@
 /** Governance proposals on a real time-skipping server: voting period, execution delay, and the change applied to the monitor. */
+import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { governanceProposal, strategyMonitor } from '../../src/workflows/index.ts';
-import {
-  configQuery, monitorWorkflowId, proposalWorkflowId, statusQuery, tallyQuery, voteSignal, type ProposalChange, type ProposalInput,
-} from '../../src/workflows/contract.ts';
 import type { ProposalKind } from '../../src/config.ts';
-import { HOUR, harness, sharedEnv, testConfig, type Harness } from './harness.ts';
+import type { governanceProposal } from '../../src/workflows/index.ts';
+import { configQuery, monitorWorkflowId, statusQuery, tallyQuery, voteSignal, type ProposalChange } from '../../src/workflows/contract.ts';
+import { proposalStarter, withGovernedMonitor } from './governance-rig.ts';
+import { HOUR, sharedEnv, type Harness } from './harness.ts';
 
 afterAll(async () => {
   await (await sharedEnv()).teardown();
@@ -18,29 +18,18 @@ const holders = [
   { name: 'carol', liquid: 90_000, staked: 10_000 },
 ];
 
-let seq = 0;
+const startProposal = proposalStarter(0);
 
-async function withProposal(kind: ProposalKind, change: ProposalChange, body: (h: Harness, p: ReturnType<Harness['env']['client']['workflow']['getHandle']>) => Promise<void>) {
-  const h = await harness(testConfig({ monitor: { cycleIntervalSeconds: 6 * 3600 }, governance: { holders } }));
-  try {
-    await h.run(async () => {
-      const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
-      seq += 1;
-      const input: ProposalInput = {
-        seq: 1000 * process.pid + seq, treasuryId: h.treasuryId, kind, description: `test ${kind}`, change, proposer: 'alice',
-        config: h.config.governance, createdAt: await h.env.currentTimeMs(),
-      };
-      const p = await h.env.client.workflow.start(governanceProposal, { taskQueue: h.taskQueue, workflowId: proposalWorkflowId(input.seq), args: [input] });
-      try {
-        await body(h, p);
-      } finally {
-        await p.terminate().catch(() => undefined);
-        await monitor.terminate();
-      }
-    });
-  } finally {
-    await h.close();
-  }
+/** A monitor and one proposal of `kind` carrying `change`; the proposal is terminated after `body` if still open. */
+async function withProposal(kind: ProposalKind, change: ProposalChange, body: (h: Harness, p: WorkflowHandle<typeof governanceProposal>) => Promise<void>) {
+  await withGovernedMonitor({ governance: { holders } }, async (h) => {
+    const p = await startProposal(h, kind, change);
+    try {
+      await body(h, p);
+    } finally {
+      await p.terminate().catch(() => undefined);
+    }
+  });
 }
 
 describe('GovernanceProposal', () => {
