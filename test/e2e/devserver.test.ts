@@ -24,7 +24,9 @@ import { ensureMonitor } from '../../src/runtime/ensure.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
 import { startDevServer, type DevServer } from '../../src/temporal/server.ts';
-import { interventionStateQuery, monitorWorkflowId, statusQuery, type InterventionState, type MonitorStatus } from '../../src/workflows/contract.ts';
+import {
+  configQuery, interventionStateQuery, monitorWorkflowId, statusQuery, tallyQuery, updateConfigSignal, type InterventionState, type MonitorStatus, type ProposalTally,
+} from '../../src/workflows/contract.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
@@ -78,6 +80,11 @@ describe('client.ts against the dev server', () => {
     treasury: { initial: { pump: '40000000', usdc: '700000' } },
     liquidity: { enabled: false },
     paper: { drawdown: { startInSeconds: 0, depth: 0.17, rampSeconds: 1 } },
+    // Votes of seconds and no delay, so a proposal ends within the test.
+    governance: {
+      holders: [{ name: 'alice', liquid: 1_000_000, staked: 250_000 }, { name: 'bob', liquid: 400_000 }],
+      votingPeriodHours: 0.002, emergencyVotingPeriodHours: 0.002, executionDelayHours: 0, deadlineWarningHours: 0.001,
+    },
   });
 
   beforeAll(async () => {
@@ -158,6 +165,33 @@ describe('client.ts against the dev server', () => {
       const suffix = process.env.RECORD_HISTORIES === '1' ? '' : `-${process.env.RECORD_HISTORIES}`;
       writeFileSync(join(FIXTURES, `intervention${suffix}.json`), historyToJSON(await iv.fetchHistory()));
       writeFileSync(join(FIXTURES, `monitor${suffix}.json`), historyToJSON(await monitor.fetchHistory()));
+    }
+  }, 90_000);
+
+  it('takes an operator\'s operational change and a limit tightened by a passed proposal, and records both', async () => {
+    const client = server.env.client;
+    const monitor = client.workflow.getHandle(monitorWorkflowId(TREASURY));
+    await monitor.signal(updateConfigSignal, { by: 'alice', patch: { monitor: { cycleIntervalSeconds: 2 } } });
+    await until('the operational change', () => monitor.query(configQuery), (c) => c.monitor.cycleIntervalSeconds === 2, 10_000);
+
+    const change = JSON.stringify({ action: 'updateConfig', patch: { risk: { maxSlippage: 0.015 } } });
+    const proposed = await cli(server.address, ['propose', 'treasury-strategy', '--change', change, '--description', 'e2e: tighter slippage', '--proposer', 'alice']);
+    expect(proposed.code, proposed.stderr).toBe(0);
+    const id = /^(proposal\/\d+) started/m.exec(proposed.stdout)?.[1] ?? '';
+    const voted = await cli(server.address, ['vote', id, '--voter', 'alice', '--choice', 'yes']);
+    expect(voted.code, voted.stderr).toBe(0);
+    const proposal = client.workflow.getHandle(id);
+    const tally = await until(`${id} decided`, () => proposal.query(tallyQuery), (t: ProposalTally) => !['voting', 'passed-waiting'].includes(t.status), 45_000);
+    expect(tally.status).toBe('executed');
+    expect((await monitor.query(configQuery)).risk.maxSlippage).toBe(0.015);
+    const events = (await monitor.query(statusQuery)).recentOperatorEvents.filter((e) => e.action === 'updateConfig' && e.accepted);
+    expect(events.map((e) => e.by)).toEqual(expect.arrayContaining(['alice', `governance ${id}`]));
+
+    if (process.env.RECORD_HISTORIES) {
+      const suffix = process.env.RECORD_HISTORIES === '1' ? '' : `-${process.env.RECORD_HISTORIES}`;
+      await proposal.result();
+      writeFileSync(join(FIXTURES, `governance${suffix}.json`), historyToJSON(await proposal.fetchHistory()));
+      writeFileSync(join(FIXTURES, `monitor-config${suffix}.json`), historyToJSON(await monitor.fetchHistory()));
     }
   }, 90_000);
 
