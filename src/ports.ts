@@ -60,7 +60,11 @@ export interface Treasury {
   balances(): Promise<Balances>;
   /** Quote PUMP → PSTR without moving anything. */
   quote(pumpIn: bigint): Promise<bigint>;
-  swap(req: SwapRequest): Promise<SwapResult>;
+  /**
+   * `heartbeat`, when given, is called at each poll while the swap waits on the chain; a treasury that reports
+   * progress this way is retried on another worker when its reports stop (src/activities/heartbeat.ts).
+   */
+  swap(req: SwapRequest, opts?: { heartbeat?: (details: Record<string, unknown>) => void }): Promise<SwapResult>;
   /** `heartbeat`, when given, is called with progress while the buy waits on the chain (a worker passes Temporal's activity heartbeat). */
   accumulate(req: AccumulationRequest, opts?: { heartbeat?: (details: Record<string, unknown>) => void }): Promise<{ applied: boolean; pumpOut: bigint; usdcIn: bigint }>;
   /**

@@ -1,11 +1,12 @@
 /** Intervention activities: its record and steps in the store, the gate context, quotes, and the at-most-once swap. */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/activity';
 import { deterministicSwapError } from '../domain/settle.ts';
 import type { Alert } from '../domain/alerts.ts';
 import type { InterventionStatus } from '../db/store.ts';
 import type { RecordStepInput } from '../workflows/contract.ts';
 import { readControlVerdict } from './control.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
+import { withProgressHeartbeat } from './heartbeat.ts';
 
 export interface InterventionRecordInput {
   id: string;
@@ -57,24 +58,6 @@ export interface WireSwapResult {
   error: string | null;
 }
 
-/** Heartbeats every 2 s while `work` runs, so Temporal notices a dead worker within the heartbeat timeout. */
-async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  let ctx: Context | null = null;
-  try {
-    ctx = Context.current();
-  } catch {
-    return work();
-  }
-  const beat = ctx;
-  const timer = setInterval(() => beat.heartbeat(), 2_000);
-  try {
-    beat.heartbeat();
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 export function interventionActivities(deps: ActivityDeps) {
   const { store } = deps;
   async function executeSwapOnce(req: WireSwapRequest): Promise<WireSwapResult> {
@@ -84,7 +67,8 @@ export function interventionActivities(deps: ActivityDeps) {
       interventionId: req.interventionId, slice: req.slice, treasuryId: req.treasuryId, at, status: 'prepared',
       pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut }, updatedAt: at,
     });
-    const r = await withHeartbeat(() => deps.treasury.swap({ interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) }));
+    const swap = { interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) };
+    const r = await withProgressHeartbeat((heartbeat) => deps.treasury.swap(swap, heartbeat ? { heartbeat } : {}));
     // Merge, never replace: the executor may have stored signed bytes, attempts and realized figures there.
     const earlier = (await store.swap(req.interventionId, req.slice))?.details;
     if (r.status === 'pending') {

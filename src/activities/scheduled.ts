@@ -1,20 +1,10 @@
 /** Activities of the scheduled jobs: accumulation, risk, performance, liquidity. Rules stay in the workflows' domain calls. */
-import { Context } from '@temporalio/activity';
 import { toTokens } from '../domain/amount.ts';
 import type { PositionView } from '../ports.ts';
 import { readControlVerdict } from './control.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
+import { activityHeartbeat } from './heartbeat.ts';
 import { classifySwapError } from './intervention.ts';
-
-/** Temporal's heartbeat for the running activity; undefined outside one (a direct call in a test or script). */
-function activityHeartbeat(): ((details: Record<string, unknown>) => void) | undefined {
-  try {
-    const ctx = Context.current();
-    return (details) => ctx.heartbeat(details);
-  } catch {
-    return undefined;
-  }
-}
 
 export function scheduledActivities(deps: ActivityDeps) {
   const { store } = deps;

@@ -38,17 +38,21 @@ const acts = proxyActivities<Activities>({
 });
 
 /**
- * A swap slice may wait on a slow chain, so an attempt gets 5 minutes and
- * heartbeats (a crashed worker's attempt is retried within the heartbeat
- * timeout). Retries stop at the slice window (at least one attempt's 5
- * minutes): a slice that has not run by then will not help this intervention,
- * which alerts and settles instead. Deterministic errors are not retried.
+ * A swap slice may wait on a slow chain: the executor confirms each
+ * transaction for up to 120 s and builds at most 3, so one attempt may need ~6
+ * minutes; 10 minutes keeps Temporal from retrying a live attempt. The
+ * executor heartbeats at every confirmation poll, so a dead or wedged
+ * worker's attempt is retried within the heartbeat timeout, and the retry
+ * resumes the same swap record. Retries stop at the slice window (at least
+ * one attempt's 10 minutes): a slice that has not run by then will not help
+ * this intervention, which alerts and settles instead. Deterministic errors
+ * are not retried.
  */
 function swapActivities(config: Config) {
   return proxyActivities<Activities>({
-    startToCloseTimeout: '5 minutes',
+    startToCloseTimeout: '10 minutes',
     heartbeatTimeout: '10 seconds',
-    scheduleToCloseTimeout: Math.max(5, config.intervention.sliceWindowMinutes) * 60_000,
+    scheduleToCloseTimeout: Math.max(10, config.intervention.sliceWindowMinutes) * 60_000,
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_SWAP_ERRORS] },
   });
 }
