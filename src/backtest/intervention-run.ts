@@ -5,7 +5,7 @@
  * constant-product pool when one is configured), then track ROI.
  */
 import type { Config } from '../config.ts';
-import { formatAmount, mulFraction, toTokens, type TokenAmount } from '../domain/amount.ts';
+import { amount, formatAmount, mulFraction, toTokens, type TokenAmount } from '../domain/amount.ts';
 import { needsTimelock, timelockParams, type TimelockParams } from '../domain/approval.ts';
 import { HOUR_MS, isTriggered, type InterventionDecision } from '../domain/intervention.ts';
 import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, poolReserves, withinSlippage } from '../domain/swap.ts';
@@ -20,7 +20,7 @@ export interface RowMarket {
 
 /** What the run needs from the treasury it acts on. */
 export interface Ledger {
-  pumpBalance(): TokenAmount;
+  pumpBalance(): TokenAmount<'PUMP'>;
   /** Moves PUMP out and PSTR in (retired). */
   settle(pumpIn: bigint, pstrOut: bigint): void;
 }
@@ -113,7 +113,7 @@ export class InterventionRun {
     const depth = this.config.backtest.poolDepthUsd;
     let slice = this.remaining;
     let out: bigint;
-    const implied = (x: bigint) => impliedOutput({ raw: x, decimals: pumpDecimals }, m.pump, m.pstr, decimals).raw;
+    const implied = (x: bigint) => impliedOutput(amount('PUMP', x, pumpDecimals), m.pump, m.pstr, decimals).raw;
     if (depth === undefined) {
       out = implied(slice);
     } else {
@@ -132,7 +132,7 @@ export class InterventionRun {
     this.pumpSpent += slice;
     this.pstrBought += out;
     this.impliedTotal += ideal;
-    this.usdValue += toTokens({ raw: slice, decimals: pumpDecimals }) * m.pump;
+    this.usdValue += toTokens(amount('PUMP', slice, pumpDecimals)) * m.pump;
     if (this.remaining === 0n) this.finishSwap(m.t);
   }
 
@@ -140,7 +140,7 @@ export class InterventionRun {
     if (this.pumpSpent === 0n) return this.end('aborted', 'nothing was filled within the slice window');
     this.executedAt = t;
     this.status = 'executed';
-    const unfilled = this.remaining > 0n ? `; ${formatAmount({ raw: this.remaining, decimals: this.config.tokens.pump.decimals })} PUMP unfilled within ${this.config.intervention.sliceWindowMinutes} min` : '';
+    const unfilled = this.remaining > 0n ? `; ${formatAmount(amount('PUMP', this.remaining, this.config.tokens.pump.decimals))} PUMP unfilled within ${this.config.intervention.sliceWindowMinutes} min` : '';
     this.reason = `swapped${unfilled}`;
     for (const h of this.config.intervention.trackHorizonsHours) {
       this.horizons.push({ key: `${h}h`, at: t + h * HOUR_MS });
@@ -150,7 +150,7 @@ export class InterventionRun {
   }
 
   private track(m: RowMarket): void {
-    const bought = { raw: this.pstrBought, decimals: this.config.tokens.pstr.decimals };
+    const bought = amount('PSTR', this.pstrBought, this.config.tokens.pstr.decimals);
     while (this.horizons.length > 0 && m.t >= (this.horizons[0] as { at: number }).at) {
       const h = this.horizons.shift() as { key: string };
       this.roi[h.key] = buybackRoi(bought, m.pstr, this.usdValue);
@@ -177,12 +177,12 @@ export class InterventionRun {
       drawdown: this.decision.drawdown ?? Number.NaN,
       tier: this.decision.tier?.tier ?? 0,
       fraction: this.decision.fraction,
-      pumpSpent: formatAmount({ raw: this.pumpSpent, decimals: pump }),
-      pstrBought: formatAmount({ raw: this.pstrBought, decimals: pstr }),
+      pumpSpent: formatAmount(amount('PUMP', this.pumpSpent, pump)),
+      pstrBought: formatAmount(amount('PSTR', this.pstrBought, pstr)),
       usdValue: this.usdValue,
       reason: this.status === null ? 'the price data ended before the intervention finished' : this.reason,
       slippage: this.impliedTotal > 0n ? 1 - Number(this.pstrBought) / Number(this.impliedTotal) : null,
-      unfilledPump: formatAmount({ raw: this.status === 'executed' ? this.remaining : 0n, decimals: pump }),
+      unfilledPump: formatAmount(amount('PUMP', this.status === 'executed' ? this.remaining : 0n, pump)),
       roi: { ...this.roi },
     };
   }

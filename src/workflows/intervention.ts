@@ -16,7 +16,7 @@ import type { Activities } from '../activities/index.ts';
 import type { WireSwapRequest, WireSwapResult } from '../activities/intervention.ts';
 import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
-import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
+import { amount, formatAmount, mulFraction, toTokens, type TokenAmount } from '../domain/amount.ts';
 import { interventionExecutedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
 import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierAt } from '../domain/intervention.ts';
@@ -147,7 +147,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   /** What moved so far into st.result; a partial fill also dates the last swap (the cooldown counts it). */
   const keepFill = () => {
     if (run.spent === 0n && run.slices === 0) return;
-    const pstrTokens = toTokens({ raw: run.bought, decimals: decimals.pstr });
+    const pstrTokens = toTokens(amount('PSTR', run.bought, decimals.pstr));
     st.result = {
       pumpSpent: run.spent.toString(), pstrBought: run.bought.toString(), realizedPrice: pstrTokens > 0 ? run.usdSpent / pstrTokens : null,
       slippage: slippage(run.bought, run.implied), unfilledPump: run.remaining.toString(),
@@ -183,7 +183,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     const tier = tierAt(v.price, input.vwap30, config.strategy.tiers);
     if (!tier) throw new Ended('invalidated', `drawdown ${dd} below every tier`);
     const { fraction, reduced } = deploymentFraction(tier.fraction, state.reserveRatio, interventionParams(config));
-    const balance = { raw: BigInt(v.obs.balances.pump), decimals: config.tokens.pump.decimals };
+    const balance = amount('PUMP', BigInt(v.obs.balances.pump), config.tokens.pump.decimals);
     const size = mulFraction(balance, fraction);
     Object.assign(st, { tier: tier.tier, fraction, pumpAmount: size.raw.toString(), usdSize: toTokens(size) * v.obs.pumpPrice });
     await record('size', `tier ${tier.tier}: ${(fraction * 100).toFixed(2)} % of PUMP${reduced ? ' (halved below RR 2.0)' : ''}`, { drawdown: dd, pumpBalance: v.obs.balances.pump, reserveRatio: state.reserveRatio }, { tier, fraction, pumpAmount: st.pumpAmount, usdSize: st.usdSize });
@@ -228,7 +228,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   const executedAt = run.executedAt;
   if (st.status === 'executed' && executedAt !== null && st.result) {
     st.stage = 'track';
-    await track(executedAt, { raw: BigInt(st.result.pstrBought), decimals: decimals.pstr });
+    await track(executedAt, amount('PSTR', BigInt(st.result.pstrBought), decimals.pstr));
   }
   st.stage = 'done';
   return st;
@@ -295,7 +295,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     }
   }
 
-  async function track(at: number, bought: { raw: bigint; decimals: number }): Promise<void> {
+  async function track(at: number, bought: TokenAmount<'PSTR'>): Promise<void> {
     try {
       for (const h of config.intervention.trackHorizonsHours) {
         await sleep(Math.max(1, at + h * HOUR_MS - Date.now()));
@@ -338,7 +338,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
         }
       }
       if (sliceSize > run.remaining) sliceSize = run.remaining;
-      const ideal = impliedOutput({ raw: sliceSize, decimals: pumpDecimals }, obs.pumpPrice, price, decimals.pstr).raw;
+      const ideal = impliedOutput(amount('PUMP', sliceSize, pumpDecimals), obs.pumpPrice, price, decimals.pstr).raw;
       const quote = BigInt(await acts.quoteSwap({ pumpIn: sliceSize.toString() }));
       if (!withinSlippage(quote, ideal, config.risk.maxSlippage)) {
         // Too big for the bound: halve the slice until a quote stays within it (SPEC §5 step 5).
@@ -372,7 +372,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       run.spent += BigInt(r.pumpIn);
       run.bought += BigInt(r.pstrOut);
       run.implied += ideal;
-      run.usdSpent += toTokens({ raw: BigInt(r.pumpIn), decimals: pumpDecimals }) * obs.pumpPrice;
+      run.usdSpent += toTokens(amount('PUMP', BigInt(r.pumpIn), pumpDecimals)) * obs.pumpPrice;
       run.remaining -= BigInt(r.pumpIn);
       run.lastFillAt = Date.now();
       slice += 1;
@@ -390,9 +390,9 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       if (refusedQuote && patched('quote-out-of-bound-alert')) {
         const pstrDecimals = decimals.pstr;
         await alert('quote-out-of-bound', [swapQuoteOutOfBoundAlert(id, {
-          pumpIn: formatAmount({ raw: refusedQuote.pumpIn, decimals: pumpDecimals }),
-          quotedPstr: formatAmount({ raw: refusedQuote.quote, decimals: pstrDecimals }),
-          floorPstr: formatAmount({ raw: slippageFloor(refusedQuote.ideal, config.risk.maxSlippage), decimals: pstrDecimals }),
+          pumpIn: formatAmount(amount('PUMP', refusedQuote.pumpIn, pumpDecimals)),
+          quotedPstr: formatAmount(amount('PSTR', refusedQuote.quote, pstrDecimals)),
+          floorPstr: formatAmount(amount('PSTR', slippageFloor(refusedQuote.ideal, config.risk.maxSlippage), pstrDecimals)),
           maxSlippage: config.risk.maxSlippage,
         })]);
       }
@@ -406,7 +406,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     st.status = 'executed';
     st.reason = run.remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled within ${config.intervention.sliceWindowMinutes} min` : 'executed';
     const result = st.result as NonNullable<InterventionState['result']>;
-    await alert('executed', [interventionExecutedAlert({ id, pumpSpent: formatAmount({ raw: run.spent, decimals: pumpDecimals }), pstrBought: formatAmount({ raw: run.bought, decimals: decimals.pstr }), usdValue: run.usdSpent, price: result.realizedPrice ?? 0 })]);
+    await alert('executed', [interventionExecutedAlert({ id, pumpSpent: formatAmount(amount('PUMP', run.spent, pumpDecimals)), pstrBought: formatAmount(amount('PSTR', run.bought, decimals.pstr)), usdValue: run.usdSpent, price: result.realizedPrice ?? 0 })]);
   }
 
   /** One slice: the at-most-once swap, the wait for a multisig to execute it, and its step record. */
@@ -419,8 +419,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       r = await swapActs.executeSwap(request);
     }
     if (r.status === 'pending') r = { ...r, status: 'failed', error: `the multisig did not execute proposal ${r.reference} within ${tl.approvalTimeoutHours} h` };
-    const pstrText = formatAmount({ raw: BigInt(r.pstrOut), decimals: decimals.pstr });
-    const pumpText = formatAmount({ raw: BigInt(r.pumpIn), decimals: decimals.pump });
+    const pstrText = formatAmount(amount('PSTR', BigInt(r.pstrOut), decimals.pstr));
+    const pumpText = formatAmount(amount('PUMP', BigInt(r.pumpIn), decimals.pump));
     await record(`swap:${request.slice}`, r.status === 'confirmed' ? `filled ${pstrText} PSTR for ${pumpText} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: request.pumpIn, quote: quote.toString(), implied: ideal.toString() }, r);
     return r;
   }
