@@ -89,6 +89,13 @@ describe('amounts of different tokens', () => {
     expect(() => compare(untypedPump, untypedPstr)).toThrow(/compare: .*PUMP.*PSTR/);
   });
 
+  it('refuse an amount that carries no known token rather than assume one', () => {
+    const tokenless = { raw: 1n, decimals: 6 } as unknown as TokenAmount;
+    const unknown = { token: 'BONK', raw: 1n, decimals: 6 } as unknown as TokenAmount;
+    expect(() => add(tokenless, tokenless)).toThrow(new AmountError('add: amount 0.000001 has no known token (token: undefined)'));
+    expect(() => sub(untypedPump, unknown)).toThrow(/sub: amount 0.000001 has no known token \(token: "BONK"\)/);
+  });
+
   it('throw for every pair of distinct tokens, whatever the amounts (property)', () => {
     fc.assert(fc.property(
       fc.constantFrom(...SYMBOLS), fc.constantFrom(...SYMBOLS), fc.bigInt({ min: 0n, max: 10n ** 24n }), fc.bigInt({ min: 0n, max: 10n ** 24n }),

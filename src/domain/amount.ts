@@ -14,6 +14,8 @@
 /** The tokens the treasury books (config `tokens.pstr|pump|usdc|sol`). */
 export type TokenSymbol = 'PSTR' | 'PUMP' | 'USDC' | 'SOL';
 
+const TOKEN_SYMBOLS: ReadonlySet<string> = new Set<TokenSymbol>(['PSTR', 'PUMP', 'USDC', 'SOL']);
+
 export interface TokenAmount<T extends TokenSymbol = TokenSymbol> {
   readonly token: T;
   readonly raw: bigint;
@@ -102,6 +104,10 @@ export function mulFraction<T extends TokenSymbol>(a: TokenAmount<T>, fraction: 
  * `TokenAmount` (any token): both must be of one token with one decimals.
  */
 function sameToken(op: string, a: TokenAmount, b: TokenAmount): void {
+  // A value built without a token (a cast, an old record) cannot prove what it is of: refused, not assumed.
+  for (const x of [a, b]) {
+    if (!TOKEN_SYMBOLS.has(x.token)) throw new AmountError(`${op}: amount ${formatAmount(x)} has no known token (token: ${JSON.stringify(x.token) ?? 'undefined'})`);
+  }
   if (a.token !== b.token) {
     throw new AmountError(`${op}: amounts of different tokens, ${formatAmount(a)} ${String(a.token)} and ${formatAmount(b)} ${String(b.token)}`);
   }
