@@ -1,6 +1,6 @@
 /** Activities of the scheduled jobs: accumulation, risk, performance, liquidity. Rules stay in the workflows' domain calls. */
 import { Context } from '@temporalio/activity';
-import { amount, toTokens } from '../domain/amount.ts';
+import { toTokens } from '../domain/amount.ts';
 import type { PositionView } from '../ports.ts';
 import { readControlVerdict } from './control.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
@@ -39,7 +39,7 @@ export function scheduledActivities(deps: ActivityDeps) {
         throw classifySwapError(err);
       }
       // USDC counted at 1 USD.
-      if (r.applied) deps.metrics?.accumulated(input.treasuryId, toTokens(amount('USDC', r.usdcIn, deps.config.tokens.usdc.decimals)));
+      if (r.applied) deps.metrics?.accumulated(input.treasuryId, toTokens({ raw: r.usdcIn, decimals: deps.config.tokens.usdc.decimals }));
       deps.logger.info({ treasuryId: input.treasuryId, key: input.key, applied: r.applied }, 'accumulation');
       return { applied: r.applied, pumpOut: r.pumpOut.toString(), usdcIn: r.usdcIn.toString() };
     },

@@ -132,7 +132,7 @@ export class InterventionRun {
     this.pumpSpent += slice;
     this.pstrBought += out;
     this.impliedTotal += ideal;
-    this.usdValue += toTokens(amount('PUMP', slice, pumpDecimals)) * m.pump;
+    this.usdValue += toTokens({ raw: slice, decimals: pumpDecimals }) * m.pump;
     if (this.remaining === 0n) this.finishSwap(m.t);
   }
 
@@ -140,7 +140,7 @@ export class InterventionRun {
     if (this.pumpSpent === 0n) return this.end('aborted', 'nothing was filled within the slice window');
     this.executedAt = t;
     this.status = 'executed';
-    const unfilled = this.remaining > 0n ? `; ${formatAmount(amount('PUMP', this.remaining, this.config.tokens.pump.decimals))} PUMP unfilled within ${this.config.intervention.sliceWindowMinutes} min` : '';
+    const unfilled = this.remaining > 0n ? `; ${formatAmount({ raw: this.remaining, decimals: this.config.tokens.pump.decimals })} PUMP unfilled within ${this.config.intervention.sliceWindowMinutes} min` : '';
     this.reason = `swapped${unfilled}`;
     for (const h of this.config.intervention.trackHorizonsHours) {
       this.horizons.push({ key: `${h}h`, at: t + h * HOUR_MS });
@@ -177,12 +177,12 @@ export class InterventionRun {
       drawdown: this.decision.drawdown ?? Number.NaN,
       tier: this.decision.tier?.tier ?? 0,
       fraction: this.decision.fraction,
-      pumpSpent: formatAmount(amount('PUMP', this.pumpSpent, pump)),
-      pstrBought: formatAmount(amount('PSTR', this.pstrBought, pstr)),
+      pumpSpent: formatAmount({ raw: this.pumpSpent, decimals: pump }),
+      pstrBought: formatAmount({ raw: this.pstrBought, decimals: pstr }),
       usdValue: this.usdValue,
       reason: this.status === null ? 'the price data ended before the intervention finished' : this.reason,
       slippage: this.impliedTotal > 0n ? 1 - Number(this.pstrBought) / Number(this.impliedTotal) : null,
-      unfilledPump: formatAmount(amount('PUMP', this.status === 'executed' ? this.remaining : 0n, pump)),
+      unfilledPump: formatAmount({ raw: this.status === 'executed' ? this.remaining : 0n, decimals: pump }),
       roi: { ...this.roi },
     };
   }

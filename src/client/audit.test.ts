@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFixture } from '../../test/fixtures/histories/load.ts';
 import type { WireSwapResult } from '../activities/intervention.ts';
 import { parseConfig } from '../config-schema.ts';
-import { amount, formatAmount } from '../domain/amount.ts';
+import { formatAmount } from '../domain/amount.ts';
 import type { ApprovalState } from '../domain/approval.ts';
 import type { InterventionInput, InterventionState, RecordCycleInput, RecordStepInput } from '../workflows/contract.ts';
 import { initialMonitorState } from '../workflows/monitor.ts';
@@ -66,8 +66,8 @@ describe('the audit of a recorded intervention', () => {
   it('shows the swap request and its confirmed result in whole tokens', () => {
     const result = intervention.find((e) => e.kind === 'activityCompleted' && e.activityType === 'executeSwap');
     const r = (result?.kind === 'activityCompleted' ? result.result : null) as WireSwapResult;
-    const tokens = (raw: string, token: 'PUMP' | 'PSTR') => formatAmount(amount(token, BigInt(raw), 6));
-    const i = inOrder(lines, ['swap requested: slice 0, ', `swap result: confirmed — ${tokens(r.pumpIn, 'PUMP')} PUMP → ${tokens(r.pstrOut, 'PSTR')} PSTR (reference ${r.reference})`]);
+    const tokens = (raw: string) => formatAmount({ raw: BigInt(raw), decimals: 6 });
+    const i = inOrder(lines, ['swap requested: slice 0, ', `swap result: confirmed — ${tokens(r.pumpIn)} PUMP → ${tokens(r.pstrOut)} PSTR (reference ${r.reference})`]);
     expect(i.every((k) => k >= 0)).toBe(true);
   });
 

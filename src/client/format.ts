@@ -3,7 +3,7 @@
  * pure functions from the contract's records to lines of text. Times are UTC
  * (ISO 8601 with a Z) so two operators in two time zones read the same line.
  */
-import { amount, formatAmount, type TokenSymbol } from '../domain/amount.ts';
+import { formatAmount } from '../domain/amount.ts';
 import type { InterventionState, MonitorHealth, MonitorStatus, OperatorEvent, ProposalTally } from '../workflows/contract.ts';
 
 export const DASH = '—';
@@ -35,10 +35,10 @@ export function usd(x: number | null | undefined): string {
 }
 
 /** Base units (a decimal string, as amounts cross Temporal) in whole tokens; the raw text when it is not an integer. */
-export function tokens(raw: string | null | undefined, decimals: number, symbol: TokenSymbol): string {
+export function tokens(raw: string | null | undefined, decimals: number, symbol: string): string {
   if (raw === null || raw === undefined) return DASH;
   if (!/^-?\d+$/.test(raw)) return `${raw} (base units) ${symbol}`;
-  return `${formatAmount(amount(symbol, BigInt(raw), decimals))} ${symbol}`;
+  return `${formatAmount({ raw: BigInt(raw), decimals })} ${symbol}`;
 }
 
 export function seconds(ms: number): string {

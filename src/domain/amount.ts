@@ -22,6 +22,13 @@ export interface TokenAmount<T extends TokenSymbol = TokenSymbol> {
   readonly decimals: number;
 }
 
+/**
+ * Base units and decimals without the token: what display and pricing read.
+ * They look at one amount, so nothing can be mixed up, and they format the
+ * decimal strings amounts cross Temporal as without building a typed amount.
+ */
+export type BaseUnits = Pick<TokenAmount, 'raw' | 'decimals'>;
+
 export class AmountError extends Error {
   constructor(message: string) {
     super(message);
@@ -50,7 +57,7 @@ export function amount<T extends TokenSymbol>(token: T, raw: bigint, decimals: n
 }
 
 /** Exact decimal string in whole tokens, trailing zeros trimmed ("1234.5", "0"); no symbol, callers word it. */
-export function formatAmount(a: TokenAmount): string {
+export function formatAmount(a: BaseUnits): string {
   const negative = a.raw < 0n;
   const digits = (negative ? -a.raw : a.raw).toString().padStart(a.decimals + 1, '0');
   const whole = digits.slice(0, digits.length - a.decimals);
@@ -59,7 +66,7 @@ export function formatAmount(a: TokenAmount): string {
 }
 
 /** Whole tokens as a float: for pricing and display only, never for bookkeeping. */
-export function toTokens(a: TokenAmount): number {
+export function toTokens(a: BaseUnits): number {
   return Number(a.raw) / 10 ** a.decimals;
 }
 
@@ -77,7 +84,7 @@ export function fromTokens<T extends TokenSymbol>(token: T, tokens: number, deci
 }
 
 /** USD value at a unit price (float). */
-export function usdValue(a: TokenAmount, priceUsd: number): number {
+export function usdValue(a: BaseUnits, priceUsd: number): number {
   return toTokens(a) * priceUsd;
 }
 

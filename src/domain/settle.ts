@@ -3,7 +3,7 @@
  * swap errors are deterministic (retrying cannot help), which gate halts the
  * next slice, and the words that say what was filled and what was not.
  */
-import { amount, formatAmount } from './amount.ts';
+import { formatAmount } from './amount.ts';
 
 /**
  * Failure types a swap attempt must not retry: the same request fails the same
@@ -59,10 +59,10 @@ export interface Decimals {
 
 /** "filled 2 slices: 10 PSTR for 5 PUMP; 15 PUMP unfilled", or "nothing moved". */
 export function describeFill(f: Fill, d: Decimals): string {
-  if (f.pumpSpent === 0n && f.slices === 0) return `nothing moved; ${formatAmount(amount('PUMP', f.unfilled, d.pump))} PUMP unfilled`;
-  const pstr = formatAmount(amount('PSTR', f.pstrBought, d.pstr));
-  const pump = formatAmount(amount('PUMP', f.pumpSpent, d.pump));
-  const left = formatAmount(amount('PUMP', f.unfilled, d.pump));
+  if (f.pumpSpent === 0n && f.slices === 0) return `nothing moved; ${formatAmount({ raw: f.unfilled, decimals: d.pump })} PUMP unfilled`;
+  const pstr = formatAmount({ raw: f.pstrBought, decimals: d.pstr });
+  const pump = formatAmount({ raw: f.pumpSpent, decimals: d.pump });
+  const left = formatAmount({ raw: f.unfilled, decimals: d.pump });
   return `filled ${f.slices} slice${f.slices === 1 ? '' : 's'}: ${pstr} PSTR for ${pump} PUMP; ${left} PUMP unfilled`;
 }
 

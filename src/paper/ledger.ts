@@ -185,7 +185,7 @@ export class PaperLedger implements Treasury {
     if (done) return accumulationResultOf(done);
     const at = this.clock();
     const pumpUsd = this.market.pumpPrice(at);
-    const usd = usdValue(amount('USDC', req.usdcIn, this.config.tokens.usdc.decimals), 1);
+    const usd = usdValue({ raw: req.usdcIn, decimals: this.config.tokens.usdc.decimals }, 1);
     const pumpOut = amountForUsd('PUMP', usd, pumpUsd, this.config.tokens.pump.decimals).raw;
     const refused = (error: string): AccumulationResult => ({ applied: false, pumpOut: 0n, usdcIn: 0n, alreadyDone: false, reference: req.key, error });
     if (pumpOut < req.minPumpOut || pumpOut === 0n) {
@@ -330,15 +330,15 @@ export class PaperLedger implements Treasury {
   }
 
   private pump(raw: bigint): string {
-    return formatAmount(amount('PUMP', raw, this.config.tokens.pump.decimals));
+    return formatAmount({ raw, decimals: this.config.tokens.pump.decimals });
   }
 
   private pstr(raw: bigint): string {
-    return formatAmount(amount('PSTR', raw, this.config.tokens.pstr.decimals));
+    return formatAmount({ raw, decimals: this.config.tokens.pstr.decimals });
   }
 
   private usdc(raw: bigint): string {
-    return formatAmount(amount('USDC', raw, this.config.tokens.usdc.decimals));
+    return formatAmount({ raw, decimals: this.config.tokens.usdc.decimals });
   }
 }
 

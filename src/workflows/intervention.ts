@@ -16,7 +16,7 @@ import type { Activities } from '../activities/index.ts';
 import type { WireSwapRequest, WireSwapResult } from '../activities/intervention.ts';
 import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
-import { amount, formatAmount, mulFraction, toTokens, type TokenAmount } from '../domain/amount.ts';
+import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
 import { interventionExecutedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
 import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierAt } from '../domain/intervention.ts';
@@ -24,6 +24,7 @@ import { describeFill, haltReason, NON_RETRYABLE_SWAP_ERRORS, sliceHalt, type Fi
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
 import { drawdown } from '../domain/vwap.ts';
+import { amount, type TokenAmount } from '../domain/amount.ts';
 import {
   approveSignal, approveUpdate, interventionSettledSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, rejectSignal, rejectUpdate,
   type DecisionResult, type FinalInterventionStatus, type InterventionInput, type InterventionState, type MarketObservation, type StepRecord,
@@ -147,7 +148,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   /** What moved so far into st.result; a partial fill also dates the last swap (the cooldown counts it). */
   const keepFill = () => {
     if (run.spent === 0n && run.slices === 0) return;
-    const pstrTokens = toTokens(amount('PSTR', run.bought, decimals.pstr));
+    const pstrTokens = toTokens({ raw: run.bought, decimals: decimals.pstr });
     st.result = {
       pumpSpent: run.spent.toString(), pstrBought: run.bought.toString(), realizedPrice: pstrTokens > 0 ? run.usdSpent / pstrTokens : null,
       slippage: slippage(run.bought, run.implied), unfilledPump: run.remaining.toString(),
@@ -372,7 +373,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       run.spent += BigInt(r.pumpIn);
       run.bought += BigInt(r.pstrOut);
       run.implied += ideal;
-      run.usdSpent += toTokens(amount('PUMP', BigInt(r.pumpIn), pumpDecimals)) * obs.pumpPrice;
+      run.usdSpent += toTokens({ raw: BigInt(r.pumpIn), decimals: pumpDecimals }) * obs.pumpPrice;
       run.remaining -= BigInt(r.pumpIn);
       run.lastFillAt = Date.now();
       slice += 1;
@@ -390,9 +391,9 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       if (refusedQuote && patched('quote-out-of-bound-alert')) {
         const pstrDecimals = decimals.pstr;
         await alert('quote-out-of-bound', [swapQuoteOutOfBoundAlert(id, {
-          pumpIn: formatAmount(amount('PUMP', refusedQuote.pumpIn, pumpDecimals)),
-          quotedPstr: formatAmount(amount('PSTR', refusedQuote.quote, pstrDecimals)),
-          floorPstr: formatAmount(amount('PSTR', slippageFloor(refusedQuote.ideal, config.risk.maxSlippage), pstrDecimals)),
+          pumpIn: formatAmount({ raw: refusedQuote.pumpIn, decimals: pumpDecimals }),
+          quotedPstr: formatAmount({ raw: refusedQuote.quote, decimals: pstrDecimals }),
+          floorPstr: formatAmount({ raw: slippageFloor(refusedQuote.ideal, config.risk.maxSlippage), decimals: pstrDecimals }),
           maxSlippage: config.risk.maxSlippage,
         })]);
       }
@@ -406,7 +407,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     st.status = 'executed';
     st.reason = run.remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled within ${config.intervention.sliceWindowMinutes} min` : 'executed';
     const result = st.result as NonNullable<InterventionState['result']>;
-    await alert('executed', [interventionExecutedAlert({ id, pumpSpent: formatAmount(amount('PUMP', run.spent, pumpDecimals)), pstrBought: formatAmount(amount('PSTR', run.bought, decimals.pstr)), usdValue: run.usdSpent, price: result.realizedPrice ?? 0 })]);
+    await alert('executed', [interventionExecutedAlert({ id, pumpSpent: formatAmount({ raw: run.spent, decimals: pumpDecimals }), pstrBought: formatAmount({ raw: run.bought, decimals: decimals.pstr }), usdValue: run.usdSpent, price: result.realizedPrice ?? 0 })]);
   }
 
   /** One slice: the at-most-once swap, the wait for a multisig to execute it, and its step record. */
@@ -419,8 +420,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       r = await swapActs.executeSwap(request);
     }
     if (r.status === 'pending') r = { ...r, status: 'failed', error: `the multisig did not execute proposal ${r.reference} within ${tl.approvalTimeoutHours} h` };
-    const pstrText = formatAmount(amount('PSTR', BigInt(r.pstrOut), decimals.pstr));
-    const pumpText = formatAmount(amount('PUMP', BigInt(r.pumpIn), decimals.pump));
+    const pstrText = formatAmount({ raw: BigInt(r.pstrOut), decimals: decimals.pstr });
+    const pumpText = formatAmount({ raw: BigInt(r.pumpIn), decimals: decimals.pump });
     await record(`swap:${request.slice}`, r.status === 'confirmed' ? `filled ${pstrText} PSTR for ${pumpText} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: request.pumpIn, quote: quote.toString(), implied: ideal.toString() }, r);
     return r;
   }

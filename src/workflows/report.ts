@@ -8,7 +8,7 @@ import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { ReportInputs } from '../activities/report.ts';
 import type { Config } from '../config-schema.ts';
-import { amount, toTokens, type TokenSymbol } from '../domain/amount.ts';
+import { toTokens } from '../domain/amount.ts';
 import { dailyBudgetUsd, hourlyBudgetUsd } from '../domain/treasury.ts';
 import { checkInput } from './inputs.ts';
 import { reportInputSchema } from './messages.ts';
@@ -50,13 +50,13 @@ export async function operatorReport(input: OperatorReportInput): Promise<Operat
 /** The report from the activity's inputs: amounts to whole tokens, the budgets from the domain, then the figures. */
 export function operatorReportOf(inputs: ReportInputs, config: Config): OperatorReport {
   const t = config.tokens;
-  const tokens = (raw: string, decimals: number, token: TokenSymbol) => toTokens(amount(token, BigInt(raw), decimals));
+  const tokens = (raw: string, decimals: number) => toTokens({ raw: BigInt(raw), decimals });
   const h = inputs.holdings;
   const figures = operatorFigures(
     {
       ...inputs,
-      holdings: h ? { pump: tokens(h.pump, t.pump.decimals, 'PUMP'), usdc: tokens(h.usdc, t.usdc.decimals, 'USDC'), sol: tokens(h.sol, t.sol.decimals, 'SOL') } : null,
-      accumulation: inputs.accumulation.map((r) => ({ at: r.at, bought: r.bought, skip: r.skip, usdSpent: r.usdcSpent === null ? null : tokens(r.usdcSpent, t.usdc.decimals, 'USDC') })),
+      holdings: h ? { pump: tokens(h.pump, t.pump.decimals), usdc: tokens(h.usdc, t.usdc.decimals), sol: tokens(h.sol, t.sol.decimals) } : null,
+      accumulation: inputs.accumulation.map((r) => ({ at: r.at, bought: r.bought, skip: r.skip, usdSpent: r.usdcSpent === null ? null : tokens(r.usdcSpent, t.usdc.decimals) })),
     },
     {
       dailyBudgetUsd: dailyBudgetUsd(config.strategy),

@@ -19,7 +19,7 @@ import type { Worker } from '@temporalio/worker';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
-import { amount, formatAmount } from '../../src/domain/amount.ts';
+import { formatAmount } from '../../src/domain/amount.ts';
 import { ensureMonitor } from '../../src/runtime/ensure.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
@@ -135,7 +135,7 @@ describe('client.ts against the dev server', () => {
     expect(positions.every((p) => p >= 0), `${order.filter((_, i) => (positions[i] ?? -1) < 0).join(', ')} missing from:\n${timeline}`).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     expect(timeline).toContain('approved by alice');
-    expect(timeline).toContain(`swap result: confirmed — ${formatAmount(amount('PUMP', BigInt(done.result?.pumpSpent ?? '0'), 6))} PUMP → ${formatAmount(amount('PSTR', BigInt(done.result?.pstrBought ?? '0'), 6))} PSTR`);
+    expect(timeline).toContain(`swap result: confirmed — ${formatAmount({ raw: BigInt(done.result?.pumpSpent ?? '0'), decimals: 6 })} PUMP → ${formatAmount({ raw: BigInt(done.result?.pstrBought ?? '0'), decimals: 6 })} PSTR`);
 
     expect(json.code).toBe(0);
     const parsed = JSON.parse(json.stdout) as { status: MonitorStatus; health: { level: string | null } };
