@@ -4,7 +4,7 @@
  * the end) so a year of one-minute rows never sits in memory twice.
  */
 import type { Config } from '../config.ts';
-import { formatAmount, parseAmount, toTokens, type TokenAmount } from '../domain/amount.ts';
+import { add, amount, formatAmount, parseAmount, sub, toTokens, type TokenAmount } from '../domain/amount.ts';
 import { diversification, healthLevel, healthScore } from '../domain/health.ts';
 import { decideIntervention, interventionParams, isTriggered, nextEmergencyState, type InterventionParams } from '../domain/intervention.ts';
 import { maxDrawdown, sharpeRatio, successRate } from '../domain/performance.ts';
@@ -23,11 +23,11 @@ export class Backtest {
   private readonly params: InterventionParams;
   private readonly capacity: { minRrThreshold: number; minReserveRatio: number };
   private readonly liquidity: LiquidityBook;
-  private readonly supply: TokenAmount;
-  private pump: TokenAmount;
-  private usdc: TokenAmount;
-  private sol: TokenAmount;
-  private pstrRetired: TokenAmount;
+  private readonly supply: TokenAmount<'PSTR'>;
+  private pump: TokenAmount<'PUMP'>;
+  private usdc: TokenAmount<'USDC'>;
+  private sol: TokenAmount<'SOL'>;
+  private pstrRetired: TokenAmount<'PSTR'>;
   private emergency = false;
   private readonly emergencyStops: { at: string; reserveRatio: number }[] = [];
   private readonly runs: InterventionRun[] = [];
@@ -53,11 +53,11 @@ export class Backtest {
     this.params = interventionParams(config);
     this.capacity = { minRrThreshold: config.risk.minRrThreshold, minReserveRatio: config.risk.minReserveRatio };
     this.liquidity = new LiquidityBook(config);
-    this.supply = parseAmount(config.treasury.pstrCirculatingSupply, t.pstr.decimals, 'treasury.pstrCirculatingSupply');
-    this.pump = parseAmount(config.treasury.initial.pump, t.pump.decimals, 'treasury.initial.pump');
-    this.usdc = parseAmount(config.treasury.initial.usdc, t.usdc.decimals, 'treasury.initial.usdc');
-    this.sol = parseAmount(config.treasury.initial.sol, t.sol.decimals, 'treasury.initial.sol');
-    this.pstrRetired = { raw: 0n, decimals: t.pstr.decimals };
+    this.supply = parseAmount('PSTR', config.treasury.pstrCirculatingSupply, t.pstr.decimals, 'treasury.pstrCirculatingSupply');
+    this.pump = parseAmount('PUMP', config.treasury.initial.pump, t.pump.decimals, 'treasury.initial.pump');
+    this.usdc = parseAmount('USDC', config.treasury.initial.usdc, t.usdc.decimals, 'treasury.initial.usdc');
+    this.sol = parseAmount('SOL', config.treasury.initial.sol, t.sol.decimals, 'treasury.initial.sol');
+    this.pstrRetired = amount('PSTR', 0n, t.pstr.decimals);
   }
 
   /** Whole-token quantities, converted from the exact balances only when they change. */
@@ -76,8 +76,8 @@ export class Backtest {
     pumpBalance: () => this.pump,
     settle: (pumpIn: bigint, pstrOut: bigint) => {
       this.cachedQuantities = null;
-      this.pump = { raw: this.pump.raw - pumpIn, decimals: this.pump.decimals };
-      this.pstrRetired = { raw: this.pstrRetired.raw + pstrOut, decimals: this.pstrRetired.decimals };
+      this.pump = sub(this.pump, amount('PUMP', pumpIn, this.pump.decimals));
+      this.pstrRetired = add(this.pstrRetired, amount('PSTR', pstrOut, this.pstrRetired.decimals));
     },
   };
 
@@ -110,8 +110,8 @@ export class Backtest {
       if (d.buy) {
         this.cachedQuantities = null;
         changed = true;
-        this.usdc = { raw: this.usdc.raw - d.usdcIn.raw, decimals: this.usdc.decimals };
-        this.pump = { raw: this.pump.raw + d.pumpOut.raw, decimals: this.pump.decimals };
+        this.usdc = sub(this.usdc, d.usdcIn);
+        this.pump = add(this.pump, d.pumpOut);
         this.buys++;
         this.usdSpent += toTokens(d.usdcIn);
       } else {

@@ -5,7 +5,7 @@
  * constant-product pool when one is configured), then track ROI.
  */
 import type { Config } from '../config.ts';
-import { formatAmount, mulFraction, toTokens, type TokenAmount } from '../domain/amount.ts';
+import { amount, formatAmount, mulFraction, toTokens, type TokenAmount } from '../domain/amount.ts';
 import { needsTimelock, timelockParams, type TimelockParams } from '../domain/approval.ts';
 import { HOUR_MS, isTriggered, type InterventionDecision } from '../domain/intervention.ts';
 import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, poolReserves, withinSlippage } from '../domain/swap.ts';
@@ -20,7 +20,7 @@ export interface RowMarket {
 
 /** What the run needs from the treasury it acts on. */
 export interface Ledger {
-  pumpBalance(): TokenAmount;
+  pumpBalance(): TokenAmount<'PUMP'>;
   /** Moves PUMP out and PSTR in (retired). */
   settle(pumpIn: bigint, pstrOut: bigint): void;
 }
@@ -113,7 +113,7 @@ export class InterventionRun {
     const depth = this.config.backtest.poolDepthUsd;
     let slice = this.remaining;
     let out: bigint;
-    const implied = (x: bigint) => impliedOutput({ raw: x, decimals: pumpDecimals }, m.pump, m.pstr, decimals).raw;
+    const implied = (x: bigint) => impliedOutput(amount('PUMP', x, pumpDecimals), m.pump, m.pstr, decimals).raw;
     if (depth === undefined) {
       out = implied(slice);
     } else {
@@ -150,7 +150,7 @@ export class InterventionRun {
   }
 
   private track(m: RowMarket): void {
-    const bought = { raw: this.pstrBought, decimals: this.config.tokens.pstr.decimals };
+    const bought = amount('PSTR', this.pstrBought, this.config.tokens.pstr.decimals);
     while (this.horizons.length > 0 && m.t >= (this.horizons[0] as { at: number }).at) {
       const h = this.horizons.shift() as { key: string };
       this.roi[h.key] = buybackRoi(bought, m.pstr, this.usdValue);

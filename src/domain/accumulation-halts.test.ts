@@ -5,10 +5,10 @@ import { decideAccumulation, treasuryState, type Holdings } from './treasury.ts'
 
 const config = defaultConfig();
 const cap = { minRrThreshold: 1.5, minReserveRatio: 3.0 };
-const supply = parseAmount('1000000000', 6);
+const supply = parseAmount('PSTR', '1000000000', 6);
 const prices = { pstr: 0.0002, pump: 0.005, sol: 150 };
 const holdings = (usdc: string): Holdings => ({
-  pump: parseAmount('0', 6), usdc: parseAmount(usdc, 6), sol: parseAmount('0', 9), pstrRetired: parseAmount('0', 6), lpValueUsd: 0,
+  pump: parseAmount('PUMP', '0', 6), usdc: parseAmount('USDC', usdc, 6), sol: parseAmount('SOL', '0', 9), pstrRetired: parseAmount('PSTR', '0', 6), lpValueUsd: 0,
 });
 // 900k USDC against a 200k market cap: RR 4.5. 250k USDC: RR 1.25.
 const decide = (usdc: string, over: { paused?: boolean; emergencyStop?: boolean; controlKnown?: boolean; controlReason?: string | null } = {}) => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { amount } from './amount.ts';
 import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, poolReserves, slippage, slippageFloor, withinSlippage } from './swap.ts';
 
 describe('slippage guard', () => {
@@ -11,7 +12,7 @@ describe('slippage guard', () => {
 
   it('implies the output from the consensus prices, rounding down', () => {
     // 1,000 PUMP × 0.005 = 5 USD at PSTR 0.0002 = 25,000 PSTR
-    expect(impliedOutput({ raw: 1_000_000_000n, decimals: 6 }, 0.005, 0.0002, 6).raw).toBe(25_000_000_000n);
+    expect(impliedOutput(amount('PUMP', 1_000_000_000n, 6), 0.005, 0.0002, 6).raw).toBe(25_000_000_000n);
   });
 });
 
@@ -46,8 +47,8 @@ describe('constant-product fills', () => {
 
 describe('ROI', () => {
   it('compares the PSTR bought at the later price with the USD spent', () => {
-    expect(buybackRoi({ raw: 50_000_000_000n, decimals: 6 }, 0.00022, 10)).toBeCloseTo(0.1, 12);
-    expect(buybackRoi({ raw: 1n, decimals: 6 }, 1, 0)).toBeNull();
+    expect(buybackRoi(amount('PSTR', 50_000_000_000n, 6), 0.00022, 10)).toBeCloseTo(0.1, 12);
+    expect(buybackRoi(amount('PSTR', 1n, 6), 1, 0)).toBeNull();
   });
 });
 

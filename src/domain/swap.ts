@@ -6,8 +6,8 @@
 import { amountForUsd, toTokens, type TokenAmount } from './amount.ts';
 
 /** Output the consensus prices imply for `pumpIn`: pumpIn × pumpPrice / pstrPrice, rounded down. */
-export function impliedOutput(pumpIn: TokenAmount, pumpPrice: number, pstrPrice: number, pstrDecimals: number): TokenAmount {
-  return amountForUsd(toTokens(pumpIn) * pumpPrice, pstrPrice, pstrDecimals);
+export function impliedOutput(pumpIn: TokenAmount<'PUMP'>, pumpPrice: number, pstrPrice: number, pstrDecimals: number): TokenAmount<'PSTR'> {
+  return amountForUsd('PSTR', toTokens(pumpIn) * pumpPrice, pstrPrice, pstrDecimals);
 }
 
 /** Slippage of a quote against the implied output: 1 − quoted / implied (negative when the quote is better). */
@@ -51,7 +51,7 @@ export function planSlices(total: bigint, maxSlice: bigint): bigint[] {
 }
 
 /** ROI of a buyback at a tracking horizon: (PSTR bought × price then − USD spent) / USD spent. */
-export function buybackRoi(pstrBought: TokenAmount, pstrPriceThen: number, usdSpent: number): number | null {
+export function buybackRoi(pstrBought: TokenAmount<'PSTR'>, pstrPriceThen: number, usdSpent: number): number | null {
   if (!(usdSpent > 0)) return null;
   return (toTokens(pstrBought) * pstrPriceThen - usdSpent) / usdSpent;
 }
@@ -69,5 +69,5 @@ export function slippageFloor(implied: bigint, maxSlippage: number): bigint {
  * (arbitrage re-centres it between swaps), reserves rounded down.
  */
 export function poolReserves(depthUsd: number, pumpPrice: number, pstrPrice: number, pumpDecimals: number, pstrDecimals: number): { pump: bigint; pstr: bigint } {
-  return { pump: amountForUsd(depthUsd / 2, pumpPrice, pumpDecimals).raw, pstr: amountForUsd(depthUsd / 2, pstrPrice, pstrDecimals).raw };
+  return { pump: amountForUsd('PUMP', depthUsd / 2, pumpPrice, pumpDecimals).raw, pstr: amountForUsd('PSTR', depthUsd / 2, pstrPrice, pstrDecimals).raw };
 }

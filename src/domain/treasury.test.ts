@@ -7,13 +7,13 @@ import { dailyBudgetUsd, decideAccumulation, hourlyBudgetUsd, interventionCapaci
 const config = defaultConfig();
 const cap = { minRrThreshold: 1.5, minReserveRatio: 3.0 };
 const holdings = (pump: string, usdc: string, sol = '0', pstrRetired = '0', lpValueUsd = 0): Holdings => ({
-  pump: parseAmount(pump, 6),
-  usdc: parseAmount(usdc, 6),
-  sol: parseAmount(sol, 9),
-  pstrRetired: parseAmount(pstrRetired, 6),
+  pump: parseAmount('PUMP', pump, 6),
+  usdc: parseAmount('USDC', usdc, 6),
+  sol: parseAmount('SOL', sol, 9),
+  pstrRetired: parseAmount('PSTR', pstrRetired, 6),
   lpValueUsd,
 });
-const supply = parseAmount('1000000000', 6);
+const supply = parseAmount('PSTR', '1000000000', 6);
 
 describe('treasury state', () => {
   it('values PUMP, USDC, SOL and liquidity, and divides by the PSTR market cap', () => {
@@ -55,7 +55,7 @@ describe('treasury state', () => {
 describe('hourly accumulation', () => {
   const prices = { pstr: 0.0002, pump: 0.005, sol: 150 };
   // A 100M PSTR float (20k USD market cap) keeps these treasuries above RR 1.5, below which accumulation halts.
-  const float = parseAmount('100000000', 6);
+  const float = parseAmount('PSTR', '100000000', 6);
   const decide = (h: Holdings, paused = false, emergencyStop = false) =>
     decideAccumulation({ holdings: h, state: treasuryState(h, prices, float, cap), prices, paused, emergencyStop }, config);
 

@@ -3,14 +3,14 @@
  * concentration, intervention capacity, and the hourly accumulation rule.
  */
 import type { Config } from '../config-schema.ts';
-import { amountForUsd, fromTokens, sub, toTokens, type TokenAmount } from './amount.ts';
+import { amount, amountForUsd, fromTokens, sub, toTokens, type TokenAmount } from './amount.ts';
 
 export interface Holdings {
-  readonly pump: TokenAmount;
-  readonly usdc: TokenAmount;
-  readonly sol: TokenAmount;
+  readonly pump: TokenAmount<'PUMP'>;
+  readonly usdc: TokenAmount<'USDC'>;
+  readonly sol: TokenAmount<'SOL'>;
   /** PSTR bought back: retired from float, never counted as treasury value. */
-  readonly pstrRetired: TokenAmount;
+  readonly pstrRetired: TokenAmount<'PSTR'>;
   /** Liquidity positions, both sides at consensus prices. */
   readonly lpValueUsd: number;
 }
@@ -70,9 +70,9 @@ export function interventionCapacity(reserveRatio: number, p: CapacityParams): n
  * Circulating supply excludes PSTR held by the treasury: the configured
  * supply is the float before any buyback, and every PSTR bought back leaves it.
  */
-export function circulatingSupply(configured: TokenAmount, retired: TokenAmount): TokenAmount {
+export function circulatingSupply(configured: TokenAmount<'PSTR'>, retired: TokenAmount<'PSTR'>): TokenAmount<'PSTR'> {
   const left = sub(configured, retired);
-  return left.raw < 0n ? { raw: 0n, decimals: configured.decimals } : left;
+  return left.raw < 0n ? amount('PSTR', 0n, configured.decimals) : left;
 }
 
 /** Whole-token quantities for valuation: converted once from the exact balances, reused while they do not change. */
@@ -83,7 +83,7 @@ export interface Quantities {
   readonly circulatingPstr: number;
 }
 
-export function quantitiesOf(h: Omit<Holdings, 'lpValueUsd'>, configuredSupply: TokenAmount): Quantities {
+export function quantitiesOf(h: Omit<Holdings, 'lpValueUsd'>, configuredSupply: TokenAmount<'PSTR'>): Quantities {
   return {
     pump: toTokens(h.pump),
     usdc: toTokens(h.usdc),
@@ -92,7 +92,7 @@ export function quantitiesOf(h: Omit<Holdings, 'lpValueUsd'>, configuredSupply: 
   };
 }
 
-export function treasuryState(h: Holdings, prices: MarketPrices, configuredSupply: TokenAmount, p: CapacityParams): TreasuryState {
+export function treasuryState(h: Holdings, prices: MarketPrices, configuredSupply: TokenAmount<'PSTR'>, p: CapacityParams): TreasuryState {
   return stateOf(quantitiesOf(h, configuredSupply), h.lpValueUsd, prices, p);
 }
 
@@ -141,7 +141,7 @@ export function hourlyBudgetUsd(strategy: Config['strategy']): number {
 export type SkipReason = 'control-unknown' | 'paused' | 'emergency' | 'reserve-ratio' | 'usdc' | 'concentration';
 
 export type AccumulationDecision =
-  | { readonly buy: true; readonly usdcIn: TokenAmount; readonly pumpOut: TokenAmount; readonly usd: number; readonly reason: string }
+  | { readonly buy: true; readonly usdcIn: TokenAmount<'USDC'>; readonly pumpOut: TokenAmount<'PUMP'>; readonly usd: number; readonly reason: string }
   | { readonly buy: false; readonly skip: SkipReason; readonly reason: string };
 
 export interface AccumulationInput {
@@ -177,7 +177,7 @@ export function decideAccumulation(input: AccumulationInput, config: Pick<Config
   if (!(rr >= config.risk.minRrThreshold)) {
     return { buy: false, skip: 'reserve-ratio', reason: `reserve ratio ${rr.toFixed(4)} is below ${config.risk.minRrThreshold}: emergency rule, no buy` };
   }
-  const usdcIn = fromTokens(usd, input.holdings.usdc.decimals);
+  const usdcIn = fromTokens('USDC', usd, input.holdings.usdc.decimals);
   if (input.holdings.usdc.raw < usdcIn.raw) {
     return { buy: false, skip: 'usdc', reason: `USDC balance ${toTokens(input.holdings.usdc).toFixed(2)} is short of the hourly ${usd.toFixed(2)}` };
   }
@@ -191,6 +191,6 @@ export function decideAccumulation(input: AccumulationInput, config: Pick<Config
       reason: `buying would lift PUMP concentration to ${after.toFixed(4)}, above ${config.risk.maxPumpConcentration}`,
     };
   }
-  const pumpOut = amountForUsd(usd, input.prices.pump, input.holdings.pump.decimals);
+  const pumpOut = amountForUsd('PUMP', usd, input.prices.pump, input.holdings.pump.decimals);
   return { buy: true, usdcIn, pumpOut, usd, reason: `hourly budget ${usd.toFixed(2)} USD at PUMP ${input.prices.pump}` };
 }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../config-schema.ts';
 import { INITIAL_ALERT_STATE, alertParams, classifyCycle } from './alerts.ts';
-import { parseAmount } from './amount.ts';
+import { amount, parseAmount } from './amount.ts';
 import { diversification, healthLevel, healthScore } from './health.ts';
 import { evaluateGates, interventionParams } from './intervention.ts';
 import { UNBOUNDED_RESERVE_RATIO, classValues, isUnboundedReserveRatio, treasuryState, type Holdings } from './treasury.ts';
@@ -11,13 +11,13 @@ import { UNBOUNDED_RESERVE_RATIO, classValues, isUnboundedReserveRatio, treasury
 const config = defaultConfig();
 const cap = { minRrThreshold: 1.5, minReserveRatio: 3.0 };
 const holdings = (pump: string, usdc: string, pstrRetired = '0'): Holdings => ({
-  pump: parseAmount(pump, 6), usdc: parseAmount(usdc, 6), sol: parseAmount('0', 9), pstrRetired: parseAmount(pstrRetired, 6), lpValueUsd: 0,
+  pump: parseAmount('PUMP', pump, 6), usdc: parseAmount('USDC', usdc, 6), sol: parseAmount('SOL', '0', 9), pstrRetired: parseAmount('PSTR', pstrRetired, 6), lpValueUsd: 0,
 });
 const prices = { pstr: 0.0002, pump: 0.005, sol: 150 };
 
 describe('a treasury with no PSTR float (RR = +∞)', () => {
   it('reports the reserve ratio as the finite unbounded ceiling, flagged, with full intervention capacity', () => {
-    const s = treasuryState(holdings('40000000', '700000'), prices, parseAmount('0', 6), cap);
+    const s = treasuryState(holdings('40000000', '700000'), prices, parseAmount('PSTR', '0', 6), cap);
     expect(s.marketCapUsd).toBe(0);
     expect(s.reserveRatio).toBe(UNBOUNDED_RESERVE_RATIO);
     expect(Number.isFinite(s.reserveRatio)).toBe(true);
@@ -26,25 +26,25 @@ describe('a treasury with no PSTR float (RR = +∞)', () => {
   });
 
   it('treats every PSTR bought back (retired ≥ configured supply) as no float too', () => {
-    const s = treasuryState(holdings('1', '1', '2000000000'), prices, parseAmount('2000000000', 6), cap);
+    const s = treasuryState(holdings('1', '1', '2000000000'), prices, parseAmount('PSTR', '2000000000', 6), cap);
     expect(s.circulatingPstr).toBe(0);
     expect(s.reserveRatioUnbounded).toBe(true);
   });
 
   it('keeps an empty treasury with no float unbounded as well: nothing to defend', () => {
-    const s = treasuryState(holdings('0', '0'), prices, parseAmount('0', 6), cap);
+    const s = treasuryState(holdings('0', '0'), prices, parseAmount('PSTR', '0', 6), cap);
     expect(s.reserveRatio).toBe(UNBOUNDED_RESERVE_RATIO);
     expect(s.pumpConcentration).toBe(0);
   });
 
   it('survives a JSON round trip (a Temporal payload) unchanged, where +∞ would become null', () => {
-    const s = treasuryState(holdings('40000000', '700000'), prices, parseAmount('0', 6), cap);
+    const s = treasuryState(holdings('40000000', '700000'), prices, parseAmount('PSTR', '0', 6), cap);
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
     expect(JSON.parse(JSON.stringify({ rr: Number.POSITIVE_INFINITY }))).toEqual({ rr: null });
   });
 
   it('scores health excellent and raises no reserve-ratio alert', () => {
-    const s = treasuryState(holdings('40000000', '700000'), prices, parseAmount('0', 6), cap);
+    const s = treasuryState(holdings('40000000', '700000'), prices, parseAmount('PSTR', '0', 6), cap);
     const score = healthScore({ reserveRatio: s.reserveRatio, interventionCapacity: s.interventionCapacity, diversification: diversification(classValues(s)) });
     expect(healthLevel(score)).toBe('excellent');
     const { alerts, state } = classifyCycle(INITIAL_ALERT_STATE, { validPrice: true, outliers: [], reserveRatio: s.reserveRatio, pumpConcentration: s.pumpConcentration, healthLevel: 'excellent' }, alertParams(config));
@@ -63,8 +63,8 @@ describe('a treasury with no PSTR float (RR = +∞)', () => {
       fc.bigInt({ min: 0n, max: 10n ** 18n }), fc.bigInt({ min: 0n, max: 10n ** 18n }), fc.bigInt({ min: 0n, max: 10n ** 18n }),
       fc.double({ min: 1e-12, max: 1e6, noNaN: true }),
       (pump, usdc, supply, pstr) => {
-        const h: Holdings = { pump: { raw: pump, decimals: 6 }, usdc: { raw: usdc, decimals: 6 }, sol: { raw: 0n, decimals: 9 }, pstrRetired: { raw: 0n, decimals: 6 }, lpValueUsd: 0 };
-        const s = treasuryState(h, { ...prices, pstr }, { raw: supply, decimals: 6 }, cap);
+        const h: Holdings = { pump: amount('PUMP', pump, 6), usdc: amount('USDC', usdc, 6), sol: amount('SOL', 0n, 9), pstrRetired: amount('PSTR', 0n, 6), lpValueUsd: 0 };
+        const s = treasuryState(h, { ...prices, pstr }, amount('PSTR', supply, 6), cap);
         expect(Number.isFinite(s.reserveRatio)).toBe(true);
         expect(s.reserveRatio).toBeLessThanOrEqual(UNBOUNDED_RESERVE_RATIO);
         expect(s.reserveRatioUnbounded).toBe(isUnboundedReserveRatio(s.reserveRatio));

@@ -16,7 +16,7 @@ import { and, asc, count, eq } from 'drizzle-orm';
 import type { Config } from '../config-schema.ts';
 import type { LedgerEntryRow, LpPositionRow, NewLedgerEntry } from '../db/schema.ts';
 import type { TreasuryStore } from '../db/store.ts';
-import { amountForUsd, formatAmount, parseAmount, usdValue } from '../domain/amount.ts';
+import { amount, amountForUsd, formatAmount, parseAmount, usdValue } from '../domain/amount.ts';
 import { amountsAt, liquidityForValue, poolBudgetsUsd, positionValue, rangeAround } from '../domain/liquidity.ts';
 import type { PriceRange } from '../domain/liquidity.ts';
 import { constantProductOut, impliedOutput, poolReserves } from '../domain/swap.ts';
@@ -112,9 +112,9 @@ export class PaperLedger implements Treasury {
   initialize(details: Record<string, unknown> = {}): Promise<boolean> {
     const at = this.clock();
     const { tokens, treasury } = this.config;
-    const pump = parseAmount(treasury.initial.pump, tokens.pump.decimals, 'treasury.initial.pump').raw;
-    const usdc = parseAmount(treasury.initial.usdc, tokens.usdc.decimals, 'treasury.initial.usdc').raw;
-    const sol = parseAmount(treasury.initial.sol, tokens.sol.decimals, 'treasury.initial.sol').raw;
+    const pump = parseAmount('PUMP', treasury.initial.pump, tokens.pump.decimals, 'treasury.initial.pump').raw;
+    const usdc = parseAmount('USDC', treasury.initial.usdc, tokens.usdc.decimals, 'treasury.initial.usdc').raw;
+    const sol = parseAmount('SOL', treasury.initial.sol, tokens.sol.decimals, 'treasury.initial.sol').raw;
     const pstrUsd = this.market.pstrPrice(at);
     return this.store.transaction(async () => {
       let created = await this.insertEntry({
@@ -186,7 +186,7 @@ export class PaperLedger implements Treasury {
     const at = this.clock();
     const pumpUsd = this.market.pumpPrice(at);
     const usd = usdValue({ raw: req.usdcIn, decimals: this.config.tokens.usdc.decimals }, 1);
-    const pumpOut = amountForUsd(usd, pumpUsd, this.config.tokens.pump.decimals).raw;
+    const pumpOut = amountForUsd('PUMP', usd, pumpUsd, this.config.tokens.pump.decimals).raw;
     const refused = (error: string): AccumulationResult => ({ applied: false, pumpOut: 0n, usdcIn: 0n, alreadyDone: false, reference: req.key, error });
     if (pumpOut < req.minPumpOut || pumpOut === 0n) {
       return refused(`fill below the floor: ${this.pump(pumpOut)} PUMP for ${this.usdc(req.usdcIn)} USDC, floor ${this.pump(req.minPumpOut)} PUMP; nothing moved`);
@@ -262,7 +262,7 @@ export class PaperLedger implements Treasury {
     const pstrUsd = this.market.pstrPrice(at);
     const depth = this.poolDepthUsd;
     if (depth === undefined) {
-      return { pstrOut: impliedOutput({ raw: pumpIn, decimals: pump.decimals }, pumpUsd, pstrUsd, pstr.decimals).raw, pstrUsd, pumpUsd };
+      return { pstrOut: impliedOutput(amount('PUMP', pumpIn, pump.decimals), pumpUsd, pstrUsd, pstr.decimals).raw, pstrUsd, pumpUsd };
     }
     const reserves = poolReserves(depth, pumpUsd, pstrUsd, pump.decimals, pstr.decimals);
     return { pstrOut: constantProductOut(pumpIn, reserves.pump, reserves.pstr), pstrUsd, pumpUsd };

@@ -24,6 +24,7 @@ import { describeFill, haltReason, NON_RETRYABLE_SWAP_ERRORS, sliceHalt, type Fi
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
 import { drawdown } from '../domain/vwap.ts';
+import { amount, type TokenAmount } from '../domain/amount.ts';
 import {
   approveSignal, approveUpdate, interventionSettledSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, rejectSignal, rejectUpdate,
   type DecisionResult, type FinalInterventionStatus, type InterventionInput, type InterventionState, type MarketObservation, type StepRecord,
@@ -187,7 +188,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     const tier = tierAt(v.price, input.vwap30, config.strategy.tiers);
     if (!tier) throw new Ended('invalidated', `drawdown ${dd} below every tier`);
     const { fraction, reduced } = deploymentFraction(tier.fraction, state.reserveRatio, interventionParams(config));
-    const balance = { raw: BigInt(v.obs.balances.pump), decimals: config.tokens.pump.decimals };
+    const balance = amount('PUMP', BigInt(v.obs.balances.pump), config.tokens.pump.decimals);
     const size = mulFraction(balance, fraction);
     Object.assign(st, { tier: tier.tier, fraction, pumpAmount: size.raw.toString(), usdSize: toTokens(size) * v.obs.pumpPrice });
     await record('size', `tier ${tier.tier}: ${(fraction * 100).toFixed(2)} % of PUMP${reduced ? ' (halved below RR 2.0)' : ''}`, { drawdown: dd, pumpBalance: v.obs.balances.pump, reserveRatio: state.reserveRatio }, { tier, fraction, pumpAmount: st.pumpAmount, usdSize: st.usdSize });
@@ -232,7 +233,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   const executedAt = run.executedAt;
   if (st.status === 'executed' && executedAt !== null && st.result) {
     st.stage = 'track';
-    await track(executedAt, { raw: BigInt(st.result.pstrBought), decimals: decimals.pstr });
+    await track(executedAt, amount('PSTR', BigInt(st.result.pstrBought), decimals.pstr));
   }
   st.stage = 'done';
   return st;
@@ -299,7 +300,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     }
   }
 
-  async function track(at: number, bought: { raw: bigint; decimals: number }): Promise<void> {
+  async function track(at: number, bought: TokenAmount<'PSTR'>): Promise<void> {
     try {
       for (const h of config.intervention.trackHorizonsHours) {
         await sleep(Math.max(1, at + h * HOUR_MS - Date.now()));
@@ -342,7 +343,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
         }
       }
       if (sliceSize > run.remaining) sliceSize = run.remaining;
-      const ideal = impliedOutput({ raw: sliceSize, decimals: pumpDecimals }, obs.pumpPrice, price, decimals.pstr).raw;
+      const ideal = impliedOutput(amount('PUMP', sliceSize, pumpDecimals), obs.pumpPrice, price, decimals.pstr).raw;
       const quote = BigInt(await acts.quoteSwap({ pumpIn: sliceSize.toString() }));
       if (!withinSlippage(quote, ideal, config.risk.maxSlippage)) {
         // Too big for the bound: halve the slice until a quote stays within it (SPEC §5 step 5).

@@ -5,7 +5,7 @@
  * Olympus's Heart → PRICE → Operator).
  */
 import type { Config } from '../config-schema.ts';
-import { parseAmount } from '../domain/amount.ts';
+import { amount, parseAmount } from '../domain/amount.ts';
 import { classifyCycle, alertParams, type Alert, type CycleAlertState } from '../domain/alerts.ts';
 import { computeConsensus, consensusParams, type ConsensusResult } from '../domain/consensus.ts';
 import { diversification, healthLevel, healthScore } from '../domain/health.ts';
@@ -44,10 +44,10 @@ export function stateOf(obs: MarketObservation, pstrPrice: number, config: Confi
   const b = obs.balances;
   return treasuryState(
     {
-      pump: { raw: BigInt(b.pump), decimals: t.pump.decimals },
-      usdc: { raw: BigInt(b.usdc), decimals: t.usdc.decimals },
-      sol: { raw: BigInt(b.sol), decimals: t.sol.decimals },
-      pstrRetired: { raw: BigInt(b.pstrRetired), decimals: t.pstr.decimals },
+      pump: amount('PUMP', BigInt(b.pump), t.pump.decimals),
+      usdc: amount('USDC', BigInt(b.usdc), t.usdc.decimals),
+      sol: amount('SOL', BigInt(b.sol), t.sol.decimals),
+      pstrRetired: amount('PSTR', BigInt(b.pstrRetired), t.pstr.decimals),
       lpValueUsd: b.lpValueUsd,
     },
     { pstr: pstrPrice, pump: obs.pumpPrice, sol: obs.solPrice },
@@ -57,7 +57,7 @@ export function stateOf(obs: MarketObservation, pstrPrice: number, config: Confi
 }
 
 function parseSupply(config: Config) {
-  return parseAmount(config.treasury.pstrCirculatingSupply, config.tokens.pstr.decimals, 'treasury.pstrCirculatingSupply');
+  return parseAmount('PSTR', config.treasury.pstrCirculatingSupply, config.tokens.pstr.decimals, 'treasury.pstrCirculatingSupply');
 }
 
 export interface MonitorMemory {

@@ -12,6 +12,7 @@ import { decideRebalance, positionValue } from '../domain/liquidity.ts';
 import { NON_RETRYABLE_SWAP_ERRORS } from '../domain/settle.ts';
 import { slippageFloor } from '../domain/swap.ts';
 import { decideAccumulation } from '../domain/treasury.ts';
+import { amount } from '../domain/amount.ts';
 import { systemFailureAlert } from '../domain/alerts.ts';
 import { consensusOf, stateOf } from './monitor-cycle.ts';
 import { checkInput } from './inputs.ts';
@@ -79,8 +80,8 @@ export async function accumulationJob(input: JobInput): Promise<{ bought: boolea
   const state = stateOf(obs, consensus.price, config);
   const t = config.tokens;
   const holdings = {
-    pump: { raw: BigInt(obs.balances.pump), decimals: t.pump.decimals }, usdc: { raw: BigInt(obs.balances.usdc), decimals: t.usdc.decimals },
-    sol: { raw: BigInt(obs.balances.sol), decimals: t.sol.decimals }, pstrRetired: { raw: BigInt(obs.balances.pstrRetired), decimals: t.pstr.decimals },
+    pump: amount('PUMP', BigInt(obs.balances.pump), t.pump.decimals), usdc: amount('USDC', BigInt(obs.balances.usdc), t.usdc.decimals),
+    sol: amount('SOL', BigInt(obs.balances.sol), t.sol.decimals), pstrRetired: amount('PSTR', BigInt(obs.balances.pstrRetired), t.pstr.decimals),
     lpValueUsd: obs.balances.lpValueUsd,
   };
   const known = controlKnown(control);
