@@ -241,14 +241,18 @@ export function swapQuoteOutOfBoundAlert(
 /**
  * An intervention refused to size or swap because the PUMP or SOL price had
  * fewer agreeing sources than SPEC §2 needs (src/domain/market-consensus.ts):
- * nothing moved. Critical: a price feed is wrong or gone, and no trade can be
+ * nothing moved at that point (`moved` says what earlier slices did). Critical: a price feed is wrong or gone, and no trade can be
  * bounded until it is back.
  */
-export function priceConsensusAlert(interventionId: string, p: { stage: string; reason: string; assets: readonly string[]; outliers: readonly string[] }): Alert {
+export function priceConsensusAlert(
+  interventionId: string,
+  p: { stage: string; reason: string; assets: readonly string[]; outliers: readonly string[]; moved?: string },
+): Alert {
+  const moved = p.moved === undefined ? 'with nothing moved' : `(before it: ${p.moved})`;
   return alert('price-consensus',
-    `Intervention ${interventionId} stopped at ${p.stage} with nothing moved: ${p.reason}. ` +
+    `Intervention ${interventionId} stopped at ${p.stage} ${moved}: ${p.reason}. ` +
       'No size and no slippage floor are taken from an unconfirmed price. Check the PUMP and SOL sources (Pyth and the Jupiter quote) against each other.',
-    { interventionId, stage: p.stage, reason: p.reason, assets: [...p.assets], outliers: [...p.outliers] });
+    { interventionId, stage: p.stage, reason: p.reason, assets: [...p.assets], outliers: [...p.outliers], moved: p.moved ?? null });
 }
 
 export function systemFailureAlert(component: string, error: string): Alert {
