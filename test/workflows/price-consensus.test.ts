@@ -13,7 +13,7 @@ import type { ActivityDeps } from '../../src/activities/index.ts';
 import type { ConfigInput } from '../../src/config.ts';
 import { toTokens } from '../../src/domain/amount.ts';
 import type { OracleSource } from '../../src/ports.ts';
-import { interventionWorkflowId, monitorWorkflowId, statusQuery } from '../../src/workflows/contract.ts';
+import { approveSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, statusQuery } from '../../src/workflows/contract.ts';
 import { strategyMonitor, type intervention } from '../../src/workflows/index.ts';
 import { freshEnv, harness, interventionEnd, MINUTE, sharedEnv, testConfig, type Harness } from './harness.ts';
 
@@ -106,6 +106,40 @@ describe('an intervention whose PUMP price has no consensus', () => {
       expect(Math.abs((st.usdSize ?? 0) / pumpTokens / fair - 1)).toBeLessThan(0.01);
       expect((await h.world.store.alerts(h.treasuryId)).map((a) => a.kind)).not.toContain('price-consensus');
     });
+  }, 180_000);
+});
+
+describe('an intervention whose PUMP price loses its consensus during the timelock', () => {
+  it('is refused at the recheck after an operator approved: no swap, the recheck step refused, the alert', async () => {
+    let bad = false;
+    const h = await harness(testConfig(), { drawdownInMinutes: 10, wrapDeps: pythThreeTimesLow(() => Promise.resolve(bad)) });
+    const id = interventionWorkflowId(h.treasuryId, 1);
+    try {
+      await h.run(async () => {
+        const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
+        try {
+          await h.env.sleep(20 * MINUTE);
+          const iv = h.env.client.workflow.getHandle<typeof intervention>(id);
+          // Sized at the consensus of two agreeing sources: above the 10,000 USD threshold, so it waits for an operator.
+          expect(await iv.query(interventionStateQuery)).toMatchObject({ stage: 'timelock', timelock: { required: true } });
+          bad = true;
+          await iv.signal(approveSignal, { operator: 'alice' });
+          const st = await iv.result();
+          expect(st.status).toBe('aborted');
+          expect(st.reason).toMatch(/^no valid PUMP\/USD price: 0 source\(s\) agreed/);
+          expect(st.steps.map((x) => x.step)).toEqual(['validate', 'assess', 'size', 'timelock', 'recheck']);
+          expect(st.steps[4]?.verdict).toMatch(/^refused: no valid PUMP\/USD price/);
+          expect(await h.world.ledger.swapCount()).toBe(0);
+          const alert = (await h.world.store.alerts(h.treasuryId, { level: 'critical' })).find((a) => a.kind === 'price-consensus');
+          expect(alert?.message).toMatch(/stopped at recheck with nothing moved/);
+        } finally {
+          await monitor.terminate().catch(() => undefined);
+          await h.env.client.workflow.getHandle(id).terminate().catch(() => undefined);
+        }
+      });
+    } finally {
+      await h.close();
+    }
   }, 180_000);
 });
 
