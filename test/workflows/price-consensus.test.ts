@@ -143,6 +143,24 @@ describe('an intervention whose PUMP price loses its consensus during the timelo
   }, 180_000);
 });
 
+describe('an intervention whose PUMP price loses its consensus between slices', () => {
+  it('stops before the next slice: what moved stays executed, the rest unfilled with the reason, a halt step and the alert', async () => {
+    // A 400k USD pool: the swap is cut into slices (test/workflows/halts.test.ts); the fault starts after the first fill.
+    const deepPool: ConfigInput = { monitor: { cycleIntervalSeconds: 300 }, intervention: { timelockThresholdUsd: 1e12, trackHorizonsHours: [1] }, paper: { poolDepthUsd: 400_000 } };
+    let world: Harness['world'] | null = null;
+    const h = await harness(testConfig(deepPool), { drawdownInMinutes: 10, depth: 0.18, holdMinutes: 600, wrapDeps: pythThreeTimesLow(async () => ((await world?.ledger.swapCount()) ?? 0) > 0) });
+    world = h.world;
+    await withIntervention(h, async (st) => {
+      expect(st.status).toBe('executed');
+      expect(await h.world.ledger.swapCount()).toBe(1);
+      expect(st.reason).toMatch(/^executed; \d+ PUMP base units unfilled \(no valid PUMP\/USD price: 0 source\(s\) agreed/);
+      expect(st.steps.map((x) => x.step)).toContain('halt:1');
+      const alert = (await h.world.store.alerts(h.treasuryId, { level: 'critical' })).find((a) => a.kind === 'price-consensus');
+      expect(alert?.message).toMatch(/stopped at swap:1 \(before it: /);
+    });
+  }, 180_000);
+});
+
 describe('a monitor whose PUMP feed reads 3× low', () => {
   it('starts no intervention: every cycle has no valid price with the reason, outlier warnings name the PUMP sources, critical after three', async () => {
     const h = await harness(testConfig(), { drawdownInMinutes: 10, depth: 0.18, holdMinutes: 600, wrapDeps: pythThreeTimesLow(always) });
