@@ -17,6 +17,17 @@ export interface MarketData {
   solPrice(): Promise<number>;
   /** USD volume traded in the PSTR pool in (fromMs, toMs]. */
   volumeUsd(fromMs: number, toMs: number): Promise<number>;
+  /**
+   * The PUMP/USD and SOL/USD sources SPEC §2's consensus is taken over, as PSTR's (they size and bound every
+   * trade): when present, the monitor prices PUMP and SOL from their consensus, and with fewer agreeing sources
+   * than oracle.minAgreeingSources there is no valid price (pumpPrice/solPrice above are then not read).
+   */
+  priceSources?: MarketPriceSources;
+}
+
+export interface MarketPriceSources {
+  readonly pump: readonly OracleSource[];
+  readonly sol: readonly OracleSource[];
 }
 
 /** Exact balances in base units. */

@@ -1,5 +1,7 @@
 /** Monitoring-cycle activities: observe the market, record the sample (and read the VWAP back), log the cycle. */
-import type { OracleReading } from '../domain/consensus.ts';
+import { consensusParams, type OracleReading } from '../domain/consensus.ts';
+import { marketPrices, PUMP_LABEL, SOL_LABEL } from '../domain/market-consensus.ts';
+import type { OracleSource } from '../ports.ts';
 import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
 import { undeliveredCritical } from '../db/alert-delivery.ts';
 import type { CycleRecord, MarketObservation, RecordCycleInput, RecordCycleResult } from '../workflows/contract.ts';
@@ -25,6 +27,23 @@ function malformed(r: unknown): string | null {
   return null;
 }
 
+/** Every source read in parallel, each bounded by its timeout; a failure (or a malformed answer) is reported under `prefix + name`, not fatal. */
+async function readAll(sources: readonly OracleSource[], timeoutMs: number, prefix: string): Promise<{ readings: OracleReading[]; failures: { source: string; error: string }[] }> {
+  const settled = await Promise.allSettled(sources.map((s) => withTimeout(s.read(), timeoutMs, `oracle ${prefix}${s.name}`)));
+  const readings: OracleReading[] = [];
+  const failures: { source: string; error: string }[] = [];
+  settled.forEach((r, i) => {
+    const name = `${prefix}${sources[i]?.name ?? `source-${i}`}`;
+    if (r.status === 'fulfilled') {
+      // A reading that is not even shaped like one (an adapter's bug, a changed API) is that source failing, not a cycle that throws.
+      const problem = malformed(r.value);
+      if (problem) failures.push({ source: name, error: `malformed reading: ${problem}` });
+      else readings.push(r.value);
+    } else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+  });
+  return { readings, failures };
+}
+
 export interface RecordSampleInput {
   treasuryId: string;
   cycleId: string;
@@ -44,22 +63,17 @@ export function monitorActivities(deps: ActivityDeps) {
     async observeMarket(input: { treasuryId: string }): Promise<MarketObservation> {
       const at = serverClock();
       const timeoutMs = deps.sourceTimeoutMs ?? 5_000;
-      const settled = await Promise.allSettled(deps.sources.map((s) => withTimeout(s.read(), timeoutMs, `oracle ${s.name}`)));
-      const readings: OracleReading[] = [];
-      const failures: { source: string; error: string }[] = [];
-      settled.forEach((r, i) => {
-        const name = deps.sources[i]?.name ?? `source-${i}`;
-        if (r.status === 'fulfilled') {
-          // A reading that is not even shaped like one (an adapter's bug, a changed API) is that source failing, not a cycle that throws.
-          const problem = malformed(r.value);
-          if (problem) failures.push({ source: name, error: `malformed reading: ${problem}` });
-          else readings.push(r.value);
-        } else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
-      });
+      const priced = deps.market.priceSources;
+      const [pstr, pump, sol] = await Promise.all([
+        readAll(deps.sources, timeoutMs, ''),
+        priced ? readAll(priced.pump, timeoutMs, `${PUMP_LABEL} `) : null,
+        priced ? readAll(priced.sol, timeoutMs, `${SOL_LABEL} `) : null,
+      ]);
       const last = await store.latestPriceSample(input.treasuryId);
       const [pumpPrice, solPrice, volumeUsd, balances] = await Promise.all([
-        deps.market.pumpPrice(),
-        deps.market.solPrice(),
+        // With PUMP and SOL sources their prices come from the consensus below, never from one unchecked read.
+        priced ? Number.NaN : deps.market.pumpPrice(),
+        priced ? Number.NaN : deps.market.solPrice(),
         // A volume read that fails costs the sample its weight (0 volume), never the cycle its price.
         deps.market.volumeUsd(last ? last.timestamp : at - 60_000, at).catch((error: unknown) => {
           deps.logger.warn({ treasuryId: input.treasuryId, err: error instanceof Error ? error.message : String(error) }, 'pool volume unavailable this cycle; the sample is recorded with volume 0');
@@ -67,7 +81,13 @@ export function monitorActivities(deps: ActivityDeps) {
         }),
         deps.treasury.balances(),
       ]);
-      const obs = { at, readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
+      const failures = [...pstr.failures, ...(pump?.failures ?? []), ...(sol?.failures ?? [])];
+      const obs: MarketObservation = { at, readings: pstr.readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
+      if (pump && sol) {
+        // SPEC §2 at the observation's time; the workflow fails the cycle closed on a missing one (consensusOf).
+        const m = marketPrices({ pump: pump.readings, sol: sol.readings }, at, consensusParams(deps.config));
+        Object.assign(obs, { pumpPrice: m.pumpPrice, solPrice: m.solPrice, pumpConsensus: m.pumpConsensus, solConsensus: m.solConsensus });
+      }
       deps.metrics?.marketObserved(input.treasuryId, obs);
       return obs;
     },

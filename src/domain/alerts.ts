@@ -22,6 +22,7 @@ export type AlertLevel = 'critical' | 'warning' | 'info' | 'governance';
 export type AlertKind =
   | 'reserve-ratio-critical'
   | 'no-valid-price'
+  | 'price-consensus'
   | 'swap-failed'
   | 'books-mismatch'
   | 'system-failure'
@@ -46,6 +47,7 @@ export interface Alert {
 export const ALERT_LEVEL: Readonly<Record<AlertKind, AlertLevel>> = Object.freeze({
   'reserve-ratio-critical': 'critical',
   'no-valid-price': 'critical',
+  'price-consensus': 'critical',
   'swap-failed': 'critical',
   'books-mismatch': 'critical',
   'system-failure': 'critical',
@@ -234,6 +236,23 @@ export function swapQuoteOutOfBoundAlert(
       `${q.floorPstr} PSTR set by the oracle consensus and the ${(q.maxSlippage * 100).toFixed(2)} % slippage bound. ` +
       'Check the pool\'s depth and price against the oracles; the next trigger will try again.',
     { interventionId, ...q });
+}
+
+/**
+ * An intervention refused to size or swap because the PUMP or SOL price had
+ * fewer agreeing sources than SPEC §2 needs (src/domain/market-consensus.ts):
+ * nothing moved at that point (`moved` says what earlier slices did). Critical: a price feed is wrong or gone, and no trade can be
+ * bounded until it is back.
+ */
+export function priceConsensusAlert(
+  interventionId: string,
+  p: { stage: string; reason: string; assets: readonly string[]; outliers: readonly string[]; moved?: string },
+): Alert {
+  const moved = p.moved === undefined ? 'with nothing moved' : `(before it: ${p.moved})`;
+  return alert('price-consensus',
+    `Intervention ${interventionId} stopped at ${p.stage} ${moved}: ${p.reason}. ` +
+      'No size and no slippage floor are taken from an unconfirmed price. Check the PUMP and SOL sources (Pyth and the Jupiter quote) against each other.',
+    { interventionId, stage: p.stage, reason: p.reason, assets: [...p.assets], outliers: [...p.outliers], moved: p.moved ?? null });
 }
 
 export function systemFailureAlert(component: string, error: string): Alert {

@@ -23,6 +23,7 @@ import { createHermesClient, fetchPythReadings, pythRead, PYTH_SOURCE } from './
 import type { PythPriceStream } from './pyth-stream.ts';
 import { readBudgetMs, resilienceOptions, resilientSource, ResilientRead, OracleFailure, type ResilienceEvent, type ResilienceOptions } from './resilience.ts';
 import { sdkFeedLoader, switchboardRead, SWITCHBOARD_SOURCE, type FeedLoader } from './switchboard.ts';
+import { liveMarketPriceSources } from './market-sources.ts';
 import { connectionAccounts, raydiumTwapSource, raydiumVolume, type AccountFetcher, type ClmmReaderOptions } from './raydium-clmm.ts';
 
 export interface OracleDeps {
@@ -38,6 +39,8 @@ export interface OracleDeps {
   accounts?: AccountFetcher;
   /** Overrides the Jupiter quote probe of the DEX pool price (tests, paper). */
   priceProbe?: (signal: AbortSignal) => Promise<number>;
+  /** Overrides the Jupiter quote probes of the PUMP/USD and SOL/USD consensus (tests): USD per token. */
+  marketProbes?: { pump?: (signal: AbortSignal) => Promise<number>; sol?: (signal: AbortSignal) => Promise<number> };
   /** Size of the Jupiter probe quote, in USDC (default 100). */
   probeUsdc?: number;
   /** Traded USD volume in the PSTR pool in (fromMs, toMs]; default 0 (the VWAP then falls back to `volumeless`, SPEC §1). */
@@ -119,26 +122,35 @@ export function liveMarketData(config: Config, deps: OracleDeps = {}): MarketDat
   const clock = deps.clock ?? Date.now;
   const batch = new ResilientRead('pyth-market', (signal) => fetchPythReadings(client, [pump, sol], { source: 'pyth-market', maxStalenessSeconds, signal, clock }), optionsFor(config, deps));
   let inFlight: Promise<OracleReading[]> | null = null;
-  const latest = async (feed: string, index: number): Promise<number> => {
+  const reading = async (feed: string, index: number): Promise<OracleReading> => {
     const stream = config.oracle.pyth.streaming ? deps.stream : undefined;
     if (stream) {
       try {
-        return stream.fresh(feed, maxStalenessSeconds).price;
+        const r = stream.fresh(feed, maxStalenessSeconds);
+        return { source: 'pyth', price: r.price, confidence: r.confidence, publishTime: r.publishTime };
       } catch {
         // not streamed or not fresh: fall back to a request
       }
     }
     inFlight ??= batch.call().finally(() => (inFlight = null));
-    const reading = (await inFlight)[index] as OracleReading;
-    if (!(reading.price > 0)) {
-      throw new OracleFailure({ source: 'pyth-market', kind: 'malformed', detail: `feed ${feed}: price ${reading.price} is not positive` });
+    return { ...((await inFlight)[index] as OracleReading), source: 'pyth' };
+  };
+  const latest = async (feed: string, index: number): Promise<number> => {
+    const r = await reading(feed, index);
+    if (!(r.price > 0)) {
+      throw new OracleFailure({ source: 'pyth-market', kind: 'malformed', detail: `feed ${feed}: price ${r.price} is not positive` });
     }
-    return reading.price;
+    return r.price;
   };
   return {
     pumpPrice: () => latest(pump, 0),
     solPrice: () => latest(sol, 1),
     volumeUsd: deps.volumeUsd ?? volumeFor(config, deps),
+    // SPEC §2 for PUMP and SOL too: Pyth and a Jupiter quote each (market-sources.ts); the monitor prices them from it.
+    priceSources: liveMarketPriceSources(config, {
+      pyth: (index) => reading(index === 0 ? pump : sol, index), clock, resilience: optionsFor(config, deps),
+      ...(deps.marketProbes ? { probes: deps.marketProbes } : {}), ...(deps.probeUsdc !== undefined ? { probeUsdc: deps.probeUsdc } : {}),
+    }),
   };
 }
 

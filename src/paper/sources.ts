@@ -1,7 +1,8 @@
 /**
  * Paper-mode edges over the simulated market: three oracle sources for
- * PSTR/USD (SPEC §2 names Pyth, Switchboard and a DEX TWAP) and the market
- * data the monitor records with each sample. Every reading is a pure function
+ * PSTR/USD (SPEC §2 names Pyth, Switchboard and a DEX TWAP), two each for
+ * PUMP/USD and SOL/USD (Pyth and a Jupiter quote), and the market data the
+ * monitor records with each sample. Every reading is a pure function
  * of (market, clock()), so a replayed or retried activity reads the same.
  */
 import type { OracleReading } from '../domain/consensus.ts';
@@ -82,11 +83,40 @@ export function paperOracleSources(market: SimulatedMarket, clock: () => number,
   }));
 }
 
-export function paperMarketData(market: SimulatedMarket, clock: () => number): MarketData {
+export function paperMarketData(market: SimulatedMarket, clock: () => number, opts: Pick<PaperSourceOptions, 'noise'> = {}): MarketData {
+  const { noise } = resolveOptions({ ...opts, outlierEveryMinutes: 0 });
   return {
     pumpPrice: () => settle(() => market.pumpPrice(clock()), 'paper market PUMP price'),
     solPrice: () => settle(() => market.solPrice(clock()), 'paper market SOL price'),
     volumeUsd: (fromMs, toMs) => settle(() => market.volumeUsd(fromMs, toMs), 'paper market volume'),
+    priceSources: {
+      pump: PAPER_MARKET_SOURCES.map((p, i) => paperMarketSource(p, (t) => market.pumpPrice(t), market.seed, 300 + i, clock, noise)),
+      sol: PAPER_MARKET_SOURCES.map((p, i) => paperMarketSource(p, (t) => market.solPrice(t), market.seed, 310 + i, clock, noise)),
+    },
+  };
+}
+
+/**
+ * PUMP/USD and SOL/USD go through SPEC §2's consensus like PSTR (they size and bound every trade): in paper mode
+ * from two sources shaped like the live ones, Pyth and a Jupiter quote, each with its own lag and noise, so the
+ * demo still has two agreeing sources and trades.
+ */
+export const PAPER_MARKET_SOURCES: readonly SourceProfile[] = Object.freeze([
+  { name: 'pyth', lagMs: 2_000 },
+  { name: 'jupiter', lagMs: 0 },
+]);
+
+/** One PUMP or SOL source: deterministic in (market seed, stream, second of publication), like paperReading. */
+function paperMarketSource(profile: SourceProfile, priceAt: (t: number) => number, seed: number, stream: number, clock: () => number, noise: number): OracleSource {
+  return {
+    name: profile.name,
+    read: () => settle((): OracleReading => {
+      const publishTime = clock() - profile.lagMs;
+      const second = Math.floor(publishTime / 1000);
+      const price = priceAt(publishTime) * (1 + noise * (2 * hash01(seed, stream, second) - 1));
+      const confidence = price * (CONFIDENCE_MIN + CONFIDENCE_SPAN * hash01(seed, stream + 100, second));
+      return { source: profile.name, price, confidence, publishTime };
+    }, `paper ${profile.name}`),
   };
 }
 

@@ -310,6 +310,13 @@ export interface MarketObservation {
   solPrice: number;
   volumeUsd: number;
   balances: { pump: string; usdc: string; sol: string; pstrRetired: string; lpValueUsd: number };
+  /**
+   * SPEC §2's consensus over the PUMP/USD and SOL/USD sources (MarketData.priceSources), taken at `at`: pumpPrice
+   * and solPrice above are then its prices, or NaN (null on the wire) with no valid one. Absent in observations
+   * made before PUMP and SOL had a consensus (old histories): pumpPrice and solPrice are then one Pyth read each.
+   */
+  pumpConsensus?: ConsensusResult;
+  solConsensus?: ConsensusResult;
 }
 
 /** One monitoring cycle, complete: the audit trail of the monitor. */

@@ -17,12 +17,13 @@ import type { WireSwapRequest, WireSwapResult } from '../activities/intervention
 import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
 import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
-import { interventionExecutedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
+import { interventionExecutedAlert, priceConsensusAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
 import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierAt } from '../domain/intervention.ts';
 import { describeFill, haltReason, NON_RETRYABLE_SWAP_ERRORS, sliceHalt, type Fill } from '../domain/settle.ts';
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
+import { marketPriceProblem } from '../domain/market-consensus.ts';
 import { drawdown } from '../domain/vwap.ts';
 import { amount, type TokenAmount } from '../domain/amount.ts';
 import {
@@ -165,12 +166,27 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     return { obs, price: c.ok ? c.price : null, why: c.ok ? `consensus ${c.price}` : c.reason, excluded: c.excluded };
   };
 
+  /**
+   * SPEC §2 for PUMP and SOL: an observation without their consensus sizes nothing and bounds no swap. The refusal
+   * to return (aborted, with the reason) and a critical price-consensus alert, or null when both are priced.
+   */
+  const unpriced = (obs: MarketObservation, stage: string, moved?: string): Ended | null => {
+    const problem = marketPriceProblem(obs);
+    // Observations from before PUMP and SOL had sources carry no consensus: old histories never come here.
+    if (!problem || !patched('pump-sol-consensus')) return null;
+    endAlerts.push(priceConsensusAlert(id, { stage, reason: problem.reason, assets: problem.assets, outliers: problem.outliers, ...(moved === undefined ? {} : { moved }) }));
+    return new Ended('aborted', `${problem.reason}; no sizing and no swap on it (SPEC §2 needs ${config.oracle.minAgreeingSources} agreeing sources)`);
+  };
+
   try {
     await save();
     // 1. Validate: a fresh consensus, not the cycle's, must still be at or below the trigger.
     const v = await fresh();
+    const unpricedAtStart = unpriced(v.obs, 'validate');
     const triggered = v.price !== null && isTriggered(v.price, input.vwap30, config.strategy.triggerThreshold);
-    await record('validate', triggered ? `still triggered at ${v.price}` : `not triggered: ${v.why}`, { vwap30: input.vwap30, readings: v.obs.readings }, { price: v.price, triggered, excluded: v.excluded });
+    const validated = unpricedAtStart ? `refused: ${unpricedAtStart.why}` : triggered ? `still triggered at ${v.price}` : `not triggered: ${v.why}`;
+    await record('validate', validated, { vwap30: input.vwap30, readings: v.obs.readings }, { price: v.price, triggered, excluded: v.excluded });
+    if (unpricedAtStart) throw unpricedAtStart;
     if (!triggered || v.price === null) throw new Ended('invalidated', `fresh consensus no longer at the trigger (${v.why})`);
 
     // 2. Assess: every gate of SPEC §4 against current state.
@@ -213,8 +229,11 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       if (verdict?.kind === 'expired') throw new Ended('expired', `no decision within ${tl.approvalTimeoutHours} h`);
       // When the wait ends the trigger is checked once more.
       last = await fresh();
+      const unpricedAfterWait = unpriced(last.obs, 'recheck');
       const still = last.price !== null && isTriggered(last.price, input.vwap30, config.strategy.triggerThreshold);
-      await record('recheck', still ? `still triggered at ${last.price}` : `recovered: ${last.why}`, { vwap30: input.vwap30 }, { price: last.price, triggered: still });
+      const rechecked = unpricedAfterWait ? `refused: ${unpricedAfterWait.why}` : still ? `still triggered at ${last.price}` : `recovered: ${last.why}`;
+      await record('recheck', rechecked, { vwap30: input.vwap30 }, { price: last.price, triggered: still });
+      if (unpricedAfterWait) throw unpricedAfterWait;
       if (!still) throw new Ended('invalidated', `price recovered above the trigger during the timelock (${last.why})`);
       // An operator's pause or emergency stop during the wait also holds the swap.
       const again = await acts.gateContext({ treasuryId, excludeId: id });
@@ -328,6 +347,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     /** The swap's own error when a slice ran and failed (not a quote refused by the bound). */
     let swapError: { slice: number; error: string } | null = null;
     let gated = -1;
+    /** Why the slices stopped early on a PUMP or SOL price without consensus (what moved before stays executed). */
+    let unpricedHalt: string | null = null;
     for (let slice = 0; run.remaining > 0n && Date.now() <= deadline; ) {
       if (price === null) break;
       // Halts halt: pause, emergency stop (and a store that cannot tell, read as paused) stop the next slice.
@@ -388,6 +409,11 @@ export async function intervention(input: InterventionInput): Promise<Interventi
         const f = await fresh();
         obs = f.obs;
         price = f.price;
+        const halt = price === null ? unpriced(obs, `swap:${slice}`, describeFill(fill(), decimals)) : null;
+        if (halt) {
+          unpricedHalt = halt.why;
+          await record(`halt:${slice}`, `refused: ${halt.why}`, { readings: obs.readings }, { excluded: f.excluded });
+        }
       }
     }
     const unfilled = run.remaining.toString();
@@ -409,7 +435,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     run.executedAt = Date.now();
     keepFill();
     st.status = 'executed';
-    st.reason = run.remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled within ${config.intervention.sliceWindowMinutes} min` : 'executed';
+    const stopped = unpricedHalt === null ? `within ${config.intervention.sliceWindowMinutes} min` : `(${unpricedHalt})`;
+    st.reason = run.remaining > 0n ? `executed; ${unfilled} PUMP base units unfilled ${stopped}` : 'executed';
     const result = st.result as NonNullable<InterventionState['result']>;
     await alert('executed', [interventionExecutedAlert({ id, pumpSpent: formatAmount({ raw: run.spent, decimals: pumpDecimals }), pstrBought: formatAmount({ raw: run.bought, decimals: decimals.pstr }), usdValue: run.usdSpent, price: result.realizedPrice ?? 0 })]);
   }

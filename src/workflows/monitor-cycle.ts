@@ -10,18 +10,27 @@ import { classifyCycle, alertParams, type Alert, type CycleAlertState } from '..
 import { computeConsensus, consensusParams, type ConsensusResult } from '../domain/consensus.ts';
 import { diversification, healthLevel, healthScore } from '../domain/health.ts';
 import { decideIntervention, interventionParams, nextEmergencyState, type InterventionDecision } from '../domain/intervention.ts';
+import { marketPriceProblem } from '../domain/market-consensus.ts';
 import { checkMarketValues } from '../domain/market-values.ts';
 import { classValues, treasuryState, type TreasuryState } from '../domain/treasury.ts';
 import type { VwapReading } from '../domain/vwap.ts';
 import type { CycleSummary, MarketObservation } from './contract.ts';
 
 /**
- * The PSTR consensus, failed closed when the rest of the market a cycle needs
- * (PUMP and SOL prices, balances) is not finite: no treasury value can be
- * computed from it (src/domain/market-values.ts).
+ * The PSTR consensus, failed closed when PUMP or SOL has no consensus of its
+ * own (SPEC §2, src/domain/market-consensus.ts) or the rest of the market a
+ * cycle needs (PUMP and SOL prices, balances) is not finite: no treasury value
+ * can be computed from it (src/domain/market-values.ts).
  */
 export function consensusOf(obs: MarketObservation, now: number, config: Config): ConsensusResult {
   const consensus = computeConsensus(Array.isArray(obs.readings) ? obs.readings : [], now, consensusParams(config));
+  // PUMP and SOL have a consensus of their own (observeMarket): without it the cycle has no valid price either
+  // (no sizing, no swap, no buy), and their outliers are alerted with PSTR's, labelled (src/domain/market-consensus.ts).
+  const priced = marketPriceProblem(obs);
+  if (priced) {
+    const reason = consensus.ok ? priced.reason : `${consensus.reason}; ${priced.reason}`;
+    return { ok: false, reason, readings: consensus.readings, agreeing: consensus.agreeing, excluded: [...consensus.excluded, ...priced.excluded], outliers: [...consensus.outliers, ...priced.outliers] };
+  }
   if (!consensus.ok) return consensus;
   const market = checkMarketValues(obs);
   if (market.ok) return consensus;

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monitorActivities } from '../../src/activities/monitor.ts';
 import { demoConfig } from '../../src/runtime/demo.ts';
 import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.ts';
+import type { OracleSource } from '../../src/ports.ts';
 
 const config = { ...demoConfig(), treasuryId: 'observe-volume' };
 let dir: string;
@@ -57,5 +58,49 @@ describe('observeMarket', () => {
     expect(obs.readings.length).toBeGreaterThanOrEqual(2);
     expect(obs.pumpPrice).toBeGreaterThan(0);
     expect(warnings).toEqual(['pool volume unavailable this cycle; the sample is recorded with volume 0 / dex-twap: pool counters frozen while the price moved']);
+  });
+});
+
+describe('observeMarket: PUMP and SOL under SPEC §2', () => {
+  const volume = () => Promise.resolve(0);
+
+  it('prices PUMP and SOL from the consensus of the paper world\'s two sources each (Pyth and a Jupiter quote)', async () => {
+    const obs = await activities(volume, []).observeMarket({ treasuryId: config.treasuryId });
+    expect(obs.pumpConsensus?.ok).toBe(true);
+    expect(obs.solConsensus?.ok).toBe(true);
+    expect(obs.pumpConsensus?.agreeing.map((r) => r.source)).toEqual(['jupiter', 'pyth']);
+    expect(obs.pumpConsensus?.ok && obs.pumpPrice === obs.pumpConsensus.price).toBe(true);
+    expect(obs.solConsensus?.ok && obs.solPrice === obs.solConsensus.price).toBe(true);
+    const fair = world.market.pumpPrice(obs.at);
+    expect(Math.abs(obs.pumpPrice / fair - 1)).toBeLessThan(0.01);
+  });
+
+  it('has no PUMP price (NaN) when its Pyth feed reads 3× low, and names the outliers', async () => {
+    const priced = world.marketData.priceSources;
+    if (!priced) throw new Error('the paper world has PUMP/SOL sources');
+    const [pyth, jupiter] = priced.pump as [OracleSource, OracleSource];
+    const low: OracleSource = { name: pyth.name, read: async () => { const r = await pyth.read(); return { ...r, price: r.price / 3, confidence: r.confidence / 3 }; } };
+    const acts = monitorActivities({
+      config, store: world.store, sources: world.sources, market: { ...world.marketData, volumeUsd: volume, priceSources: { pump: [low, jupiter], sol: priced.sol } }, treasury: world.ledger, liquidity: null,
+      monitorStatus: () => Promise.resolve(null), workflowState: () => Promise.resolve(null), logger: pino({ level: 'silent' }),
+    });
+    const obs = await acts.observeMarket({ treasuryId: config.treasuryId });
+    expect(obs.pumpPrice).toBeNaN();
+    expect(obs.solPrice).toBeGreaterThan(0);
+    expect(obs.pumpConsensus).toMatchObject({ ok: false, outliers: ['jupiter', 'pyth'] });
+  });
+
+  it('reports a PUMP source that fails under its label, and has no PUMP price with one source left', async () => {
+    const priced = world.marketData.priceSources;
+    if (!priced) throw new Error('the paper world has PUMP/SOL sources');
+    const down: OracleSource = { name: 'jupiter', read: () => Promise.reject(new Error('Jupiter quote: HTTP 503')) };
+    const acts = monitorActivities({
+      config, store: world.store, sources: world.sources, market: { ...world.marketData, volumeUsd: volume, priceSources: { pump: [priced.pump[0] as OracleSource, down], sol: priced.sol } }, treasury: world.ledger, liquidity: null,
+      monitorStatus: () => Promise.resolve(null), workflowState: () => Promise.resolve(null), logger: pino({ level: 'silent' }),
+    });
+    const obs = await acts.observeMarket({ treasuryId: config.treasuryId });
+    expect(obs.failures).toContainEqual({ source: 'PUMP/USD jupiter', error: 'Jupiter quote: HTTP 503' });
+    expect(obs.pumpPrice).toBeNaN();
+    expect(obs.pumpConsensus?.ok === false && obs.pumpConsensus.reason).toMatch(/^no valid price: 1 source\(s\) agreed, 2 needed/);
   });
 });

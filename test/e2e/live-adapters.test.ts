@@ -40,7 +40,7 @@ import { FixtureServer } from '../oracles/fixture-server.ts';
 import { spyChain, type Spy } from '../solana/litesvm-chain.ts';
 import { UNIT, fakeJupiter, makeWorld, type FakeJupiter, type World } from '../solana/world.ts';
 import { ephemeralDevServer, repoRoot, waitFor } from './fixtures/e2e.ts';
-import { DexProbeStub, FEEDS, PythFixture, SWITCHBOARD_FEED, SwitchboardStub } from './fixtures/live-oracles.ts';
+import { DexProbeStub, FEEDS, PythFixture, SOL_PRICE, SWITCHBOARD_FEED, SwitchboardStub } from './fixtures/live-oracles.ts';
 
 /** The oracles' PSTR price, the seeded history's (20 % above), and PUMP's. */
 const PSTR_USD = 0.01;
@@ -123,6 +123,8 @@ async function startLive(treasuryId: string, setup: (live: Omit<Live, 'open' | '
       cosigners: [world.pool],
       feedLoader: switchboard.loader,
       priceProbe: dex.probe,
+      // The second PUMP and SOL source of SPEC §2 (a Jupiter USDC → token quote live): agreeing with Pyth here.
+      marketProbes: { pump: () => Promise.resolve(pyth.prices.pump), sol: () => Promise.resolve(SOL_PRICE) },
       // Short attempts and a short breaker cooldown keep a faulty source's cycles near the 1 s cadence.
       resilience: { timeoutMs: 400, retries: 1, retryBackoffMs: 20, breaker: { failureThreshold: 3, cooldownMs: 500 } },
     },

@@ -120,7 +120,8 @@ describe('a market with no PSTR float (RR = +∞)', () => {
 
 describe('a market whose PUMP price is NaN', () => {
   it('makes each cycle "no valid price" with the reason, never a thrown cycle, and alerts after the configured streak', async () => {
-    const nanPump = (deps: ActivityDeps): ActivityDeps => ({ ...deps, market: { ...deps.market, pumpPrice: async () => Number.NaN } });
+    // A market data port without PUMP/SOL sources (the single-read path) whose PUMP read is NaN.
+    const nanPump = (deps: ActivityDeps): ActivityDeps => ({ ...deps, market: { pumpPrice: async () => Number.NaN, solPrice: () => deps.market.solPrice(), volumeUsd: (a, b) => deps.market.volumeUsd(a, b) } });
     await withMonitor({}, { wrapDeps: nanPump }, async (h, monitor) => {
       await h.env.sleep(21 * MINUTE);
       expect((await monitor.describe()).status.name).toBe('RUNNING');

@@ -208,7 +208,12 @@ describe('a market that cannot be observed', () => {
     const h = await harness(testConfig(), {
       wrapDeps: (deps) => ({
         ...deps,
-        market: { ...deps.market, pumpPrice: () => (down ? Promise.reject(new Error('pyth: unavailable (HTTP 503)')) : deps.market.pumpPrice()) },
+        // The single-read path (no PUMP/SOL sources): a failing read fails the whole observation.
+        market: {
+          pumpPrice: () => (down ? Promise.reject(new Error('pyth: unavailable (HTTP 503)')) : deps.market.pumpPrice()),
+          solPrice: () => deps.market.solPrice(),
+          volumeUsd: (a: number, b: number) => deps.market.volumeUsd(a, b),
+        },
       }),
     });
     try {
