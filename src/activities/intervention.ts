@@ -1,8 +1,9 @@
 /** Intervention activities: its record and steps in the store, the gate context, quotes, and the at-most-once swap. */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { deterministicSwapError } from '../domain/settle.ts';
+import { deterministicSwapError, sliceHalt } from '../domain/settle.ts';
 import type { Alert } from '../domain/alerts.ts';
 import type { InterventionStatus } from '../db/store.ts';
+import type { AbandonOutcome, LiveProposal } from '../ports.ts';
 import type { RecordStepInput } from '../workflows/contract.ts';
 import { readControlVerdict } from './control.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
@@ -33,6 +34,11 @@ export interface GateContextResult {
   lastExecutedSwapAt: number | null;
   interventionStarts: number[];
   inFlight: string[];
+  /**
+   * Multisig proposals that can still execute (any intervention's, also one that has ended), each named with its
+   * address, index and status: the gates count them as interventions in flight. Absent from older results.
+   */
+  liveProposals?: string[];
   /** Neither the store nor the monitor could tell the pause/stop state: read as paused. */
   failClosed: boolean;
   /** Why it is paused or stopped (who and why when known); null when it is not. */
@@ -55,6 +61,26 @@ export interface WireSwapResult {
   reference: string;
   alreadyDone: boolean;
   error: string | null;
+}
+
+export interface ProposalWaitResult {
+  /** The last executeSwap answer: still pending unless decided. */
+  result: WireSwapResult;
+  ended: 'decided' | 'deadline' | 'halt';
+  polls: number;
+  /** Why it stopped early (the halt), else null. */
+  why: string | null;
+}
+
+/** Proposals that cannot be read count as live: the gate fails closed and says why. */
+function unreadable(err: unknown): LiveProposal {
+  const why = (err instanceof Error ? err.message : String(err)).slice(0, 300);
+  return { interventionId: '(unknown)', slice: -1, proposal: '(unknown)', transactionIndex: '?', state: 'unreadable', note: `the multisig's proposals could not be read (${why}); counted as in flight` };
+}
+
+/** A live proposal as a gate reason names it. */
+function describeLive(p: LiveProposal): string {
+  return `proposal ${p.proposal} (#${p.transactionIndex}, ${p.state}) of ${p.interventionId} slice ${p.slice}${p.note ? `: ${p.note}` : ''}`;
 }
 
 /** Heartbeats every 2 s while `work` runs, so Temporal notices a dead worker within the heartbeat timeout. */
@@ -128,6 +154,10 @@ export function interventionActivities(deps: ActivityDeps) {
       // Any row that moved PUMP dates a swap: an aborted partial fill counts for the cooldown too.
       const executed = others.filter((i) => i.executedAt !== null).map((i) => i.executedAt as number);
       if (control.record?.lastExecutedSwapAt != null) executed.push(control.record.lastExecutedSwapAt);
+      // Propose-only: re-read every unsettled proposal on chain (settling the decided ones); what can still execute is in flight.
+      const live = deps.treasury.liveProposals ? await deps.treasury.liveProposals().catch((err: unknown): LiveProposal[] => [unreadable(err)]) : null;
+      // A proposal the members executed after its intervention ended dates a swap too (settled at or after it executed).
+      if (live) for (const s of await store.confirmedSwapsSince(input.treasuryId, serverClock() - 30 * 86_400_000)) executed.push(s.updatedAt);
       return {
         paused: control.paused,
         emergencyStop: control.emergencyStop,
@@ -135,6 +165,7 @@ export function interventionActivities(deps: ActivityDeps) {
         lastExecutedSwapAt: executed.length ? Math.max(...executed) : null,
         interventionStarts: others.map((i) => i.startedAt),
         inFlight: others.filter((i) => i.status === 'running').map((i) => i.id),
+        ...(live && { liveProposals: live.map(describeLive) }),
         failClosed: control.failClosed,
         reason: control.reason,
       };
@@ -156,6 +187,47 @@ export function interventionActivities(deps: ActivityDeps) {
       } catch (err) {
         throw classifySwapError(err);
       }
+    },
+
+    /**
+     * Propose-only: waits for the multisig to decide the slice's proposal in
+     * ONE activity (not a timer per poll in the intervention's history). Each
+     * poll is the same at-most-once executeSwap (it re-sends what may still
+     * land and settles the record from the chain), then a heartbeat with the
+     * progress. Returns when the proposal is decided, at the deadline (workflow
+     * time), or when the monitor is paused or stopped. A cancelled intervention
+     * cancels it through the heartbeat; a retry keeps polling.
+     */
+    async awaitProposal(input: { request: WireSwapRequest; deadline: number }): Promise<ProposalWaitResult> {
+      const ctx = Context.current();
+      const scheduledAt = serverClock();
+      const startedAt = Date.now();
+      const now = () => scheduledAt + (Date.now() - startedAt);
+      const pollMs = deps.proposalPollMs ?? 30_000;
+      for (let polls = 1; ; polls++) {
+        let r: WireSwapResult;
+        try {
+          r = await executeSwapOnce(input.request);
+        } catch (err) {
+          throw classifySwapError(err);
+        }
+        if (r.status !== 'pending') return { result: r, ended: 'decided', polls, why: null };
+        const control = await readControlVerdict(deps, input.request.treasuryId);
+        const halt = sliceHalt(control);
+        if (halt) return { result: r, ended: 'halt', polls, why: halt };
+        const left = input.deadline - now();
+        if (left <= 0) return { result: r, ended: 'deadline', polls, why: null };
+        ctx.heartbeat({ polls, proposal: r.reference, note: r.error, msLeft: left });
+        await ctx.sleep(Math.min(pollMs, left));
+      }
+    },
+
+    /** Propose-only: gives up on a slice's proposal (the treasury votes against it when its key may); null when the treasury has no proposals. */
+    async abandonProposal(input: { interventionId: string; slice: number; why: string }): Promise<AbandonOutcome | null> {
+      if (!deps.treasury.abandonProposal) return null;
+      const out = await deps.treasury.abandonProposal({ interventionId: input.interventionId, slice: input.slice }, input.why);
+      deps.logger.warn({ workflowId: input.interventionId, slice: input.slice, proposal: out.proposal, action: out.action, state: out.state }, 'multisig proposal abandoned');
+      return out;
     },
 
     /** Stores and logs alerts raised outside a monitoring cycle (swap results, governance, schedules). */

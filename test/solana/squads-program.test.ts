@@ -207,7 +207,14 @@ describe.skipIf(SKIP_REASON !== null)('propose-only against the real Squads v4 p
     trySend(w.svm, member, [multisig.instructions[how === 'approve' ? 'proposalApprove' : 'proposalReject']({ multisigPda: w.multisigPda, transactionIndex, member: member.publicKey })]);
   const execute = async (member: Keypair, transactionIndex: bigint) => {
     const { instruction } = await multisig.instructions.vaultTransactionExecute({ connection: svmConnection(w.svm), multisigPda: w.multisigPda, transactionIndex, member: member.publicKey });
-    return trySend(w.svm, member, [ComputeBudgetProgram.setComputeUnitLimit({ units: 400_000 }), instruction]);
+    // Through the chain port (not LiteSVM directly), so the signature index knows the execute transaction the treasury settles from.
+    const message = new TransactionMessage({ payerKey: member.publicKey, recentBlockhash: w.svm.latestBlockhash(), instructions: [ComputeBudgetProgram.setComputeUnitLimit({ units: 400_000 }), instruction] }).compileToV0Message();
+    const tx = new VersionedTransaction(message);
+    tx.sign([member]);
+    const sim = w.svm.simulateTransaction(fromVersionedTransaction(tx));
+    if (sim instanceof FailedTransactionMetadata) return { err: failureText(sim), logs: sim.meta().logs() };
+    await w.chain.sendRawTransaction(tx.serialize());
+    return null;
   };
 
   it('the program accepts the agent’s vault transaction + proposal; two members approve, one executes; the swap moves once and the treasury reports it', async () => {
