@@ -255,7 +255,8 @@ export class SquadsTreasury implements Treasury {
       await this.swaps.update(key, (c) => !isFinal(c), (c) => ({ status: c.status, details: { ...c.details, abandon: { at: this.clock(), why, vote: null, because: vote.none } } }), this.clock());
     }
     const after = await this.resolveProposal(key);
-    const now = after ? await readProposal(this.o.chain, this.o.multisig, view.transactionIndex, this.o.programId) : view;
+    // Read again after the vote: the state it reports is what the chain shows now (Rejected when the vote reached the cutoff).
+    const now = await readProposal(this.o.chain, this.o.multisig, view.transactionIndex, this.o.programId);
     return {
       proposal: a.proposal, transactionIndex: a.transactionIndex, state: after?.state ?? now.state, settled: after === null,
       action: 'kind' in vote ? (vote.kind === 'reject' ? 'rejected' : 'cancelled') : 'none', signature, ...('none' in vote && { because: vote.none }),
