@@ -3,10 +3,11 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { deterministicSwapError, sliceHalt } from '../domain/settle.ts';
 import type { Alert } from '../domain/alerts.ts';
 import type { InterventionStatus } from '../db/store.ts';
-import type { AbandonOutcome, LiveProposal } from '../ports.ts';
+import type { AbandonOutcome } from '../ports.ts';
 import type { RecordStepInput } from '../workflows/contract.ts';
 import { readControlVerdict } from './control.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
+import { proposalFacts } from './proposals.ts';
 
 export interface InterventionRecordInput {
   id: string;
@@ -70,17 +71,6 @@ export interface ProposalWaitResult {
   polls: number;
   /** Why it stopped early (the halt), else null. */
   why: string | null;
-}
-
-/** Proposals that cannot be read count as live: the gate fails closed and says why. */
-function unreadable(err: unknown): LiveProposal {
-  const why = (err instanceof Error ? err.message : String(err)).slice(0, 300);
-  return { interventionId: '(unknown)', slice: -1, proposal: '(unknown)', transactionIndex: '?', state: 'unreadable', note: `the multisig's proposals could not be read (${why}); counted as in flight` };
-}
-
-/** A live proposal as a gate reason names it. */
-function describeLive(p: LiveProposal): string {
-  return `proposal ${p.proposal} (#${p.transactionIndex}, ${p.state}) of ${p.interventionId} slice ${p.slice}${p.note ? `: ${p.note}` : ''}`;
 }
 
 /** Heartbeats every 2 s while `work` runs, so Temporal notices a dead worker within the heartbeat timeout. */
@@ -155,9 +145,9 @@ export function interventionActivities(deps: ActivityDeps) {
       const executed = others.filter((i) => i.executedAt !== null).map((i) => i.executedAt as number);
       if (control.record?.lastExecutedSwapAt != null) executed.push(control.record.lastExecutedSwapAt);
       // Propose-only: re-read every unsettled proposal on chain (settling the decided ones); what can still execute is in flight.
-      const live = deps.treasury.liveProposals ? await deps.treasury.liveProposals().catch((err: unknown): LiveProposal[] => [unreadable(err)]) : null;
+      const proposals = await proposalFacts(deps, input.treasuryId, serverClock());
       // A proposal the members executed after its intervention ended dates a swap too (settled at or after it executed).
-      if (live) for (const s of await store.confirmedSwapsSince(input.treasuryId, serverClock() - 30 * 86_400_000)) executed.push(s.updatedAt);
+      if (proposals) executed.push(...proposals.confirmedAt);
       return {
         paused: control.paused,
         emergencyStop: control.emergencyStop,
@@ -165,7 +155,7 @@ export function interventionActivities(deps: ActivityDeps) {
         lastExecutedSwapAt: executed.length ? Math.max(...executed) : null,
         interventionStarts: others.map((i) => i.startedAt),
         inFlight: others.filter((i) => i.status === 'running').map((i) => i.id),
-        ...(live && { liveProposals: live.map(describeLive) }),
+        ...(proposals && { liveProposals: proposals.live }),
         failClosed: control.failClosed,
         reason: control.reason,
       };

@@ -4,6 +4,7 @@ import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
 import { undeliveredCritical } from '../db/alert-delivery.ts';
 import type { CycleRecord, MarketObservation, RecordCycleInput, RecordCycleResult } from '../workflows/contract.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
+import { proposalFacts } from './proposals.ts';
 import { toWire } from './wire.ts';
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -67,7 +68,11 @@ export function monitorActivities(deps: ActivityDeps) {
         }),
         deps.treasury.balances(),
       ]);
-      const obs = { at, readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
+      const facts = await proposalFacts(deps, input.treasuryId, at);
+      const obs: MarketObservation = {
+        at, readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances),
+        ...(facts && { proposals: { live: facts.live, lastConfirmedAt: facts.confirmedAt.length ? Math.max(...facts.confirmedAt) : null } }),
+      };
       deps.metrics?.marketObserved(input.treasuryId, obs);
       return obs;
     },

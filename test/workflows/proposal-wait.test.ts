@@ -10,9 +10,9 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { ActivityDeps } from '../../src/activities/index.ts';
 import type { AbandonOutcome, LiveProposal, SwapRequest, SwapResult } from '../../src/ports.ts';
-import { interventionWorkflowId, monitorWorkflowId } from '../../src/workflows/contract.ts';
+import { interventionWorkflowId, monitorWorkflowId, statusQuery } from '../../src/workflows/contract.ts';
 import { strategyMonitor, type intervention } from '../../src/workflows/index.ts';
-import { MINUTE, freshEnv, harness, sharedEnv, testConfig, type Harness } from './harness.ts';
+import { HOUR, MINUTE, freshEnv, harness, sharedEnv, testConfig, type Harness } from './harness.ts';
 
 beforeEach(async () => {
   await freshEnv();
@@ -98,6 +98,36 @@ describe('an intervention waiting on a multisig proposal', () => {
         } finally {
           await iv.terminate().catch(() => undefined);
           await monitor.terminate().catch(() => undefined);
+        }
+      });
+    } finally {
+      await h.close();
+    }
+  }, 240_000);
+});
+
+describe('the monitor, while a multisig proposal of an earlier intervention can still execute', () => {
+  it('starts no intervention at a trigger, naming the proposal in the cycle decision, and starts one once the chain shows it dead', async () => {
+    const live = { proposals: [{ interventionId: 'intervention/earlier/1', slice: 0, proposal: PROPOSAL, transactionIndex: '7', state: 'Approved' }] as LiveProposal[] };
+    const wrap = (d: ActivityDeps): ActivityDeps => ({ ...d, treasury: overriding(d.treasury, { liveProposals: async () => live.proposals }) });
+    const h = await harness(testConfig({ monitor: { cycleIntervalSeconds: 3600 }, intervention: { timelockThresholdUsd: 1e12, trackHorizonsHours: [1] } }), {
+      drawdownInMinutes: 10, depth: 0.18, holdMinutes: 3000, wrapDeps: wrap,
+    });
+    try {
+      await h.run(async () => {
+        const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
+        try {
+          await h.env.sleep(150 * MINUTE); // the hour-1 and hour-2 cycles are at the trigger
+          const blocked = await monitor.query(statusQuery);
+          expect(blocked.interventionCount).toBe(0);
+          expect(blocked.lastCycle?.decision).toMatch(/blocked: .*none-in-flight/);
+          expect(blocked.lastCycle?.decision).toContain(`proposal ${PROPOSAL} (#7, Approved) of intervention/earlier/1 slice 0`);
+          live.proposals = []; // rejected on chain: nothing of it can execute any more
+          await h.env.sleep(HOUR);
+          expect((await monitor.query(statusQuery)).interventionCount).toBe(1);
+        } finally {
+          await monitor.terminate().catch(() => undefined);
+          await h.env.client.workflow.getHandle(interventionWorkflowId(h.treasuryId, 1)).terminate().catch(() => undefined);
         }
       });
     } finally {
