@@ -47,7 +47,7 @@ describe.skipIf(SKIP_REASON !== null)('a multisig proposal the intervention give
   let store: TreasuryStore;
   let acts: ReturnType<typeof interventionActivities>;
 
-  const setUp = async (opts: SquadsWorldOptions) => {
+  const setUp = async (opts: SquadsWorldOptions, voteOnAbandon?: boolean) => {
     const so = SO as string;
     expect(createHash('sha256').update(readFileSync(so)).digest('hex'), `${so} is not the pinned Squads v4 build`).toBe(SO_SHA256);
     w = squadsWorld(so, opts);
@@ -55,7 +55,7 @@ describe.skipIf(SKIP_REASON !== null)('a multisig proposal the intervention give
     const treasury = new SquadsTreasury({
       treasuryId: TREASURY, store, chain: w.chain, jupiter: poolJupiter(w).client, member: w.agent, multisig: w.multisigPda, vaultIndex: 0,
       tokens: { pump: { mint: w.mints.pump, decimals: DECIMALS }, pstr: { mint: w.mints.pstr, decimals: DECIMALS }, usdc: { mint: w.mints.usdc, decimals: DECIMALS } },
-      maxSlippageBps: 200, priorityFee: { percentile: 75, maxMicroLamports: 200_000 },
+      maxSlippageBps: 200, priorityFee: { percentile: 75, maxMicroLamports: 200_000 }, ...(voteOnAbandon !== undefined && { voteOnAbandon }),
     });
     const deps: ActivityDeps = {
       config: { ...demoConfig(), treasuryId: TREASURY }, store, sources: [], liquidity: null, market: undefined as never, treasury,
@@ -183,5 +183,13 @@ describe.skipIf(SKIP_REASON !== null)('a multisig proposal the intervention give
     expect(row).toMatchObject({ status: 'confirmed', pstrOut: FILLED });
     expect((row?.details as { realized?: Record<string, unknown> }).realized).toMatchObject({ amountIn: (1_000n * UNIT).toString(), amountOut: FILLED.toString() });
     expect(await vault()).toEqual({ pump: before.pump - 1_000n * UNIT + 5_000n * UNIT, pstr: before.pstr + FILLED + 7n * UNIT });
+  });
+
+  it('casts no vote when the treasury turned voting on abandon off (solana.multisig.voteOnAbandon: false), though its key may vote', async () => {
+    await setUp({ agentVotes: true, bobVotes: false }, false);
+    const out = await proposeAndTimeOut();
+    expect(out).toMatchObject({ action: 'none', signature: null, settled: false, state: 'Active', because: 'voting on abandon is turned off for this treasury' });
+    expect(await proposalStatus(w.chain, w.multisigPda, 1n)).toBe('Active');
+    expect((await nextGate()).inFlight?.passed).toBe(false);
   });
 });

@@ -283,6 +283,11 @@ describe('the live world in propose-only mode', () => {
     try {
       expect(live.treasury).toBeInstanceOf(SquadsTreasury);
       expect((live.treasury as SquadsTreasury).vault.equals(vault)).toBe(true);
+      // The propose-only reads the gates and the abandoning intervention use are wired (the treasury port's optional methods).
+      expect(typeof live.treasury.liveProposals).toBe('function');
+      expect(typeof live.treasury.abandonProposal).toBe('function');
+      expect(await live.treasury.liveProposals?.()).toEqual([]);
+      expect(config.solana.multisig?.voteOnAbandon).toBe(true);
       expect(await live.treasury.balances()).toMatchObject({ pump: 50_000n * UNIT, pstrRetired: 3n * UNIT });
     } finally {
       await live.close();
