@@ -156,7 +156,12 @@ export const configSchema = z.strictObject({
     /** Path to a keypair file (permissions 600 or stricter). Its contents are never logged. */
     keypairPath: z.string().optional(),
     /** Propose-only: the agent creates Squads v4 proposals and waits for the multisig to execute them. */
-    multisig: z.strictObject({ address: z.string(), vaultIndex: z.number().int().min(0).default(0) }).optional(),
+    multisig: z.strictObject({
+      address: z.string(),
+      vaultIndex: z.number().int().min(0).default(0),
+      /** When an intervention gives up on its proposal, the agent's key votes against it (reject / cancel) if it has the Vote permission. */
+      voteOnAbandon: z.boolean().default(true),
+    }).optional(),
     priorityFee: z.strictObject({
       percentile: z.number().min(0).max(100).default(75),
       maxMicroLamports: z.number().int().min(0).default(200_000),

@@ -84,6 +84,39 @@ export interface Treasury {
    * list them (the reconciler then checks the books against themselves).
    */
   settledSwaps?(): Promise<SettledSwap[]>;
+  /**
+   * Propose-only (a multisig executes the swaps): every proposal that can still
+   * execute, each unsettled slice first re-read from the chain and settled when
+   * decided. The gates count each one as an intervention in flight.
+   */
+  liveProposals?(): Promise<LiveProposal[]>;
+  /** Propose-only: the intervention gives up on a slice's proposal (vote against it when permitted; it stays live until the chain says otherwise). */
+  abandonProposal?(key: { interventionId: string; slice: number }, why: string): Promise<AbandonOutcome>;
+}
+
+export interface LiveProposal {
+  interventionId: string;
+  slice: number;
+  /** The proposal account's address. */
+  proposal: string;
+  transactionIndex: string;
+  /** The proposal's status on chain (Active, Approved, …), or 'proposing' while its transaction may still land. */
+  state: string;
+  note?: string;
+}
+
+export interface AbandonOutcome {
+  proposal: string;
+  transactionIndex: string;
+  state: string;
+  /** What the agent's key did: voted to reject (Active), to cancel (Approved), or nothing (no Vote permission, or nothing left to do). */
+  action: 'rejected' | 'cancelled' | 'none';
+  signature: string | null;
+  because?: string;
+  /** True when the chain already shows it can never execute (the slice is settled). */
+  settled: boolean;
+  /** What the members must do for it to be dead. */
+  membersMust: string;
 }
 
 export interface SettledSwap {

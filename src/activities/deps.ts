@@ -31,6 +31,8 @@ export interface ActivityDeps {
   metrics?: Metrics;
   /** Per-source read timeout, so one slow source never delays a cycle past it. */
   sourceTimeoutMs?: number;
+  /** How often awaitProposal re-reads a multisig proposal (default 30 s); tests make it short. */
+  proposalPollMs?: number;
 }
 
 /** A workflow as Temporal describes it: its status name (RUNNING, COMPLETED, FAILED, TERMINATED, …) and when it closed. */

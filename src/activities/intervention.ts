@@ -1,12 +1,14 @@
 /** Intervention activities: its record and steps in the store, the gate context, quotes, and the at-most-once swap. */
-import { ApplicationFailure } from '@temporalio/activity';
-import { deterministicSwapError } from '../domain/settle.ts';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { deterministicSwapError, sliceHalt } from '../domain/settle.ts';
 import type { Alert } from '../domain/alerts.ts';
 import type { InterventionStatus } from '../db/store.ts';
+import type { AbandonOutcome } from '../ports.ts';
 import type { RecordStepInput } from '../workflows/contract.ts';
 import { readControlVerdict } from './control.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
 import { withProgressHeartbeat } from './heartbeat.ts';
+import { proposalFacts } from './proposals.ts';
 
 export interface InterventionRecordInput {
   id: string;
@@ -34,6 +36,11 @@ export interface GateContextResult {
   lastExecutedSwapAt: number | null;
   interventionStarts: number[];
   inFlight: string[];
+  /**
+   * Multisig proposals that can still execute (any intervention's, also one that has ended), each named with its
+   * address, index and status: the gates count them as interventions in flight. Absent from older results.
+   */
+  liveProposals?: string[];
   /** Neither the store nor the monitor could tell the pause/stop state: read as paused. */
   failClosed: boolean;
   /** Why it is paused or stopped (who and why when known); null when it is not. */
@@ -56,6 +63,15 @@ export interface WireSwapResult {
   reference: string;
   alreadyDone: boolean;
   error: string | null;
+}
+
+export interface ProposalWaitResult {
+  /** The last executeSwap answer: still pending unless decided. */
+  result: WireSwapResult;
+  ended: 'decided' | 'deadline' | 'halt';
+  polls: number;
+  /** Why it stopped early (the halt), else null. */
+  why: string | null;
 }
 
 export function interventionActivities(deps: ActivityDeps) {
@@ -112,6 +128,10 @@ export function interventionActivities(deps: ActivityDeps) {
       // Any row that moved PUMP dates a swap: an aborted partial fill counts for the cooldown too.
       const executed = others.filter((i) => i.executedAt !== null).map((i) => i.executedAt as number);
       if (control.record?.lastExecutedSwapAt != null) executed.push(control.record.lastExecutedSwapAt);
+      // Propose-only: re-read every unsettled proposal on chain (settling the decided ones); what can still execute is in flight.
+      const proposals = await proposalFacts(deps, input.treasuryId, serverClock());
+      // A proposal the members executed after its intervention ended dates a swap too (settled at or after it executed).
+      if (proposals) executed.push(...proposals.confirmedAt);
       return {
         paused: control.paused,
         emergencyStop: control.emergencyStop,
@@ -119,6 +139,7 @@ export function interventionActivities(deps: ActivityDeps) {
         lastExecutedSwapAt: executed.length ? Math.max(...executed) : null,
         interventionStarts: others.map((i) => i.startedAt),
         inFlight: others.filter((i) => i.status === 'running').map((i) => i.id),
+        ...(proposals && { liveProposals: proposals.live }),
         failClosed: control.failClosed,
         reason: control.reason,
       };
@@ -140,6 +161,47 @@ export function interventionActivities(deps: ActivityDeps) {
       } catch (err) {
         throw classifySwapError(err);
       }
+    },
+
+    /**
+     * Propose-only: waits for the multisig to decide the slice's proposal in
+     * ONE activity (not a timer per poll in the intervention's history). Each
+     * poll is the same at-most-once executeSwap (it re-sends what may still
+     * land and settles the record from the chain), then a heartbeat with the
+     * progress. Returns when the proposal is decided, at the deadline (workflow
+     * time), or when the monitor is paused or stopped. A cancelled intervention
+     * cancels it through the heartbeat; a retry keeps polling.
+     */
+    async awaitProposal(input: { request: WireSwapRequest; deadline: number }): Promise<ProposalWaitResult> {
+      const ctx = Context.current();
+      const scheduledAt = serverClock();
+      const startedAt = Date.now();
+      const now = () => scheduledAt + (Date.now() - startedAt);
+      const pollMs = deps.proposalPollMs ?? 30_000;
+      for (let polls = 1; ; polls++) {
+        let r: WireSwapResult;
+        try {
+          r = await executeSwapOnce(input.request);
+        } catch (err) {
+          throw classifySwapError(err);
+        }
+        if (r.status !== 'pending') return { result: r, ended: 'decided', polls, why: null };
+        const control = await readControlVerdict(deps, input.request.treasuryId);
+        const halt = sliceHalt(control);
+        if (halt) return { result: r, ended: 'halt', polls, why: halt };
+        const left = input.deadline - now();
+        if (left <= 0) return { result: r, ended: 'deadline', polls, why: null };
+        ctx.heartbeat({ polls, proposal: r.reference, note: r.error, msLeft: left });
+        await ctx.sleep(Math.min(pollMs, left));
+      }
+    },
+
+    /** Propose-only: gives up on a slice's proposal (the treasury votes against it when its key may); null when the treasury has no proposals. */
+    async abandonProposal(input: { interventionId: string; slice: number; why: string }): Promise<AbandonOutcome | null> {
+      if (!deps.treasury.abandonProposal) return null;
+      const out = await deps.treasury.abandonProposal({ interventionId: input.interventionId, slice: input.slice }, input.why);
+      deps.logger.warn({ workflowId: input.interventionId, slice: input.slice, proposal: out.proposal, action: out.action, state: out.state }, 'multisig proposal abandoned');
+      return out;
     },
 
     /** Stores and logs alerts raised outside a monitoring cycle (swap results, governance, schedules). */

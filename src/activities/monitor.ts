@@ -6,6 +6,7 @@ import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
 import { undeliveredCritical } from '../db/alert-delivery.ts';
 import type { CycleRecord, MarketObservation, RecordCycleInput, RecordCycleResult } from '../workflows/contract.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
+import { proposalFacts } from './proposals.ts';
 import { toWire } from './wire.ts';
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -82,7 +83,11 @@ export function monitorActivities(deps: ActivityDeps) {
         deps.treasury.balances(),
       ]);
       const failures = [...pstr.failures, ...(pump?.failures ?? []), ...(sol?.failures ?? [])];
-      const obs: MarketObservation = { at, readings: pstr.readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
+      const facts = await proposalFacts(deps, input.treasuryId, at);
+      const obs: MarketObservation = {
+        at, readings: pstr.readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances),
+        ...(facts && { proposals: { live: facts.live, lastConfirmedAt: facts.confirmedAt.length ? Math.max(...facts.confirmedAt) : null } }),
+      };
       if (pump && sol) {
         // SPEC §2 at the observation's time; the workflow fails the cycle closed on a missing one (consensusOf).
         const m = marketPrices({ pump: pump.readings, sol: sol.readings }, at, consensusParams(deps.config));

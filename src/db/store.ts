@@ -433,6 +433,18 @@ export class TreasuryStore {
       .where(and(eq(t.interventionId, interventionId), eq(t.slice, slice))).limit(1)));
   }
 
+  /** A treasury's swap slices not settled yet (prepared or sent), oldest first: propose-only's live proposals are among them. */
+  unsettledSwaps(treasuryId: string): Promise<SwapRow[]> {
+    return this.query((db, { swapRecords: t }) => db.select().from(t)
+      .where(and(eq(t.treasuryId, treasuryId), inArray(t.status, ['prepared', 'sent']))).orderBy(asc(t.at), asc(t.slice)));
+  }
+
+  /** A treasury's confirmed swap slices updated at or after `sinceMs`: a late multisig execution dates a swap for the cooldown. */
+  confirmedSwapsSince(treasuryId: string, sinceMs: number): Promise<SwapRow[]> {
+    return this.query((db, { swapRecords: t }) => db.select().from(t)
+      .where(and(eq(t.treasuryId, treasuryId), eq(t.status, 'confirmed'), gte(t.updatedAt, sinceMs))).orderBy(asc(t.updatedAt)));
+  }
+
   /** Every slice of an intervention's swap, in slice order. */
   swaps(interventionId: string): Promise<SwapRow[]> {
     return this.query((db, { swapRecords: t }) => db.select().from(t).where(eq(t.interventionId, interventionId)).orderBy(asc(t.slice)));

@@ -34,7 +34,8 @@ export type AlertKind =
   | 'intervention-executed'
   | 'health-improved'
   | 'proposal-needs-votes'
-  | 'voting-deadline';
+  | 'voting-deadline'
+  | 'proposal-abandoned';
 
 export interface Alert {
   readonly level: AlertLevel;
@@ -60,6 +61,7 @@ export const ALERT_LEVEL: Readonly<Record<AlertKind, AlertLevel>> = Object.freez
   'health-improved': 'info',
   'proposal-needs-votes': 'governance',
   'voting-deadline': 'governance',
+  'proposal-abandoned': 'critical',
 });
 
 function alert(kind: AlertKind, message: string, data: Record<string, unknown>): Alert {
@@ -195,6 +197,22 @@ export function swapFailedAlert(interventionId: string, error: string): Alert {
     `Swap for intervention ${interventionId} failed: ${error}. ` +
       'Check the intervention record and the treasury wallet balances to confirm what moved before approving any retry.',
     { interventionId, error });
+}
+
+/**
+ * Propose-only: the intervention gave up waiting on its multisig proposal,
+ * but the proposal may still be executable on chain. Names it, says what the
+ * agent's key did, and what the members must do; the agent keeps counting it
+ * as an intervention in flight until the chain shows it dead or executed.
+ */
+export function proposalAbandonedAlert(
+  interventionId: string,
+  p: { proposal: string; transactionIndex: string | null; state: string; why: string; action: string; membersMust: string },
+): Alert {
+  return alert('proposal-abandoned',
+    `Intervention ${interventionId} gave up on multisig proposal ${p.proposal} (#${p.transactionIndex ?? '?'}, ${p.state}): ${p.why}. ` +
+      `The agent's key: ${p.action}. Members: ${p.membersMust}. Until the chain shows it rejected, cancelled, stale or executed, no new intervention starts.`,
+    { interventionId, proposal: p.proposal, transactionIndex: p.transactionIndex, state: p.state, action: p.action });
 }
 
 /**

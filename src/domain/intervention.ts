@@ -75,6 +75,8 @@ export interface GateContext {
   readonly interventionStarts: readonly number[];
   /** An intervention of this treasury is in flight (the one being assessed excluded). */
   readonly inFlight: boolean;
+  /** Multisig proposals that can still execute, named (address, index, status): each is an intervention in flight. */
+  readonly liveProposals?: readonly string[];
   readonly reserveRatio: number;
 }
 
@@ -85,6 +87,16 @@ export interface GateParams {
 }
 
 const hoursText = (ms: number) => `${(ms / HOUR_MS).toFixed(2)} h`;
+
+/** None in flight: no other intervention running, and no multisig proposal of an earlier one that can still execute. */
+function inFlightGate(c: GateContext): GateVerdict {
+  const live = c.liveProposals ?? [];
+  const reasons = [
+    ...(c.inFlight ? ['another intervention of this treasury is in flight'] : []),
+    ...(live.length ? [`${live.length} multisig proposal(s) can still execute: ${live.join('; ')}`] : []),
+  ];
+  return { gate: 'none-in-flight', passed: reasons.length === 0, reason: reasons.length ? reasons.join('; ') : 'none in flight' };
+}
 
 /** Every gate of SPEC §4 with its verdict and reason; all must pass. */
 export function evaluateGates(c: GateContext, p: GateParams): GateVerdict[] {
@@ -112,11 +124,7 @@ export function evaluateGates(c: GateContext, p: GateParams): GateVerdict[] {
       passed: startedLastDay < p.maxDailyInterventions,
       reason: `${startedLastDay} intervention(s) started in the trailing 24 h; limit ${p.maxDailyInterventions}`,
     },
-    {
-      gate: 'none-in-flight',
-      passed: !c.inFlight,
-      reason: c.inFlight ? 'another intervention of this treasury is in flight' : 'none in flight',
-    },
+    inFlightGate(c),
     {
       gate: 'reserve-ratio',
       passed: c.reserveRatio >= p.minRrThreshold,

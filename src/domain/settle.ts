@@ -37,10 +37,12 @@ export function deterministicSwapError(name: string, message: string): NonRetrya
  * null when it may. `failClosed`: neither the store nor the monitor could
  * tell, which the gate context reads as paused.
  */
-export function sliceHalt(ctx: { paused: boolean; emergencyStop: boolean; failClosed?: boolean; reason?: string | null }): string | null {
+export function sliceHalt(ctx: { paused: boolean; emergencyStop: boolean; failClosed?: boolean; reason?: string | null; liveProposals?: readonly string[] }): string | null {
   if (ctx.emergencyStop) return 'emergency stop';
   if (ctx.failClosed) return `an unknown pause/stop state (read as paused${ctx.reason ? `: ${ctx.reason}` : ''})`;
   if (ctx.paused) return 'monitor paused';
+  // Another multisig proposal that can still execute is an intervention in flight: no new slice beside it.
+  if (ctx.liveProposals?.length) return `a multisig proposal can still execute (${ctx.liveProposals.join('; ')})`;
   return null;
 }
 

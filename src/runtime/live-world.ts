@@ -116,7 +116,7 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
   // Propose-only: the vault holds the tokens and the members execute; the agent only proposes (see squads-treasury.ts).
   const treasury: Treasury = ms ? new SquadsTreasury({
     treasuryId: config.treasuryId, store, chain, jupiter, member: payer, multisig: publicKey('solana.multisig.address', ms.address), vaultIndex: ms.vaultIndex,
-    tokens, maxSlippageBps, priorityFee: config.solana.priorityFee,
+    tokens, maxSlippageBps, priorityFee: config.solana.priorityFee, voteOnAbandon: ms.voteOnAbandon,
     ...(config.solana.commitment === 'finalized' ? { commitment: 'finalized' as const } : {}),
   }) : new SolanaTreasury({
     treasuryId: config.treasuryId, store, chain, jupiter,

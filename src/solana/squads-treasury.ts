@@ -24,7 +24,7 @@ import { balancesOf, quotePumpToPstr } from './holdings.ts';
 import { AddressLookupTableAccount, ComputeBudgetProgram, PublicKey as Key, TransactionMessage } from '@solana/web3.js';
 import type { Keypair, PublicKey } from '@solana/web3.js';
 import type { TreasuryStore } from '../db/store.ts';
-import type { AccumulationRequest, Balances, SwapRequest, SwapResult, Treasury } from '../ports.ts';
+import type { AbandonOutcome, AccumulationRequest, Balances, LiveProposal, SwapRequest, SwapResult, Treasury } from '../ports.ts';
 import { priorityFee } from './chain.ts';
 import type { Chain, ConfirmationLevel } from './chain.ts';
 import type { TokenSpec } from './executor.ts';
@@ -37,7 +37,9 @@ import { vaultMessageBytes } from './squads-buffer.ts';
 import { fitsInOneTransaction } from './squads-buffer-plan.ts';
 import { cannotLand, landedOk, proposalAttemptsOf, signTransaction } from './squads-buffer-record.ts';
 import type { ProposalAttempt, Sent } from './squads-buffer-record.ts';
-import { SQUADS_PROGRAM_ID, buildSwapProposal, nextTransactionIndex, proposalStatus, vaultAddress, vaultSwapInstructions } from './squads.ts';
+import { SQUADS_PROGRAM_ID, buildSwapProposal, memberRights, nextTransactionIndex, readProposal, vaultAddress, vaultSwapInstructions, voteAgainstInstruction } from './squads.ts';
+import { judgeProposal, membersMust, ownSignatures, voteAgainst } from './squads-proposal.ts';
+import type { Judgement, ProposalScope } from './squads-proposal.ts';
 
 export { proposalAttemptsOf };
 export type { ProposalAttempt };
@@ -60,6 +62,8 @@ export interface SquadsTreasuryOptions {
   commitment?: Exclude<ConfirmationLevel, 'processed'>;
   /** Proposal transactions built for one slice at most (each after the previous provably could not land). */
   maxAttempts?: number;
+  /** Whether the agent votes against a proposal it gives up on when its member key has the Vote permission (default true). */
+  voteOnAbandon?: boolean;
   clock?: () => number;
 }
 
@@ -146,32 +150,118 @@ export class SquadsTreasury implements Treasury {
     }
   }
 
-  /** Our proposal exists: settle the slice when the multisig has decided, else keep waiting. */
+  /** Our proposal exists: settle the slice when the chain shows it decided, else keep waiting. */
   private async follow(key: SliceKey, a: ProposalAttempt): Promise<SwapResult> {
-    const { chain, tokens } = this.o;
-    const state = await proposalStatus(chain, this.o.multisig, BigInt(a.transactionIndex), this.o.programId);
-    if (state === 'Rejected' || state === 'Cancelled') {
-      const error = `proposal ${a.proposal} (#${a.transactionIndex}) was ${state.toLowerCase()} by the multisig; nothing moved`;
-      const r = await this.settle(key, () => true, { status: 'failed', amountOut: 0n, error });
-      return resultOf(r.record, key, !r.applied);
+    const rec = (await this.swaps.read(key)) as JournalRecord;
+    const j = await judgeProposal(this.scope(), a, ownSignatures(proposalAttemptsOf(rec)));
+    if (j.kind === 'live') {
+      const sent = (await this.swaps.update(key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock())).record;
+      return { ...pending(sent.amountIn, a.proposal), ...(j.note !== undefined && { error: j.note }) };
     }
-    if (state !== 'Executed') {
-      const rec = (await this.swaps.update(key, (c) => c.status === 'prepared', (c) => ({ status: 'sent', details: c.details }), this.clock())).record;
-      // A closed proposal account ('missing' after ours landed) hides the outcome: keep waiting and say so; the intervention times it out.
-      const note = state === 'missing' ? `proposal ${a.proposal} account is closed; its outcome is unknown, check the vault against the recorded pre-balances` : undefined;
-      return { ...pending(rec.amountIn, a.proposal), ...(note !== undefined && { error: note }) };
-    }
-    const [pump, pstr] = await Promise.all([chain.tokenBalance(this.vault, tokens.pump.mint), chain.tokenBalance(this.vault, tokens.pstr.mint)]);
-    // Realized amounts: the vault's change since the recorded pre-balances (other vault movements in between would show here too).
-    const pumpIn = BigInt(a.pre.pump) - pump;
-    const pstrOut = pstr - BigInt(a.pre.pstr);
+    const r = await this.settleJudged(key, a, j);
+    if (!r.applied || j.kind === 'dead') return resultOf(r.record, key, !r.applied);
+    return { status: 'confirmed', pumpIn: j.pumpIn, pstrOut: j.pstrOut, reference: a.proposal, alreadyDone: false };
+  }
+
+  private scope(): ProposalScope {
+    const { chain, tokens, multisig, programId } = this.o;
+    return { chain, multisig, vault: this.vault, mints: { pump: tokens.pump.mint, pstr: tokens.pstr.mint }, ...(programId && { programId }) };
+  }
+
+  /** Settles a decided proposal's slice: failed when dead, confirmed with what the execute transaction itself moved. */
+  private settleJudged(key: SliceKey, a: ProposalAttempt, j: Exclude<Judgement, { kind: 'live' }>) {
+    if (j.kind === 'dead') return this.settle(key, () => true, { status: 'failed', amountOut: 0n, error: j.why });
+    // Realized amounts: the vault's token balance changes inside the members' execute transaction.
     const realized = {
-      proposal: a.proposal, transactionIndex: a.transactionIndex, amountIn: pumpIn.toString(), amountOut: pstrOut.toString(), quotedOut: a.quotedOut, minOut: a.minOut,
-      post: { pump: pump.toString(), pstr: pstr.toString() },
+      proposal: a.proposal, transactionIndex: a.transactionIndex, executedBy: j.signature, amountIn: j.pumpIn.toString(), amountOut: j.pstrOut.toString(),
+      quotedOut: a.quotedOut, minOut: a.minOut,
     };
-    const r = await this.settle(key, () => true, { status: 'confirmed', amountOut: pstrOut, extra: { realized } });
-    if (!r.applied) return resultOf(r.record, key, true);
-    return { status: 'confirmed', pumpIn, pstrOut, reference: a.proposal, alreadyDone: false };
+    return this.settle(key, () => true, { status: 'confirmed', amountOut: j.pstrOut, extra: { realized } });
+  }
+
+  /** The landed proposal attempt of a record, if any (at most one can land: each later one is built only once the earlier provably cannot). */
+  private async landed(rec: JournalRecord): Promise<ProposalAttempt | undefined> {
+    for (const a of proposalAttemptsOf(rec)) if (a.signature !== undefined && (await landedOk(this.o.chain, this.commitment, a.signature))) return a;
+    return undefined;
+  }
+
+  /**
+   * Re-reads one slice's proposal on chain without proposing anything: settles
+   * the record when the proposal is decided, and answers what is still live
+   * (a landed proposal that can still execute, or a proposal transaction that
+   * may still land); null when nothing of it can execute any more.
+   */
+  async resolveProposal(key: SliceKey): Promise<LiveProposal | null> {
+    const rec = await this.swaps.read(key);
+    if (!rec || isFinal(rec)) return null;
+    const a = await this.landed(rec);
+    if (a) {
+      const j = await judgeProposal(this.scope(), a, ownSignatures(proposalAttemptsOf(rec)));
+      if (j.kind !== 'live') {
+        await this.settleJudged(key, a, j);
+        return null;
+      }
+      return { ...key, proposal: a.proposal, transactionIndex: a.transactionIndex, state: j.view.state, ...(j.note !== undefined && { note: j.note }) };
+    }
+    const last = proposalAttemptsOf(rec).at(-1);
+    if (last?.signature === undefined || last.lastValidBlockHeight === undefined) return null;
+    if (await cannotLand(this.o.chain, this.commitment, { signature: last.signature, tx: '', lastValidBlockHeight: last.lastValidBlockHeight })) return null;
+    return { ...key, proposal: last.proposal, transactionIndex: last.transactionIndex, state: 'proposing', note: `the proposal transaction ${last.signature} may still land` };
+  }
+
+  /** Every proposal of this treasury that can still execute, each unsettled record first re-read (and settled) from the chain. */
+  async liveProposals(): Promise<LiveProposal[]> {
+    const live: LiveProposal[] = [];
+    for (const row of await this.o.store.unsettledSwaps(this.o.treasuryId)) {
+      const found = await this.resolveProposal({ interventionId: row.interventionId, slice: row.slice });
+      if (found) live.push(found);
+    }
+    return live;
+  }
+
+  /**
+   * The intervention gives up on the slice's proposal: the agent votes against
+   * it when its member key may (reject while Active, cancel once Approved),
+   * the vote recorded before it is sent; the record stays unsettled (counted
+   * as in flight) until the chain shows it dead or executed.
+   */
+  async abandonProposal(key: SliceKey, why: string): Promise<AbandonOutcome> {
+    const found = await this.resolveProposal(key);
+    const rec = (await this.swaps.read(key));
+    const a = rec ? await this.landed(rec) : undefined;
+    if (!found || !a) {
+      const proposal = found?.proposal ?? (rec && proposalAttemptsOf(rec).at(-1)?.proposal) ?? '(none)';
+      const settled = !found;
+      return {
+        proposal, transactionIndex: found?.transactionIndex ?? '', state: found?.state ?? (rec?.status ?? 'missing'), action: 'none', signature: null, settled,
+        membersMust: settled ? 'nothing: the chain shows it can no longer execute' : `watch for proposal ${proposal} (#${found?.transactionIndex}): its transaction may still land; reject it if it does`,
+      };
+    }
+    const agent = this.o.member.publicKey;
+    const rights = await memberRights(this.o.chain, this.o.multisig, agent);
+    const view = await readProposal(this.o.chain, this.o.multisig, BigInt(a.transactionIndex), this.o.programId);
+    const vote = this.o.voteOnAbandon === false ? { none: 'voting on abandon is turned off for this treasury' } : voteAgainst(view, agent.toBase58(), rights?.vote === true);
+    let signature: string | null = null;
+    if ('kind' in vote) {
+      const ix = voteAgainstInstruction(vote.kind, this.o.multisig, view.transactionIndex, agent, `${this.swaps.describe(key)}: ${why}`.slice(0, 200), this.o.programId);
+      const sent = signTransaction(this.o.member, [ComputeBudgetProgram.setComputeUnitPrice({ microLamports: await this.fee() }), ix], await this.o.chain.latestBlockhash());
+      const abandon = { at: this.clock(), why, vote: vote.kind, signature: sent.signature, tx: sent.tx, lastValidBlockHeight: sent.lastValidBlockHeight };
+      const r = await this.swaps.update(key, (c) => !isFinal(c), (c) => ({ status: c.status, details: { ...c.details, abandon } }), this.clock());
+      if (r.applied) {
+        await this.o.chain.sendRawTransaction(Buffer.from(sent.tx, 'base64'));
+        signature = sent.signature;
+      }
+    } else {
+      await this.swaps.update(key, (c) => !isFinal(c), (c) => ({ status: c.status, details: { ...c.details, abandon: { at: this.clock(), why, vote: null, because: vote.none } } }), this.clock());
+    }
+    const after = await this.resolveProposal(key);
+    // Read again after the vote: the state it reports is what the chain shows now (Rejected when the vote reached the cutoff).
+    const now = await readProposal(this.o.chain, this.o.multisig, view.transactionIndex, this.o.programId);
+    return {
+      proposal: a.proposal, transactionIndex: a.transactionIndex, state: after?.state ?? now.state, settled: after === null,
+      action: 'kind' in vote ? (vote.kind === 'reject' ? 'rejected' : 'cancelled') : 'none', signature, ...('none' in vote && { because: vote.none }),
+      membersMust: after === null ? 'nothing: the chain shows it can no longer execute' : membersMust(now, a.proposal),
+    };
   }
 
   private settle(key: SliceKey, guard: (c: JournalRecord) => boolean, w: { status: 'confirmed' | 'failed'; amountOut: bigint; error?: string; extra?: Record<string, unknown> }) {

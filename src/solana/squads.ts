@@ -90,6 +90,70 @@ export async function proposalStatus(chain: Chain, multisigPda: PublicKey, trans
   return proposal.status.__kind;
 }
 
+export interface ProposalView {
+  address: string;
+  transactionIndex: bigint;
+  state: ProposalState;
+  /** The multisig's staleTransactionIndex: a config change made every index up to it stale. */
+  staleTransactionIndex: bigint;
+  /**
+   * Draft or Active at or below the stale index: the program refuses to approve it, so it can never execute.
+   * An Approved proposal stays executable when stale (vault_transaction_execute does not check staleness).
+   */
+  stale: boolean;
+  threshold: number;
+  /** Rejections that make it Rejected: voters − threshold + 1. */
+  cutoff: number;
+  approved: string[];
+  rejected: string[];
+  cancelled: string[];
+}
+
+export interface MemberRights {
+  initiate: boolean;
+  vote: boolean;
+  execute: boolean;
+}
+
+/** The member's permissions on the multisig; null when `key` is not a member. */
+export async function memberRights(chain: Chain, multisigPda: PublicKey, key: PublicKey): Promise<MemberRights | null> {
+  const account = await readMultisig(chain, multisigPda);
+  const m = account.members.find((x) => x.key.equals(key));
+  if (!m) return null;
+  const has = (p: multisig.types.Permission) => multisig.types.Permissions.has(m.permissions, p);
+  const { Permission } = multisig.types;
+  return { initiate: has(Permission.Initiate), vote: has(Permission.Vote), execute: has(Permission.Execute) };
+}
+
+async function readMultisig(chain: Chain, multisigPda: PublicKey) {
+  const data = await chain.accountData(multisigPda);
+  if (!data) throw new Error(`Squads multisig ${multisigPda.toBase58()} does not exist`);
+  return Multisig.deserialize(Buffer.from(data))[0];
+}
+
+/** The proposal for `transactionIndex` with the multisig facts that decide whether it can still execute. */
+export async function readProposal(chain: Chain, multisigPda: PublicKey, transactionIndex: bigint, programId?: PublicKey): Promise<ProposalView> {
+  const [address] = multisig.getProposalPda({ multisigPda, transactionIndex, ...(programId && { programId }) });
+  const [ms, data] = await Promise.all([readMultisig(chain, multisigPda), chain.accountData(address)]);
+  const staleTransactionIndex = BigInt(ms.staleTransactionIndex.toString());
+  const voters = ms.members.filter((m) => multisig.types.Permissions.has(m.permissions, multisig.types.Permission.Vote)).length;
+  const base = { address: address.toBase58(), transactionIndex, staleTransactionIndex, threshold: ms.threshold, cutoff: voters - ms.threshold + 1 };
+  if (!data) return { ...base, state: 'missing', stale: false, approved: [], rejected: [], cancelled: [] };
+  const [p] = Proposal.deserialize(Buffer.from(data));
+  const state = p.status.__kind;
+  const keys = (xs: PublicKey[]) => xs.map((k) => k.toBase58());
+  return {
+    ...base, state, stale: (state === 'Draft' || state === 'Active') && transactionIndex <= staleTransactionIndex,
+    approved: keys(p.approved), rejected: keys(p.rejected), cancelled: keys(p.cancelled),
+  };
+}
+
+/** The member's vote against the proposal: reject while Active, cancel once Approved (the program's only two ways). */
+export function voteAgainstInstruction(kind: 'reject' | 'cancel', multisigPda: PublicKey, transactionIndex: bigint, member: PublicKey, memo: string, programId?: PublicKey): TransactionInstruction {
+  const args = { multisigPda, transactionIndex, member, memo, ...(programId && { programId }) };
+  return kind === 'reject' ? multisig.instructions.proposalReject(args) : multisig.instructions.proposalCancelV2(args);
+}
+
 export interface WaitOptions {
   sleep: (ms: number) => Promise<void>;
   pollIntervalMs: number;

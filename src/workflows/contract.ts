@@ -317,6 +317,12 @@ export interface MarketObservation {
    */
   pumpConsensus?: ConsensusResult;
   solConsensus?: ConsensusResult;
+  /**
+   * Propose-only treasuries: the multisig proposals that can still execute (named) and the latest confirmed slice's
+   * settle time (a late member execution), so the monitor's own gates count them. Absent on other treasuries and in
+   * older histories (then the cycle decides as before).
+   */
+  proposals?: { live: string[]; lastConfirmedAt: number | null };
 }
 
 /** One monitoring cycle, complete: the audit trail of the monitor. */

@@ -17,7 +17,7 @@ import type { WireSwapRequest, WireSwapResult } from '../activities/intervention
 import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
 import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
-import { interventionExecutedAlert, priceConsensusAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
+import { interventionExecutedAlert, priceConsensusAlert, proposalAbandonedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
 import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierAt } from '../domain/intervention.ts';
 import { describeFill, haltReason, NON_RETRYABLE_SWAP_ERRORS, sliceHalt, type Fill } from '../domain/settle.ts';
@@ -56,6 +56,21 @@ function swapActivities(config: Config) {
     heartbeatTimeout: '10 seconds',
     scheduleToCloseTimeout: Math.max(10, config.intervention.sliceWindowMinutes) * 60_000,
     retry: { initialInterval: '2 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_SWAP_ERRORS] },
+  });
+}
+
+/**
+ * The propose-only wait: one attempt as long as the approval window (plus a
+ * margin to finish its last poll), heartbeating each poll; a dead worker's
+ * attempt is retried within the heartbeat timeout and polls on.
+ */
+function waitActivities(windowMs: number) {
+  const span = Math.max(60_000, windowMs) + 10 * 60_000;
+  return proxyActivities<Activities>({
+    startToCloseTimeout: span,
+    scheduleToCloseTimeout: span,
+    heartbeatTimeout: '2 minutes',
+    retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', nonRetryableErrorTypes: [...NON_RETRYABLE_SWAP_ERRORS] },
   });
 }
 
@@ -193,7 +208,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     st.stage = 'assess';
     const ctx = await acts.gateContext({ treasuryId, excludeId: id });
     const state = stateOf(v.obs, v.price, config);
-    const gates = evaluateGates({ now: Date.now(), paused: ctx.paused, emergencyStop: ctx.emergencyStop, lastExecutedSwapAt: ctx.lastExecutedSwapAt, interventionStarts: ctx.interventionStarts, inFlight: ctx.inFlight.length > 0, reserveRatio: state.reserveRatio }, interventionParams(config));
+    const gates = evaluateGates({ now: Date.now(), paused: ctx.paused, emergencyStop: ctx.emergencyStop, lastExecutedSwapAt: ctx.lastExecutedSwapAt, interventionStarts: ctx.interventionStarts, inFlight: ctx.inFlight.length > 0, ...(ctx.liveProposals && { liveProposals: ctx.liveProposals }), reserveRatio: state.reserveRatio }, interventionParams(config));
     const failed = gates.filter((g) => !g.passed);
     await record('assess', failed.length ? `blocked: ${failed.map((g) => g.gate).join(', ')}` : 'every gate passed', ctx, { gates, reserveRatio: state.reserveRatio });
     if (failed.length) throw new Ended('aborted', `gate failed: ${failed.map((g) => `${g.gate} (${g.reason})`).join('; ')}`);
@@ -444,17 +459,61 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   /** One slice: the at-most-once swap, the wait for a multisig to execute it, and its step record. */
   async function runSlice(request: WireSwapRequest, quote: bigint, ideal: bigint): Promise<WireSwapResult> {
     let r = await swapActs.executeSwap(request);
-    // Propose-only: the multisig executes it when its members approve; ask again (the same request: at most once) until it has.
+    // Propose-only: the multisig executes it when its members approve.
     const proposedAt = Date.now();
-    while (r.status === 'pending' && Date.now() - proposedAt < tl.approvalTimeoutHours * HOUR_MS) {
-      await sleep(60_000);
-      r = await swapActs.executeSwap(request);
+    if (r.status === 'pending' && patched('proposal-wait-activity')) {
+      r = await awaitProposal(request, r, proposedAt + tl.approvalTimeoutHours * HOUR_MS);
+    } else {
+      // Histories from before the wait activity: ask again (the same request: at most once) every minute.
+      while (r.status === 'pending' && Date.now() - proposedAt < tl.approvalTimeoutHours * HOUR_MS) {
+        await sleep(60_000);
+        r = await swapActs.executeSwap(request);
+      }
+      if (r.status === 'pending') r = { ...r, status: 'failed', error: `the multisig did not execute proposal ${r.reference} within ${tl.approvalTimeoutHours} h` };
     }
-    if (r.status === 'pending') r = { ...r, status: 'failed', error: `the multisig did not execute proposal ${r.reference} within ${tl.approvalTimeoutHours} h` };
     const pstrText = formatAmount({ raw: BigInt(r.pstrOut), decimals: decimals.pstr });
     const pumpText = formatAmount({ raw: BigInt(r.pumpIn), decimals: decimals.pump });
     await record(`swap:${request.slice}`, r.status === 'confirmed' ? `filled ${pstrText} PSTR for ${pumpText} PUMP${r.alreadyDone ? ' (found done on retry)' : ''}` : `failed: ${r.error}`, { pumpIn: request.pumpIn, quote: quote.toString(), implied: ideal.toString() }, r);
     return r;
+  }
+
+  /**
+   * The wait for the multisig, as one heartbeating activity (a few history
+   * events however long it takes). The slice runs shielded, so the
+   * intervention's cancellation is passed to this wait by hand. When it ends
+   * undecided (deadline, halt, cancellation, the activity failing) the
+   * intervention gives up: the agent votes against the proposal when its key
+   * may, the members are alerted, and the proposal stays counted as in flight
+   * (gateContext) until the chain shows it dead or executed.
+   */
+  async function awaitProposal(request: WireSwapRequest, first: WireSwapResult, deadline: number): Promise<WireSwapResult> {
+    const wait = new CancellationScope();
+    CancellationScope.current().cancelRequested.catch(() => wait.cancel());
+    let why: string;
+    try {
+      const w = await wait.run(() => waitActivities(deadline - Date.now()).awaitProposal({ request, deadline }));
+      if (w.ended === 'decided') return w.result;
+      why = w.ended === 'halt' ? `halted while waiting: ${w.why ?? 'halt'}` : `the multisig did not decide within ${tl.approvalTimeoutHours} h`;
+    } catch (err) {
+      why = isCancellation(err) ? 'the intervention was cancelled (governance or operator) while waiting' : `the wait failed: ${messageOf(err)}`;
+    }
+    let out: Awaited<ReturnType<typeof acts.abandonProposal>> = null;
+    let problem: string | null = null;
+    try {
+      out = await acts.abandonProposal({ interventionId: request.interventionId, slice: request.slice, why });
+    } catch (err) {
+      problem = messageOf(err);
+    }
+    if (out?.settled) {
+      // The chain already shows it can no longer execute: the slice is settled (failed), nothing to ask of the members.
+      return { ...first, status: 'failed', error: `${why}; proposal ${out.proposal} can no longer execute (${out.state})` };
+    }
+    await alert(`proposal-abandoned/${request.slice}`, [proposalAbandonedAlert(id, {
+      proposal: out?.proposal ?? first.reference, transactionIndex: out?.transactionIndex ?? null, state: out?.state ?? 'unknown', why,
+      action: out ? `${out.action}${out.signature ? ` (${out.signature})` : ''}${out.because ? `: ${out.because}` : ''}` : `none: ${problem ?? 'the treasury cannot abandon proposals'}`,
+      membersMust: out?.membersMust ?? `reject or cancel proposal ${first.reference} in Squads`,
+    })]);
+    return { ...first, status: 'failed', error: `${why}; gave up on proposal ${out?.proposal ?? first.reference}: it stays counted as in flight until the chain shows it rejected, cancelled, stale or executed` };
   }
 
   async function settleWithMonitor(): Promise<void> {

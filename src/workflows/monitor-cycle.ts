@@ -87,6 +87,12 @@ export interface CycleVerdict {
   state: TreasuryState | null;
 }
 
+/** The later of the monitor's last swap and a late multisig execution: the cooldown counts both. */
+function lastSwapAt(memory: number | null, proposal: number | null): number | null {
+  if (memory === null) return proposal;
+  return proposal === null ? memory : Math.max(memory, proposal);
+}
+
 /** Everything a cycle decides once it has a consensus and (when valid) the VWAP. */
 export function decideCycle(
   cycleId: string,
@@ -117,8 +123,8 @@ export function decideCycle(
   const decision = decideIntervention(
     {
       now, price: consensus.price, vwap, paused: memory.paused, emergencyStop: emergency.latched,
-      lastExecutedSwapAt: memory.lastExecutedSwapAt, interventionStarts: memory.interventionStarts,
-      inFlight: memory.inFlight.length > 0, reserveRatio: state.reserveRatio,
+      lastExecutedSwapAt: lastSwapAt(memory.lastExecutedSwapAt, obs.proposals?.lastConfirmedAt ?? null), interventionStarts: memory.interventionStarts,
+      inFlight: memory.inFlight.length > 0, ...(obs.proposals && { liveProposals: obs.proposals.live }), reserveRatio: state.reserveRatio,
     },
     interventionParams(config),
   );

@@ -26,7 +26,8 @@ type Monitor = MonitorStatus | null | Error;
 function deps(store: TreasuryStore, monitor: Monitor, workflows: Record<string, WorkflowState | null> = {}): ActivityDeps {
   return {
     config: { ...demoConfig(), treasuryId: T }, store, sources: [], liquidity: null,
-    market: undefined as never, treasury: undefined as never,
+    // A treasury without the propose-only reads (the gates' proposal facts are null).
+    market: undefined as never, treasury: {} as never,
     monitorStatus: () => (monitor instanceof Error ? Promise.reject(monitor) : Promise.resolve(monitor)),
     workflowState: (id) => Promise.resolve(workflows[id] ?? null),
     logger: pino({ level: 'silent' }),

@@ -182,17 +182,28 @@ describe('SquadsTreasury (propose-only)', () => {
     expect(jup.calls.quotes).toBe(1);
   });
 
-  it("confirms once executed, with the realized amounts from the vault's balance change since the proposal", async () => {
+  it('confirms once executed with the amounts of the execute transaction itself, and stays pending while that transaction is not indexed', async () => {
     const t = treasury();
     await t.swap(request);
     putProposal(chain, 42n, { __kind: 'Executed', timestamp: 2 });
-    // The members executed it: 1,000 PUMP left the vault, 98.7 PSTR arrived (not the 100 quoted).
-    setBalance(chain, mints.pump, 49_000n * UNIT);
+    // The vault moved more than the swap (another movement in between): its balances must not be the realized amounts.
+    setBalance(chain, mints.pump, 40_000n * UNIT);
     setBalance(chain, mints.pstr, 3n * UNIT + 98_700_000n);
+    const notYet = await t.swap(request);
+    expect(notYet).toMatchObject({ status: 'pending', pstrOut: 0n });
+    expect(notYet.error).toMatch(/execute transaction is not in the finalized index yet/);
+    expect(await store.swap(ID, 0)).toMatchObject({ status: 'sent' });
 
+    // The members' execute transaction: 1,000 PUMP out of the vault, 98.7 PSTR in (not the 100 quoted).
+    const [transactionPda] = multisig.getTransactionPda({ multisigPda, index: 42n });
+    const account = (mint: PublicKey, pre: bigint, post: bigint) => ({ account: Keypair.generate().publicKey.toBase58(), owner: vault.toBase58(), mint: mint.toBase58(), pre, post });
+    chain.signaturesForAddress = async (a) => (a.equals(transactionPda) ? [{ signature: 'execute-sig', slot: 9, err: null }] : []);
+    chain.transactionBalances = async (sig) => (sig === 'execute-sig'
+      ? { err: null, feeLamports: 5000n, lamports: [], tokens: [account(mints.pump, 41_000n * UNIT, 40_000n * UNIT), account(mints.pstr, 3n * UNIT, 3n * UNIT + 98_700_000n)] }
+      : null);
     const r = await t.swap(request);
     expect(r).toEqual({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: 98_700_000n, reference: proposal42.toBase58(), alreadyDone: false });
-    expect(await store.swap(ID, 0)).toMatchObject({ status: 'confirmed', pstrOut: 98_700_000n });
+    expect(await store.swap(ID, 0)).toMatchObject({ status: 'confirmed', pstrOut: 98_700_000n, details: { realized: { executedBy: 'execute-sig' } } });
     const later = await t.swap(request);
     expect(later).toMatchObject({ status: 'confirmed', pumpIn: 1_000n * UNIT, pstrOut: 98_700_000n, reference: proposal42.toBase58(), alreadyDone: true });
     expect(chain.sends).toHaveLength(1);
@@ -272,6 +283,11 @@ describe('the live world in propose-only mode', () => {
     try {
       expect(live.treasury).toBeInstanceOf(SquadsTreasury);
       expect((live.treasury as SquadsTreasury).vault.equals(vault)).toBe(true);
+      // The propose-only reads the gates and the abandoning intervention use are wired (the treasury port's optional methods).
+      expect(typeof live.treasury.liveProposals).toBe('function');
+      expect(typeof live.treasury.abandonProposal).toBe('function');
+      expect(await live.treasury.liveProposals?.()).toEqual([]);
+      expect(config.solana.multisig?.voteOnAbandon).toBe(true);
       expect(await live.treasury.balances()).toMatchObject({ pump: 50_000n * UNIT, pstrRetired: 3n * UNIT });
     } finally {
       await live.close();
