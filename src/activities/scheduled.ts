@@ -14,11 +14,11 @@ export function scheduledActivities(deps: ActivityDeps) {
     },
 
     /** One hourly buy, at most once per key whatever retries happen. */
-    async accumulate(input: { treasuryId: string; key: string; usdcIn: string; minPumpOut: string }): Promise<{ applied: boolean; pumpOut: string; usdcIn: string }> {
+    async accumulate(input: { treasuryId: string; key: string; usdcIn: string; minPumpOut: string; configVersion?: number | null }): Promise<{ applied: boolean; pumpOut: string; usdcIn: string }> {
       const r = await deps.treasury.accumulate({ key: input.key, usdcIn: BigInt(input.usdcIn), minPumpOut: BigInt(input.minPumpOut) });
       // USDC counted at 1 USD.
       if (r.applied) deps.metrics?.accumulated(input.treasuryId, toTokens({ raw: r.usdcIn, decimals: deps.config.tokens.usdc.decimals }));
-      deps.logger.info({ treasuryId: input.treasuryId, key: input.key, applied: r.applied }, 'accumulation');
+      deps.logger.info({ treasuryId: input.treasuryId, key: input.key, applied: r.applied, configVersion: input.configVersion ?? null, minPumpOut: input.minPumpOut }, 'accumulation');
       return { applied: r.applied, pumpOut: r.pumpOut.toString(), usdcIn: r.usdcIn.toString() };
     },
 

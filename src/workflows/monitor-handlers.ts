@@ -21,7 +21,7 @@ import type { Activities } from '../activities/index.ts';
 import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
 import { authorize, operatorsLine, resumeDecision, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
 import {
-  cancelInterventionSignal, cancelInterventionUpdate, configQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
+  cancelInterventionSignal, cancelInterventionUpdate, configQuery, configVersionQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
   pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal,
   type MonitorStatus, type OperatorResult, type ProposalChange,
 } from './contract.ts';
@@ -31,6 +31,7 @@ import {
 } from './messages.ts';
 import type { MonitorState } from './monitor.ts';
 import { controlStatus } from './monitor-control.ts';
+import { changeSource, configAdopted, configAuthorityStatus } from './monitor-config.ts';
 
 /**
  * The check of a governance message: a passed proposal's change should survive a store blip, so it is retried for
@@ -128,6 +129,8 @@ export function installMonitorHandlers(s: MonitorState): void {
       const next = mergedConfig(m.patch);
       if (!next.ok) return no(`refused: ${next.why}`);
       s.config = next.config;
+      // The accepted configuration becomes the next version in the store (src/workflows/monitor-config.ts).
+      configAdopted(s, { patch: m.patch, source: changeSource(m.proposalId), by: m.by });
       s.wake = true;
       return yes(JSON.stringify(m.patch));
     },
@@ -328,7 +331,9 @@ export function installMonitorHandlers(s: MonitorState): void {
     undeliveredCritical: s.undeliveredCritical ?? { count: 0, oldest: null },
     operators: operatorsLine(s.config.intervention.operators),
     control: controlStatus(s),
+    configAuthority: configAuthorityStatus(s),
   }));
   setHandler(healthQuery, () => s.health);
   setHandler(configQuery, () => s.config);
+  setHandler(configVersionQuery, () => ({ version: configAuthorityStatus(s)?.version ?? null, config: s.config }));
 }
