@@ -31,6 +31,7 @@ export type Db = BetterSQLite3Database;
 const TABLE_NAMES = [
   'priceSamples', 'treasurySnapshots', 'interventions', 'interventionSteps', 'monitoringLogs', 'alerts', 'proposals', 'votes',
   'swapRecords', 'ledgerBalances', 'ledgerEntries', 'lpPositions', 'controlState',
+  'moneyJournal',
   // Config authority (issue #10 item 6).
   'configVersions',
 ] as const;

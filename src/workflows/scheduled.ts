@@ -4,10 +4,11 @@
  * rebalance, 6-hourly performance report, 2-hourly risk assessment. Each asks
  * the domain for the decision and writes its result to the store.
  */
-import { ActivityFailure, isCancellation, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
 import { decideRebalance, positionValue } from '../domain/liquidity.ts';
+import { NON_RETRYABLE_SWAP_ERRORS } from '../domain/settle.ts';
 import { slippageFloor } from '../domain/swap.ts';
 import { decideAccumulation } from '../domain/treasury.ts';
 import { systemFailureAlert } from '../domain/alerts.ts';
@@ -26,6 +27,21 @@ export type { JobInput } from './job-config.ts';
 
 /** What a job's record says of the configuration it acted under (issue #10 item 6). */
 const actedUnder = (job: JobConfig) => ({ configVersion: job.configVersion, ...(job.note ? { configNote: job.note } : {}) });
+
+/**
+ * The hourly buy waits on the chain: the executor confirms each transaction
+ * for up to confirmTimeoutMs (120 s) and builds at most maxAttempts (3), so one
+ * attempt may need ~6 minutes; 10 minutes keeps Temporal from retrying a live
+ * attempt. The executor heartbeats every poll (≈ 0.5 s), so a dead or wedged
+ * worker's attempt is retried elsewhere after 20 s of silence; the retry
+ * resumes the same record in the shared money journal, never a second buy.
+ */
+export const ACCUMULATE_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_SWAP_ERRORS] },
+} satisfies ActivityOptions;
+const buyActs = proxyActivities<Activities>(ACCUMULATE_ACTIVITY_OPTIONS);
 
 const hourKey = (t: number) => new Date(t).toISOString().slice(0, 13);
 
@@ -88,7 +104,7 @@ export async function accumulationJob(input: JobInput): Promise<{ bought: boolea
     const minPumpOut = slippageFloor(d.pumpOut.raw, config.risk.maxSlippage);
     limits = { maxSlippage: config.risk.maxSlippage, minPumpOut: minPumpOut.toString() };
     try {
-      const r = await acts.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString(), configVersion: under.configVersion });
+      const r = await buyActs.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString(), configVersion: under.configVersion });
       result = { bought: true, reason: r.applied ? d.reason : `${d.reason} (already done this hour)` };
     } catch (err) {
       // Keyed by the hour: a later run of the same hour finds it done if it did move.
