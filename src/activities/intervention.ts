@@ -24,6 +24,8 @@ export interface InterventionRecordInput {
   executedAt: number | null;
   reason: string | null;
   updatedAt: number;
+  /** The config version the intervention acts under (issue #10 item 6); absent from interventions that predate versions. */
+  configVersion?: number;
 }
 
 export interface GateContextResult {

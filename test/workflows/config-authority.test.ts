@@ -11,7 +11,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { governanceProposal, strategyMonitor } from '../../src/workflows/index.ts';
 import {
-  configVersionQuery, monitorWorkflowId, proposalWorkflowId, statusQuery, tallyQuery, updateConfigSignal, updateConfigUpdate, voteSignal, type ProposalInput,
+  configVersionQuery, interventionWorkflowId, monitorWorkflowId, proposalWorkflowId, statusQuery, tallyQuery, updateConfigSignal, updateConfigUpdate, voteSignal, type ProposalInput,
 } from '../../src/workflows/contract.ts';
 import { HOUR, MINUTE, freshEnv, harness, sharedEnv, testConfig, type Harness } from './harness.ts';
 
@@ -152,6 +152,22 @@ describe('the running configuration, versioned in the store', () => {
       await runJob(h, 'riskAssessmentJob');
       expect(await jobRecord(h, 'risk')).toMatchObject({ configVersion: 2 });
       await monitor.terminate();
+    });
+  }, 120_000);
+
+  it('starts an intervention under the current version, and its record names that version', async () => {
+    const h = await harness(testConfig(), { drawdownInMinutes: 10 });
+    await withHarness(h, async () => {
+      const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
+      await h.env.sleep(6 * MINUTE);
+      await monitor.executeUpdate(updateConfigUpdate, { args: [{ patch: { risk: { maxSlippage: 0.01 } }, by: 'alice' }] });
+      await h.env.sleep(30 * MINUTE);
+      const id = interventionWorkflowId(h.treasuryId, 1);
+      expect((await monitor.query(statusQuery)).interventionCount).toBeGreaterThanOrEqual(1);
+      const row = await h.world.store.intervention(id);
+      expect(row?.configVersion).toBe(2);
+      await monitor.terminate();
+      await h.env.client.workflow.getHandle(id).terminate().catch(() => undefined);
     });
   }, 120_000);
 });
