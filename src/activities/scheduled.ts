@@ -30,11 +30,13 @@ export function scheduledActivities(deps: ActivityDeps) {
      * shared store). Heartbeats with the executor's progress every poll, so a dead worker's attempt is retried
      * within the heartbeat timeout; a deterministic failure (needs-reconciliation among them) is not retried.
      */
-    async accumulate(input: { treasuryId: string; key: string; usdcIn: string; minPumpOut: string; configVersion?: number | null }): Promise<{ applied: boolean; pumpOut: string; usdcIn: string }> {
+    async accumulate(input: { treasuryId: string; key: string; usdcIn: string; minPumpOut: string; configVersion?: number | null; maxSlippageBps?: number }): Promise<{ applied: boolean; pumpOut: string; usdcIn: string }> {
       const heartbeat = activityHeartbeat();
       let r: Awaited<ReturnType<ActivityDeps['treasury']['accumulate']>>;
       try {
-        r = await deps.treasury.accumulate({ key: input.key, usdcIn: BigInt(input.usdcIn), minPumpOut: BigInt(input.minPumpOut) }, heartbeat ? { heartbeat } : {});
+        // The limit of the config version the job read, not the worker file's (issue #10 item 6).
+        const limit = input.maxSlippageBps !== undefined ? { maxSlippageBps: input.maxSlippageBps } : {};
+        r = await deps.treasury.accumulate({ key: input.key, usdcIn: BigInt(input.usdcIn), minPumpOut: BigInt(input.minPumpOut), ...limit }, heartbeat ? { heartbeat } : {});
       } catch (err) {
         throw classifySwapError(err);
       }

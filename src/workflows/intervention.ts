@@ -353,6 +353,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       }
       const request: WireSwapRequest = {
         treasuryId, interventionId: id, slice, pumpIn: sliceSize.toString(), minPstrOut: slippageFloor(ideal, config.risk.maxSlippage).toString(), impliedPstrOut: ideal.toString(),
+        // The executor bounds the trade by this intervention's config version, not the worker file (activity input only: no patch).
+        maxSlippageBps: Math.round(config.risk.maxSlippage * 10_000), ...(input.configVersion !== undefined ? { configVersion: input.configVersion } : {}),
       };
       let r: WireSwapResult;
       try {

@@ -104,7 +104,7 @@ export async function accumulationJob(input: JobInput): Promise<{ bought: boolea
     const minPumpOut = slippageFloor(d.pumpOut.raw, config.risk.maxSlippage);
     limits = { maxSlippage: config.risk.maxSlippage, minPumpOut: minPumpOut.toString() };
     try {
-      const r = await buyActs.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString(), configVersion: under.configVersion });
+      const r = await buyActs.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString(), configVersion: under.configVersion, maxSlippageBps: Math.round(config.risk.maxSlippage * 10_000) });
       result = { bought: true, reason: r.applied ? d.reason : `${d.reason} (already done this hour)` };
     } catch (err) {
       // Keyed by the hour: a later run of the same hour finds it done if it did move.
