@@ -155,19 +155,25 @@ describe('the running configuration, versioned in the store', () => {
     });
   }, 120_000);
 
-  it('starts an intervention under the current version, and its record names that version', async () => {
-    const h = await harness(testConfig(), { drawdownInMinutes: 10 });
+  it('starts an intervention under the current version: its record and its swap slices name that version and its limit', async () => {
+    // Below the timelock and on a deep pool (as halts.test.ts), so that its slices execute without approvals.
+    const h = await harness(testConfig({ intervention: { timelockThresholdUsd: 1e12 }, paper: { poolDepthUsd: 400_000 } }), { drawdownInMinutes: 10, depth: 0.18, holdMinutes: 600 });
     await withHarness(h, async () => {
       const monitor = await h.env.client.workflow.start(strategyMonitor, { taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }] });
       await h.env.sleep(6 * MINUTE);
-      await monitor.executeUpdate(updateConfigUpdate, { args: [{ patch: { risk: { maxSlippage: 0.01 } }, by: 'alice' }] });
+      await monitor.executeUpdate(updateConfigUpdate, { args: [{ patch: { risk: { maxSlippage: 0.015 } }, by: 'alice' }] });
       await h.env.sleep(30 * MINUTE);
       const id = interventionWorkflowId(h.treasuryId, 1);
       expect((await monitor.query(statusQuery)).interventionCount).toBeGreaterThanOrEqual(1);
       const row = await h.world.store.intervention(id);
       expect(row?.configVersion).toBe(2);
+      // Its swap slices were executed under the version's limit (1.5 %), and their records say so.
+      await h.env.sleep(30 * MINUTE);
+      const swaps = await h.world.store.swaps(id);
+      expect(swaps.length).toBeGreaterThan(0);
+      for (const w of swaps) expect(w.details).toMatchObject({ configVersion: 2, maxSlippageBps: 150 });
       await monitor.terminate();
-      await h.env.client.workflow.getHandle(id).terminate().catch(() => undefined);
+      for (let n = 1; n <= 3; n++) await h.env.client.workflow.getHandle(interventionWorkflowId(h.treasuryId, n)).terminate().catch(() => undefined);
     });
   }, 120_000);
 });
