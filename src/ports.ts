@@ -46,6 +46,8 @@ export interface SwapRequest {
   pumpIn: bigint;
   /** The slippage guard's floor: the swap must not fill below this or it is not executed. */
   minPstrOut: bigint;
+  /** risk.maxSlippage of the config version the workflow acts under, in basis points; absent: the executor's own (issue #10 item 6). */
+  maxSlippageBps?: number;
 }
 
 export interface SwapResult {
@@ -65,6 +67,8 @@ export interface AccumulationRequest {
   key: string;
   usdcIn: bigint;
   minPumpOut: bigint;
+  /** As SwapRequest.maxSlippageBps: the current config version's limit, not the worker file's. */
+  maxSlippageBps?: number;
 }
 
 export interface Treasury {

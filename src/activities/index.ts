@@ -3,6 +3,7 @@
  * activities-dependency-injection idiom). Workflows import only the type.
  */
 import { alertActivities } from '../alerts/activity.ts';
+import { configActivities } from './config.ts';
 import { controlActivities } from './control.ts';
 import type { ActivityDeps } from './deps.ts';
 import { governanceActivities } from './governance.ts';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...reportActivities(deps),
     ...controlActivities(deps),
     ...reconcileActivities(deps),
+    ...configActivities(deps),
     ...alertActivities({ store: deps.store, logger: deps.logger, alerts: deps.config.alerts }),
   };
 }

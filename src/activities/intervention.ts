@@ -27,7 +27,12 @@ export interface InterventionRecordInput {
   executedAt: number | null;
   reason: string | null;
   updatedAt: number;
+  /** The config version the intervention acts under (issue #10 item 6); absent from interventions that predate versions. */
+  configVersion?: number;
 }
+
+/** What a swap record says of the config version and limit it was executed under (issue #10 item 6). */
+const underVersion = (req: WireSwapRequest) => ({ configVersion: req.configVersion ?? null, maxSlippageBps: req.maxSlippageBps ?? null });
 
 export interface GateContextResult {
   paused: boolean;
@@ -54,6 +59,10 @@ export interface WireSwapRequest {
   pumpIn: string;
   minPstrOut: string;
   impliedPstrOut: string;
+  /** risk.maxSlippage of the version below, in basis points (absent from requests that predate config versions). */
+  maxSlippageBps?: number;
+  /** The config version the intervention acts under, written into the swap record. */
+  configVersion?: number;
 }
 
 export interface WireSwapResult {
@@ -81,9 +90,11 @@ export function interventionActivities(deps: ActivityDeps) {
     const pumpIn = BigInt(req.pumpIn);
     await store.recordSwap({
       interventionId: req.interventionId, slice: req.slice, treasuryId: req.treasuryId, at, status: 'prepared',
-      pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut }, updatedAt: at,
+      pumpIn, pstrOut: null, signature: null, details: { minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, ...underVersion(req) }, updatedAt: at,
     });
-    const swap = { interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut) };
+    const swap = {
+      interventionId: req.interventionId, slice: req.slice, pumpIn, minPstrOut: BigInt(req.minPstrOut), ...(req.maxSlippageBps !== undefined ? { maxSlippageBps: req.maxSlippageBps } : {}),
+    };
     const r = await withProgressHeartbeat((heartbeat) => deps.treasury.swap(swap, heartbeat ? { heartbeat } : {}));
     // Merge, never replace: the executor may have stored signed bytes, attempts and realized figures there.
     const earlier = (await store.swap(req.interventionId, req.slice))?.details;
@@ -93,7 +104,7 @@ export function interventionActivities(deps: ActivityDeps) {
     }
     await store.updateSwap(req.interventionId, req.slice, {
       status: r.status, updatedAt: serverClock(), pstrOut: r.pstrOut, signature: r.reference,
-      details: { ...(typeof earlier === 'object' && earlier !== null ? earlier : {}), minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, alreadyDone: r.alreadyDone, error: r.error ?? null },
+      details: { ...(typeof earlier === 'object' && earlier !== null ? earlier : {}), minPstrOut: req.minPstrOut, impliedPstrOut: req.impliedPstrOut, ...underVersion(req), alreadyDone: r.alreadyDone, error: r.error ?? null },
     });
     deps.logger.info({ treasuryId: req.treasuryId, workflowId: req.interventionId, slice: req.slice, status: r.status, alreadyDone: r.alreadyDone }, 'swap');
     return { status: r.status, pumpIn: r.pumpIn.toString(), pstrOut: r.pstrOut.toString(), reference: r.reference, alreadyDone: r.alreadyDone, error: r.error ?? null };

@@ -20,17 +20,19 @@ export function scheduledActivities(deps: ActivityDeps) {
      * shared store). Heartbeats with the executor's progress every poll, so a dead worker's attempt is retried
      * within the heartbeat timeout; a deterministic failure (needs-reconciliation among them) is not retried.
      */
-    async accumulate(input: { treasuryId: string; key: string; usdcIn: string; minPumpOut: string }): Promise<{ applied: boolean; pumpOut: string; usdcIn: string }> {
+    async accumulate(input: { treasuryId: string; key: string; usdcIn: string; minPumpOut: string; configVersion?: number | null; maxSlippageBps?: number }): Promise<{ applied: boolean; pumpOut: string; usdcIn: string }> {
       const heartbeat = activityHeartbeat();
       let r: Awaited<ReturnType<ActivityDeps['treasury']['accumulate']>>;
       try {
-        r = await deps.treasury.accumulate({ key: input.key, usdcIn: BigInt(input.usdcIn), minPumpOut: BigInt(input.minPumpOut) }, heartbeat ? { heartbeat } : {});
+        // The limit of the config version the job read, not the worker file's (issue #10 item 6).
+        const limit = input.maxSlippageBps !== undefined ? { maxSlippageBps: input.maxSlippageBps } : {};
+        r = await deps.treasury.accumulate({ key: input.key, usdcIn: BigInt(input.usdcIn), minPumpOut: BigInt(input.minPumpOut), ...limit }, heartbeat ? { heartbeat } : {});
       } catch (err) {
         throw classifySwapError(err);
       }
       // USDC counted at 1 USD.
       if (r.applied) deps.metrics?.accumulated(input.treasuryId, toTokens({ raw: r.usdcIn, decimals: deps.config.tokens.usdc.decimals }));
-      deps.logger.info({ treasuryId: input.treasuryId, key: input.key, applied: r.applied }, 'accumulation');
+      deps.logger.info({ treasuryId: input.treasuryId, key: input.key, applied: r.applied, configVersion: input.configVersion ?? null, minPumpOut: input.minPumpOut }, 'accumulation');
       return { applied: r.applied, pumpOut: r.pumpOut.toString(), usdcIn: r.usdcIn.toString() };
     },
 

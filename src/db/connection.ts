@@ -32,6 +32,8 @@ const TABLE_NAMES = [
   'priceSamples', 'treasurySnapshots', 'interventions', 'interventionSteps', 'monitoringLogs', 'alerts', 'proposals', 'votes',
   'swapRecords', 'ledgerBalances', 'ledgerEntries', 'lpPositions', 'controlState',
   'moneyJournal',
+  // Config authority (issue #10 item 6).
+  'configVersions',
 ] as const;
 
 export type Tables = { [K in (typeof TABLE_NAMES)[number]]: (typeof sqliteSchema)[K] };

@@ -117,6 +117,8 @@ export const interventions = pgTable('interventions', {
   executedAt: epochMs('executed_at'),
   reason: text('reason'),
   updatedAt: epochMs('updated_at').notNull(),
+  /** The config version (config_versions) the intervention acted under; null for rows written before versions existed. */
+  configVersion: integer('config_version'),
 }, (t) => [
   unique('interventions_treasury_seq').on(t.treasuryId, t.seq),
   index('interventions_treasury_time').on(t.treasuryId, t.startedAt),
@@ -301,6 +303,21 @@ export const controlState = pgTable('control_state', {
   version: integer('version').notNull(),
   updatedAt: epochMs('updated_at').notNull(),
 });
+
+// ── Config authority (issue #10 item 6): the running configuration, versioned ──
+
+/** Every configuration a treasury's monitor has run under, one row per version (see src/db/schema.ts). */
+export const configVersions = pgTable('config_versions', {
+  treasuryId: text('treasury_id').notNull(),
+  version: integer('version').notNull(),
+  config: json('config').notNull(),
+  source: text('source').notNull(),
+  by: text('by'),
+  at: epochMs('at').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.version] }),
+  index('config_versions_treasury_time').on(t.treasuryId, t.at),
+]);
 
 // ── Money journal (helper D, issue #10): every non-intervention money movement ──
 

@@ -117,6 +117,8 @@ export const interventions = sqliteTable('interventions', {
   executedAt: epochMs('executed_at'),
   reason: text('reason'),
   updatedAt: epochMs('updated_at').notNull(),
+  /** The config version (config_versions) the intervention acted under; null for rows written before versions existed. */
+  configVersion: integer('config_version'),
 }, (t) => [
   unique('interventions_treasury_seq').on(t.treasuryId, t.seq),
   index('interventions_treasury_time').on(t.treasuryId, t.startedAt),
@@ -375,3 +377,28 @@ export type NewMoneyJournal = typeof moneyJournal.$inferInsert;
 export type MoneyPath = (typeof MONEY_PATHS)[number];
 export type LpPositionRow = typeof lpPositions.$inferSelect;
 export type NewLpPosition = typeof lpPositions.$inferInsert;
+
+// ── Config authority (issue #10 item 6): the running configuration, versioned ──
+
+/**
+ * Every configuration a treasury's monitor has run under, one row per
+ * version (1, 2, …): the store and the monitor are its one authority, and
+ * schedules, interventions and executors read the newest row. `source` says
+ * where a version came from: `file` (the first, from the config file),
+ * `operator` (an accepted updateConfig) or `governance <proposal id>`. Rows
+ * are never changed: a new configuration is a new version.
+ */
+export const configVersions = sqliteTable('config_versions', {
+  treasuryId: text('treasury_id').notNull(),
+  version: integer('version').notNull(),
+  config: json('config').notNull(),
+  source: text('source').notNull(),
+  by: text('by'),
+  at: epochMs('at').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.version] }),
+  index('config_versions_treasury_time').on(t.treasuryId, t.at),
+]);
+
+export type ConfigVersionRow = typeof configVersions.$inferSelect;
+export type NewConfigVersion = typeof configVersions.$inferInsert;

@@ -16,6 +16,7 @@ import {
   connectPostgres, isPostgresUrl, openSqlite, type Connection, type Db, type PostgresOptions, type SqliteOptions, type Tables,
 } from './connection.ts';
 import { StoreValueError } from './schema.ts';
+import type { ConfigVersionRow, NewConfigVersion } from './schema.ts';
 import type {
   AlertLevel, AlertRow, ControlStateRow, InterventionRow, InterventionStatus, InterventionStepRow, MonitoringLogRow, NewAlert,
   NewIntervention, NewInterventionStep, NewMonitoringLog, NewPriceSample, NewProposal, NewSnapshot, NewSwap, NewVote,
@@ -40,6 +41,8 @@ export interface MoneyRecordChange {
   amountOut?: bigint | null;
   signature?: string | null;
 }
+
+export type { ConfigVersionRow, NewConfigVersion } from './schema.ts';
 
 export type OpenOptions = SqliteOptions & PostgresOptions;
 
@@ -99,6 +102,16 @@ function databaseError(error: unknown): unknown {
   const statement = error.query.slice(0, 120);
   return new StoreQueryError(`${error.cause.message} (in: ${statement})`, (error.cause as { code?: string }).code, error.cause);
 }
+
+/** JSON with object keys sorted: two equal configurations compare equal whatever order a database gives their keys in. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b))) : v));
+}
+
+/** Whether a stored version holds what a writer asks to append (a retried append finds its own row). */
+const sameVersion = (row: ConfigVersionRow, v: NewConfigVersion) =>
+  row.source === v.source && (row.by ?? null) === (v.by ?? null) && canonicalJson(row.config) === canonicalJson(v.config);
 
 /** What `.returning(ONE)` gives back: one element per row written. */
 const ONE = { one: sql<number>`1` };
@@ -448,6 +461,49 @@ export class TreasuryStore {
   /** Every slice of an intervention's swap, in slice order. */
   swaps(interventionId: string): Promise<SwapRow[]> {
     return this.query((db, { swapRecords: t }) => db.select().from(t).where(eq(t.interventionId, interventionId)).orderBy(asc(t.slice)));
+  }
+
+  // ── Config authority: the running configuration, versioned (issue #10 item 6) ──
+
+  /** The newest version of a treasury's configuration; undefined before the first was written. */
+  currentConfigVersion(treasuryId: string): Promise<ConfigVersionRow | undefined> {
+    return this.first(this.query((db, { configVersions: t }) => db.select().from(t).where(eq(t.treasuryId, treasuryId))
+      .orderBy(desc(t.version)).limit(1)));
+  }
+
+  configVersion(treasuryId: string, version: number): Promise<ConfigVersionRow | undefined> {
+    return this.first(this.query((db, { configVersions: t }) => db.select().from(t)
+      .where(and(eq(t.treasuryId, treasuryId), eq(t.version, version))).limit(1)));
+  }
+
+  /** Every version of a treasury's configuration, oldest first (the audit trail of its changes). */
+  configVersions(treasuryId: string): Promise<ConfigVersionRow[]> {
+    return this.query((db, { configVersions: t }) => db.select().from(t).where(eq(t.treasuryId, treasuryId)).orderBy(asc(t.version)));
+  }
+
+  /**
+   * Appends a configuration as `v.version` (the writer's last version + 1;
+   * the monitor is the single writer and numbers its versions itself, so an
+   * intervention can name the version before the write lands). A retried
+   * append finds its own row and writes nothing (`written: false`). When
+   * another writer took that number with a different configuration, the
+   * change is appended after the newest version instead (never overwritten:
+   * rows are history) and the version it got is returned.
+   */
+  appendConfigVersion(v: NewConfigVersion): Promise<{ version: number; written: boolean }> {
+    if (!Number.isSafeInteger(v.version) || v.version < 1) {
+      return Promise.reject(new StoreValueError(`config version of ${v.treasuryId}: version must be an integer ≥ 1, got ${String(v.version)}`));
+    }
+    return this.transaction(() => this.query(async (db, { configVersions: t }) => {
+      if ((await db.insert(t).values(v).onConflictDoNothing().returning(ONE)).length > 0) return { version: v.version, written: true };
+      const [taken] = await db.select().from(t).where(and(eq(t.treasuryId, v.treasuryId), eq(t.version, v.version))).limit(1);
+      if (taken && sameVersion(taken, v)) return { version: v.version, written: false };
+      const [newest] = await db.select().from(t).where(eq(t.treasuryId, v.treasuryId)).orderBy(desc(t.version)).limit(1);
+      if (newest && sameVersion(newest, v)) return { version: newest.version, written: false };
+      const version = (newest?.version ?? 0) + 1;
+      await db.insert(t).values({ ...v, version });
+      return { version, written: true };
+    }));
   }
 
   // ── Money journal (accumulation, liquidity; helper D, issue #10) ─────────────

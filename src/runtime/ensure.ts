@@ -2,6 +2,7 @@
 import { ScheduleAlreadyRunning, ScheduleOverlapPolicy, WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Config } from '../config.ts';
 import { TASK_QUEUE, configQuery, monitorWorkflowId, scheduleId, type ScheduledJob } from '../workflows/contract.ts';
+import type { JobInput } from '../workflows/job-config.ts';
 
 /** Every job with its cadence (architecture doc: hourly, daily, 6-hourly, 2-hourly) and its workflow type. */
 export const SCHEDULES: readonly { job: ScheduledJob; every: string; workflowType: string }[] = [
@@ -65,6 +66,9 @@ export async function ensureMonitor(client: Client, config: Config, taskQueue = 
   return (await ensureMonitorDetailed(client, config, taskQueue)).outcome;
 }
 
+/** What a schedule starts its job with (issue #10 item 6). Schedules created before carry `{ config }`, which their runs keep as a fallback. */
+export const scheduleInput = (config: Config): JobInput => ({ treasuryId: config.treasuryId });
+
 export async function ensureSchedules(client: Client, config: Config, opts: { taskQueue?: string; everyOverride?: string } = {}): Promise<{ created: string[]; existing: string[] }> {
   const created: string[] = [];
   const existing: string[] = [];
@@ -74,7 +78,8 @@ export async function ensureSchedules(client: Client, config: Config, opts: { ta
       await client.schedule.create({
         scheduleId: id,
         spec: { intervals: [{ every: (opts.everyOverride ?? s.every) as '1h' }] },
-        action: { type: 'startWorkflow', workflowType: s.workflowType, taskQueue: opts.taskQueue ?? TASK_QUEUE, args: [{ config }], workflowId: `${id}/run` },
+        // Only the treasury: each run reads the current configuration version from the store (no frozen copy, no secrets in the schedule).
+        action: { type: 'startWorkflow', workflowType: s.workflowType, taskQueue: opts.taskQueue ?? TASK_QUEUE, args: [scheduleInput(config)], workflowId: `${id}/run` },
         policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour' },
         memo: { treasuryId: config.treasuryId },
       });

@@ -110,6 +110,8 @@ interface Leg<K> {
   output: TokenSpec;
   amountIn: bigint;
   minOut: bigint;
+  /** The request's config-version limit (issue #10 item 6); absent: the one this treasury was built with. */
+  maxSlippageBps?: number;
 }
 
 export interface ExecutionOutcome {
@@ -173,6 +175,7 @@ export class SolanaTreasury implements Treasury {
     const { tokens } = this.o;
     const r = await this.execute({
       path: 'intervention', ...(opts.heartbeat && { heartbeat: opts.heartbeat }), journal: this.swaps, key: { interventionId: req.interventionId, slice: req.slice }, input: tokens.pump, output: tokens.pstr, amountIn: req.pumpIn, minOut: req.minPstrOut,
+      ...(req.maxSlippageBps !== undefined && { maxSlippageBps: checkedBps(req.maxSlippageBps, 'swap') }),
     });
     return { status: r.status, pumpIn: r.amountIn, pstrOut: r.amountOut, reference: r.signature ?? `swap/${req.interventionId}/${req.slice}`, alreadyDone: r.alreadyDone, ...(r.error !== undefined && { error: r.error }) };
   }
@@ -185,6 +188,7 @@ export class SolanaTreasury implements Treasury {
     const { tokens } = this.o;
     const r = await this.execute({
       path: 'accumulation', ...(opts.heartbeat && { heartbeat: opts.heartbeat }), journal: this.buys, key: req.key, input: tokens.usdc, output: tokens.pump, amountIn: req.usdcIn, minOut: req.minPumpOut,
+      ...(req.maxSlippageBps !== undefined && { maxSlippageBps: checkedBps(req.maxSlippageBps, 'accumulate') }),
     });
     const ok = r.status === 'confirmed';
     return {
@@ -354,8 +358,10 @@ export class SolanaTreasury implements Treasury {
   private async prepare<K>(leg: Leg<K>, attemptNo: number): Promise<Attempt | { refused: string }> {
     const { jupiter, chain } = this.o;
     const request = { inputMint: leg.input.mint.toBase58(), outputMint: leg.output.mint.toBase58(), amount: leg.amountIn };
-    let quote = await jupiter.quote({ ...request, slippageBps: this.o.maxSlippageBps });
-    const bps = slippageBpsForFloor(quote.outAmount, leg.minOut, this.o.maxSlippageBps);
+    // The limit of the config version the workflow acts under, not a copy frozen into this worker (issue #10 item 6).
+    const maxBps = leg.maxSlippageBps ?? this.o.maxSlippageBps;
+    let quote = await jupiter.quote({ ...request, slippageBps: maxBps });
+    const bps = slippageBpsForFloor(quote.outAmount, leg.minOut, maxBps);
     const refusal = (out: bigint, threshold: bigint) =>
       `quote below the slippage floor: ${out} out (on-chain minimum ${threshold}) for ${leg.amountIn} in, floor ${leg.minOut}; nothing sent`;
     if (bps === null) return { refused: refusal(quote.outAmount, quote.otherAmountThreshold) };
@@ -445,4 +451,10 @@ function outcomeOf(r: JournalRecord, alreadyDone: boolean): ExecutionOutcome {
     status: r.status === 'confirmed' ? 'confirmed' : 'failed', amountIn, amountOut: r.amountOut ?? 0n, signature: r.signature, alreadyDone,
     ...(error !== undefined && { error }),
   };
+}
+
+/** A request's slippage limit, checked as the constructor's is (a deterministic error: not retried). */
+function checkedBps(bps: number, what: string): number {
+  if (!Number.isInteger(bps) || bps < 0 || bps > 10_000) throw new RangeError(`${what}: maxSlippageBps must be an integer in [0, 10000], got ${bps}`);
+  return bps;
 }

@@ -274,8 +274,10 @@ export class SquadsTreasury implements Treasury {
   private async prepare(key: SliceKey, req: SwapRequest, attemptNo: number): Promise<ProposalAttempt | { refused: string }> {
     const { jupiter, chain, tokens, member } = this.o;
     const request = { inputMint: tokens.pump.mint.toBase58(), outputMint: tokens.pstr.mint.toBase58(), amount: req.pumpIn };
-    let quote = await jupiter.quote({ ...request, slippageBps: this.o.maxSlippageBps });
-    const bps = slippageBpsForFloor(quote.outAmount, req.minPstrOut, this.o.maxSlippageBps);
+    // The request's config-version limit when it carries one (issue #10 item 6), else the one this treasury was built with.
+    const maxBps = req.maxSlippageBps ?? this.o.maxSlippageBps;
+    let quote = await jupiter.quote({ ...request, slippageBps: maxBps });
+    const bps = slippageBpsForFloor(quote.outAmount, req.minPstrOut, maxBps);
     const refusal = (out: bigint, threshold: bigint) =>
       `quote below the slippage floor: ${out} out (on-chain minimum ${threshold}) for ${req.pumpIn} in, floor ${req.minPstrOut}; nothing proposed`;
     if (bps === null) return { refused: refusal(quote.outAmount, quote.otherAmountThreshold) };

@@ -74,6 +74,8 @@ export const controlQuery = defineQuery<ControlStatus>('control');
 export const healthQuery = defineQuery<MonitorHealth>('health');
 /** The running configuration (after every accepted update). */
 export const configQuery = defineQuery<Config>('config');
+/** The running configuration with its version in the store (null: not loaded yet, or a monitor that predates versions). */
+export const configVersionQuery = defineQuery<{ version: number | null; config: Config }>('configVersion');
 
 export interface InterventionSettled {
   interventionId: string;
@@ -112,6 +114,17 @@ export interface MonitorStatus {
   operators?: string;
   /** The safety state as the store holds it (absent on monitors that predate it). */
   control?: ControlStatus;
+  /** The configuration's version in the store (absent on monitors that predate config versions). */
+  configAuthority?: ConfigAuthorityStatus;
+}
+
+/** The monitor's view of its configuration's version (src/workflows/monitor-config.ts). */
+export interface ConfigAuthorityStatus {
+  version: number | null;
+  loaded: boolean;
+  /** Versions adopted and not yet in the store (no intervention starts until they are). */
+  unsaved: number;
+  problem: string | null;
 }
 
 /* ---------- Safety state in the store (the control record) ---------- */
@@ -195,6 +208,8 @@ export interface InterventionInput {
   consensus: ConsensusResult;
   vwap30: number;
   startedAt: number;
+  /** The monitor's configuration version `config` is (config_versions); absent when started by a monitor that predates versions. */
+  configVersion?: number;
 }
 
 export interface StepRecord {
@@ -333,6 +348,8 @@ export interface CycleRecord {
   decision: InterventionDecision | null;
   emergency: { latched: boolean; entered: boolean };
   alerts: { level: string; kind: string; message: string; data?: Record<string, unknown> }[];
+  /** The configuration version the cycle decided under (absent in monitors that predate versions). */
+  configVersion?: number;
 }
 
 /** What recordCycle reports back: critical alerts no sink has taken yet (shown by `client.ts status`). */

@@ -158,6 +158,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       pumpAmount: st.pumpAmount, pstrBought: st.result?.pstrBought ?? null, usdValue: st.result ? run.usdSpent : null,
       decidedPrice: input.consensus.ok ? input.consensus.price : 0, vwap30: input.vwap30, drawdown: input.decision.drawdown ?? 0,
       executedAt: run.executedAt, reason: st.reason, updatedAt: Date.now(),
+      // The record names the version it acted under (an input change only: no new command, so no patch).
+      ...(input.configVersion !== undefined ? { configVersion: input.configVersion } : {}),
     });
   // Filled in by the swap step (a nested function, so kept in one object the type checker can follow).
   const run: { usdSpent: number; executedAt: number | null; lastFillAt: number | null; slices: number; spent: bigint; bought: bigint; implied: bigint; remaining: bigint } = {
@@ -392,6 +394,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       }
       const request: WireSwapRequest = {
         treasuryId, interventionId: id, slice, pumpIn: sliceSize.toString(), minPstrOut: slippageFloor(ideal, config.risk.maxSlippage).toString(), impliedPstrOut: ideal.toString(),
+        // The executor bounds the trade by this intervention's config version, not the worker file (activity input only: no patch).
+        maxSlippageBps: Math.round(config.risk.maxSlippage * 10_000), ...(input.configVersion !== undefined ? { configVersion: input.configVersion } : {}),
       };
       let r: WireSwapResult;
       try {

@@ -122,8 +122,15 @@ export const proposalInputSchema = z.object({
 
 /* ---------- workflow inputs ---------- */
 
-/** The scheduled jobs' input: a whole, valid configuration. */
-export const jobInputSchema = z.object({ config: configSchema });
+/**
+ * The scheduled jobs' input: the treasury (schedules created since config versions: each run reads the current
+ * version from the store), or a whole, valid configuration (older schedules; kept as the fallback).
+ */
+export const jobInputSchema = z.object({ treasuryId: configSchema.shape.treasuryId.unwrap().optional(), config: configSchema.optional() })
+  .refine((i) => i.treasuryId !== undefined || i.config !== undefined, { message: 'needs treasuryId (or, from an older schedule, config)' })
+  .refine((i) => i.treasuryId === undefined || i.config === undefined || i.treasuryId === i.config.treasuryId, {
+    message: 'treasuryId and config.treasuryId differ', path: ['treasuryId'],
+  });
 
 /** The operator report's input (`client.ts report` starts it; the scheduled jobs call it). */
 export const reportInputSchema = z.object({
@@ -158,6 +165,7 @@ export const interventionInputSchema = z.object({
   consensus: z.looseObject({ ok: z.boolean() }),
   vwap30: z.number(),
   startedAt: z.number().int().nonnegative(),
+  configVersion: z.number().int().min(1).optional(),
 });
 
 /* ---------- parsing ---------- */

@@ -24,7 +24,7 @@ import { executionDelayHours } from '../domain/governance.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
 import { authorize, operatorsLine, resumeDecision, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
 import {
-  applyProposalUpdate, cancelInterventionSignal, cancelInterventionUpdate, configQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
+  applyProposalUpdate, cancelInterventionSignal, cancelInterventionUpdate, configQuery, configVersionQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
   pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal,
   type ApplyProposalResult, type MonitorStatus, type OperatorResult, type ProposalChange,
 } from './contract.ts';
@@ -34,6 +34,7 @@ import {
 } from './messages.ts';
 import type { MonitorState } from './monitor.ts';
 import { controlStatus } from './monitor-control.ts';
+import { changeSource, configAdopted, configAuthorityStatus } from './monitor-config.ts';
 
 /**
  * The check of a governance message: a passed proposal's change should survive a store blip, so it is retried for
@@ -94,8 +95,10 @@ export function installMonitorHandlers(s: MonitorState): void {
   };
   const policyEnforced = () => patched(CONFIG_POLICY_PATCH);
   /** The one place a new configuration is adopted (so one more step, such as persisting its version, goes here). */
-  const adoptConfig = (next: Config): void => {
+  const adoptConfig = (next: Config, change: { patch: unknown; source: string; by: string | null }): void => {
     s.config = next;
+    // The accepted configuration becomes the next version in the store (src/workflows/monitor-config.ts).
+    configAdopted(s, change);
     s.wake = true;
   };
 
@@ -151,7 +154,7 @@ export function installMonitorHandlers(s: MonitorState): void {
     apply: (m, origin) => {
       const next = configVerdict(m.patch, origin, policyEnforced());
       if (!next.ok) return no(`refused: ${next.why}`);
-      adoptConfig(next.config);
+      adoptConfig(next.config, { patch: m.patch, source: changeSource(m.proposalId), by: m.by });
       return yes(next.why);
     },
   };
@@ -426,7 +429,9 @@ export function installMonitorHandlers(s: MonitorState): void {
     undeliveredCritical: s.undeliveredCritical ?? { count: 0, oldest: null },
     operators: operatorsLine(s.config.intervention.operators),
     control: controlStatus(s),
+    configAuthority: configAuthorityStatus(s),
   }));
   setHandler(healthQuery, () => s.health);
   setHandler(configQuery, () => s.config);
+  setHandler(configVersionQuery, () => ({ version: configAuthorityStatus(s)?.version ?? null, config: s.config }));
 }

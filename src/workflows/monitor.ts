@@ -26,6 +26,9 @@ import { controlQuery, type ControlStatus } from './contract.ts';
 import {
   controlStatus, gateMemory, reserveIntervention, startControl, startControlSaver, syncControl, type MonitorControl,
 } from './monitor-control.ts';
+import {
+  configNotReady, configVersionField, startConfigAuthority, startConfigSaver, syncConfig, type ConfigAuthority,
+} from './monitor-config.ts';
 
 /** Keeps a run's history to a few thousand events (about 20 a cycle), under the server's 4,096-event suggestion. */
 export const CYCLES_PER_RUN = 150;
@@ -45,6 +48,8 @@ export interface MonitorState extends MonitorMemory, UnrecordedCycles {
   appliedProposals?: string[];
   /** The safety state's place in the store (src/workflows/monitor-control.ts); absent in states carried from older runs. */
   control?: MonitorControl;
+  /** The configuration's version in the store (src/workflows/monitor-config.ts); absent in states carried from older runs. */
+  configAuthority?: ConfigAuthority;
 }
 
 export interface MonitorInput {
@@ -71,14 +76,18 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
   // Safety state in the store: decided once per run, loaded before the first cycle (below), saved as it changes.
   const durable = startControl(s);
   if (durable) setHandler(controlQuery, () => controlStatus(s) as ControlStatus);
+  // The running configuration in the store, versioned: loaded before the first cycle (the store wins), each accepted change saved.
+  const authority = startConfigAuthority(s);
 
   // Every signal, update and query; none of them throws (monitor-handlers.ts).
   installMonitorHandlers(s);
 
   // Saves what handlers change (pause, stop, resume, a settled swap) as soon as they change it.
   startControlSaver(s);
+  startConfigSaver(s);
   for (let cyclesThisRun = 0; ; cyclesThisRun++) {
     const started = Date.now();
+    if (authority) await syncConfig(s);
     // Loads the safety state when not loaded yet (every run's start), saves what handlers changed; never throws for the store.
     if (durable) await syncControl(s);
     await runCycle(s);
@@ -88,6 +97,7 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     await condition(() => s.wake, Math.max(1, next - Date.now()));
     if (cyclesThisRun + 1 >= (input.cyclesPerRun ?? CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
+      if (authority) await syncConfig(s);
       if (durable) await syncControl(s);
       await continueAsNew<typeof strategyMonitor>({ config: s.config, state: { ...s, wake: false }, ...(input.cyclesPerRun ? { cyclesPerRun: input.cyclesPerRun } : {}) });
     }
@@ -117,6 +127,8 @@ async function runCycle(s: MonitorState): Promise<void> {
 
 async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   const { config } = s;
+  // The version of this cycle's configuration, taken with it: a change made mid-cycle is the next cycle's.
+  const configVersion = configVersionField(s);
   const acts = proxyActivities<Activities>(cycleActivityOptions(config.monitor.cycleIntervalSeconds));
   const treasuryId = config.treasuryId;
   const cycleId = `${treasuryId}/${s.cycles + 1}`;
@@ -176,8 +188,12 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   }
   let summary = v.summary;
   const alerts = [...v.alerts];
+  // An intervention acts under a configuration version the store has (checked before a sequence number is taken).
+  const configBlock = v.decision?.intervene ? configNotReady(s) : null;
   // The record naming the new sequence number is saved first: a monitor started after a crash never reuses the id.
-  if (v.decision?.intervene && !(await reserveIntervention(s, now))) {
+  if (configBlock !== null) {
+    summary = { ...summary, decision: `${summary.decision}; not started: ${configBlock}` };
+  } else if (v.decision?.intervene && !(await reserveIntervention(s, now))) {
     summary = { ...summary, decision: `${summary.decision}; not started: ${s.control?.problem ?? 'safety state not saved'}` };
   } else if (v.decision?.intervene) {
     const seq = s.nextSeq;
@@ -185,7 +201,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
     // The deterministic id makes a second start of the same intervention impossible.
     const started = await startChild(intervention, {
       workflowId: id,
-      args: [{ treasuryId, seq, config, decidedInCycle: cycleId, decision: v.decision, consensus, vwap30: vwap?.vwap ?? 0, startedAt: now }],
+      args: [{ treasuryId, seq, config, ...configVersion, decidedInCycle: cycleId, decision: v.decision, consensus, vwap30: vwap?.vwap ?? 0, startedAt: now }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     }).then(() => null, (err: unknown) => {
@@ -206,7 +222,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
     }
   }
   s.lastCycle = summary;
-  const record = cycleRecordOf(v, summary, obs, consensus, alerts);
+  const record = { ...cycleRecordOf(v, summary, obs, consensus, alerts), ...configVersion };
   const recorded = await attempt('recordCycle', () => acts.recordCycle({ treasuryId, cycle: record }));
   // Histories recorded before recordCycle reported this carry no result.
   if (recorded?.undeliveredCritical) s.undeliveredCritical = recorded.undeliveredCritical;

@@ -8,9 +8,9 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { BooksReport, ClosedRow } from '../activities/reconcile.ts';
-import type { Config } from '../config-schema.ts';
 import { booksMismatchAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import { raiseAlerts } from './alerts.ts';
+import { jobTreasuryId, type JobInput } from './job-config.ts';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
@@ -27,8 +27,9 @@ export interface ReconcilerResult {
 
 const hourKey = (t: number) => new Date(t).toISOString().slice(0, 13);
 
-export async function reconciler({ config }: { config: Config }): Promise<ReconcilerResult> {
-  const treasuryId = config.treasuryId;
+export async function reconciler(input: JobInput): Promise<ReconcilerResult> {
+  // Only the treasury is needed: schedules since config versions carry nothing else.
+  const treasuryId = jobTreasuryId(input, 'reconciler');
   const failures: string[] = [];
   const attempt = async <T>(what: string, work: () => Promise<T>): Promise<T | null> => {
     try {

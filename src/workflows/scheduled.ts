@@ -4,10 +4,9 @@
  * rebalance, 6-hourly performance report, 2-hourly risk assessment. Each asks
  * the domain for the decision and writes its result to the store.
  */
-import { ActivityFailure, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
-import type { Config } from '../config-schema.ts';
 import { decideRebalance, positionValue } from '../domain/liquidity.ts';
 import { NON_RETRYABLE_SWAP_ERRORS } from '../domain/settle.ts';
 import { slippageFloor } from '../domain/swap.ts';
@@ -15,8 +14,7 @@ import { decideAccumulation } from '../domain/treasury.ts';
 import { amount } from '../domain/amount.ts';
 import { systemFailureAlert } from '../domain/alerts.ts';
 import { consensusOf, stateOf } from './monitor-cycle.ts';
-import { checkInput } from './inputs.ts';
-import { jobInputSchema } from './messages.ts';
+import { jobConfig, jobTreasuryId, type JobConfig, type JobInput } from './job-config.ts';
 import { operatorReport } from './report.ts';
 import type { OperatorFigures } from '../report/figures.ts';
 import type { MarketObservation } from './contract.ts';
@@ -25,6 +23,11 @@ const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
+
+export type { JobInput } from './job-config.ts';
+
+/** What a job's record says of the configuration it acted under (issue #10 item 6). */
+const actedUnder = (job: JobConfig) => ({ configVersion: job.configVersion, ...(job.note ? { configNote: job.note } : {}) });
 
 /**
  * The hourly buy waits on the chain: the executor confirms each transaction
@@ -41,10 +44,6 @@ export const ACCUMULATE_ACTIVITY_OPTIONS = {
 } satisfies ActivityOptions;
 const buyActs = proxyActivities<Activities>(ACCUMULATE_ACTIVITY_OPTIONS);
 
-export interface JobInput {
-  config: Config;
-}
-
 const hourKey = (t: number) => new Date(t).toISOString().slice(0, 13);
 
 /**
@@ -54,14 +53,24 @@ const hourKey = (t: number) => new Date(t).toISOString().slice(0, 13);
  * activity failure is a recorded skip with an alert, never a failed job.
  */
 export async function accumulationJob(input: JobInput): Promise<{ bought: boolean; reason: string }> {
-  const { config } = checkInput(jobInputSchema, input, 'accumulationJob');
-  const treasuryId = config.treasuryId;
+  const treasuryId = jobTreasuryId(input, 'accumulationJob');
   const started = Date.now();
+  let under: ReturnType<typeof actedUnder> = { configVersion: null };
   const skip = async (reason: string, alert: boolean) => {
     if (alert) await bestEffort(() => raiseAlerts(treasuryId, `accumulation/${treasuryId}/${hourKey(started)}`, started, [systemFailureAlert('hourly accumulation', reason)]));
-    await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(started), at: started, data: { bought: false, reason, skip: 'failure' } }));
+    await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(started), at: started, data: { bought: false, reason, skip: 'failure', ...under } }));
     return { bought: false, reason };
   };
+  // The current configuration version, read at every run (not the schedule's frozen copy); without one it does not buy.
+  let job: JobConfig;
+  try {
+    job = await jobConfig(input, 'accumulationJob');
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return skip(`skipped: ${failureText(err)}`, true);
+  }
+  const { config } = job;
+  under = actedUnder(job);
   let control: Awaited<ReturnType<Activities['controlState']>>;
   let obs: MarketObservation;
   try {
@@ -74,7 +83,7 @@ export async function accumulationJob(input: JobInput): Promise<{ bought: boolea
   const consensus = consensusOf(obs, now, config);
   const key = `accumulation/${treasuryId}/${hourKey(now)}`;
   if (!consensus.ok) {
-    await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { bought: false, reason: `no valid price: ${consensus.reason}` } }));
+    await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { bought: false, reason: `no valid price: ${consensus.reason}`, ...under } }));
     return { bought: false, reason: `no valid price: ${consensus.reason}` };
   }
   const state = stateOf(obs, consensus.price, config);
@@ -90,18 +99,20 @@ export async function accumulationJob(input: JobInput): Promise<{ bought: boolea
     controlKnown: known.known, controlReason: known.reason,
   }, config);
   let result = { bought: false, reason: d.reason };
+  let limits: { maxSlippage: number; minPumpOut: string } | null = null;
   if (d.buy) {
     // Accept a fill at most maxSlippage below the PUMP the budget buys at the observed price.
     const minPumpOut = slippageFloor(d.pumpOut.raw, config.risk.maxSlippage);
+    limits = { maxSlippage: config.risk.maxSlippage, minPumpOut: minPumpOut.toString() };
     try {
-      const r = await buyActs.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString() });
+      const r = await buyActs.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString(), configVersion: under.configVersion, maxSlippageBps: Math.round(config.risk.maxSlippage * 10_000) });
       result = { bought: true, reason: r.applied ? d.reason : `${d.reason} (already done this hour)` };
     } catch (err) {
       // Keyed by the hour: a later run of the same hour finds it done if it did move.
       return skip(`buy failed: ${failureText(err)}`, true);
     }
   }
-  await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { ...result, skip: d.buy ? null : d.skip, running: control.running } }));
+  await bestEffort(() => acts.recordJobResult({ treasuryId, job: 'accumulation', runKey: hourKey(now), at: now, data: { ...result, skip: d.buy ? null : d.skip, running: control.running, ...under, ...limits } }));
   return result;
 }
 
@@ -131,26 +142,30 @@ async function bestEffort(work: () => Promise<unknown>): Promise<void> {
 
 /** Every 2 hours: VaR95/ES95 over 90 days of today's holdings, and PSTR's 30-day volatility level (SPEC §7), as the operator report computes them. */
 export async function riskAssessmentJob(input: JobInput): Promise<OperatorFigures['risk']> {
-  const { config } = checkInput(jobInputSchema, input, 'riskAssessmentJob');
+  const job = await jobConfig(input, 'riskAssessmentJob');
+  const { config } = job;
   const report = await operatorReport({ config, days: 1 });
   const now = Date.now();
-  await acts.recordJobResult({ treasuryId: config.treasuryId, job: 'risk', runKey: hourKey(now), at: now, data: report.figures.risk });
+  const windows = { varLookbackDays: config.risk.varLookbackDays, volatilityWindowDays: config.risk.volatilityWindowDays, minReturnsForVar: config.risk.minReturnsForVar };
+  await acts.recordJobResult({ treasuryId: config.treasuryId, job: 'risk', runKey: hourKey(now), at: now, data: { ...report.figures.risk, ...actedUnder(job), windows } });
   return report.figures.risk;
 }
 
 /** Every 6 hours: success rate, 30-day compound growth, Sharpe, max drawdown. */
 export async function performanceReportJob(input: JobInput): Promise<OperatorFigures> {
-  const { config } = checkInput(jobInputSchema, input, 'performanceReportJob');
+  const job = await jobConfig(input, 'performanceReportJob');
+  const { config } = job;
   // The same figures as `client.ts report`: success rate, 30-day growth, Sharpe, max drawdown, VaR/ES, trends, oracle deviation, accumulation, liquidity.
   const report = await operatorReport({ config });
   const now = Date.now();
-  await acts.recordJobResult({ treasuryId: config.treasuryId, job: 'performance', runKey: hourKey(now), at: now, data: { from: report.from, to: report.to, figures: report.figures } });
+  await acts.recordJobResult({ treasuryId: config.treasuryId, job: 'performance', runKey: hourKey(now), at: now, data: { from: report.from, to: report.to, figures: report.figures, ...actedUnder(job) } });
   return report.figures;
 }
 
 /** Daily: re-center any pool whose price drifted more than 15 % from its range center (SPEC §8). */
 export async function liquidityRebalanceJob(input: JobInput): Promise<unknown> {
-  const { config } = checkInput(jobInputSchema, input, 'liquidityRebalanceJob');
+  const job = await jobConfig(input, 'liquidityRebalanceJob');
+  const { config } = job;
   const treasuryId = config.treasuryId;
   const { positions } = await acts.liquidityPositions();
   const obs = await acts.observeMarket({ treasuryId });
@@ -168,6 +183,6 @@ export async function liquidityRebalanceJob(input: JobInput): Promise<unknown> {
     const applied = d.rebalance ? (await acts.rebalancePosition({ pool: p.pool, range: d.newRange, at: now })).applied : false;
     results.push({ pool: p.pool, rebalance: d.rebalance, applied, reason: d.reason, valueQuote: positionValue(p.liquidity, p, price) });
   }
-  await acts.recordJobResult({ treasuryId, job: 'liquidity', runKey: hourKey(now), at: now, data: { results } });
+  await acts.recordJobResult({ treasuryId, job: 'liquidity', runKey: hourKey(now), at: now, data: { results, ...actedUnder(job) } });
   return { results, state: stateOf(obs, consensus.price, config).lpValueUsd };
 }

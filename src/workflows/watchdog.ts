@@ -10,7 +10,7 @@ import type { Activities } from '../activities/index.ts';
 import { MISSED_INTERVALS, watchdogVerdict, type MonitorLiveness, type WatchdogVerdict } from '../domain/watchdog.ts';
 import { raiseAlerts } from './alerts.ts';
 import { monitorWorkflowId } from './contract.ts';
-import type { JobInput } from './scheduled.ts';
+import { jobConfig, type JobInput } from './job-config.ts';
 
 const acts = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
@@ -18,8 +18,9 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
-export async function monitorWatchdog({ config }: JobInput): Promise<WatchdogVerdict> {
-  const treasuryId = config.treasuryId;
+export async function monitorWatchdog(input: JobInput): Promise<WatchdogVerdict> {
+  // The current version's cycle interval (an operator may change it); the defaults when no version exists yet, so a missing monitor is still judged.
+  const { treasuryId, config } = await jobConfig(input, 'monitorWatchdog', { orDefaults: true });
   const id = monitorWorkflowId(treasuryId);
   const liveness: MonitorLiveness = await acts.monitorLiveness({ treasuryId }).catch((err: unknown) => {
     if (!(err instanceof ActivityFailure)) throw err;
