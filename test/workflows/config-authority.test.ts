@@ -156,6 +156,8 @@ describe('the running configuration, versioned in the store', () => {
   }, 120_000);
 
   it('starts an intervention under the current version: its record and its swap slices name that version and its limit', async () => {
+    // Its own server: an earlier test's leftover workflows would hold the shared server's clock (harness.ts freshEnv).
+    await freshEnv();
     // Below the timelock and on a deep pool (as halts.test.ts), so that its slices execute without approvals.
     const h = await harness(testConfig({ intervention: { timelockThresholdUsd: 1e12 }, paper: { poolDepthUsd: 400_000 } }), { drawdownInMinutes: 10, depth: 0.18, holdMinutes: 600 });
     await withHarness(h, async () => {
