@@ -25,6 +25,12 @@ function malformed(r: unknown): string | null {
   return null;
 }
 
+/** The HTTP status a source's typed failure carries (OracleFailure.status), so the alerts can tell refused credentials apart. */
+function httpStatusOf(reason: unknown): { status?: number } {
+  const status = (reason as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && Number.isInteger(status) ? { status } : {};
+}
+
 export interface RecordSampleInput {
   treasuryId: string;
   cycleId: string;
@@ -54,7 +60,7 @@ export function monitorActivities(deps: ActivityDeps) {
           const problem = malformed(r.value);
           if (problem) failures.push({ source: name, error: `malformed reading: ${problem}` });
           else readings.push(r.value);
-        } else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+        } else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason), ...httpStatusOf(r.reason) });
       });
       const last = await store.latestPriceSample(input.treasuryId);
       const [pumpPrice, solPrice, volumeUsd, balances] = await Promise.all([
