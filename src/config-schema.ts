@@ -16,6 +16,18 @@ const hours = z.number().min(0);
 /** Whole tokens as a decimal string: exact, never a float. */
 const tokenAmount = z.string().regex(/^\d+(\.\d+)?$/, 'a decimal string of whole tokens, e.g. "1250.5"');
 
+/**
+ * Hard ceilings (issue #10): no configuration, however it was approved, may go past them. From SPEC's defaults:
+ * slippage 2 % (ceiling 5 %), deployment 40 % of the PUMP balance (ceiling 50 %), one intervention a day (ceiling
+ * one an hour), a 48 h cooldown (floor 1 h). No tier deploys more than the deployment ceiling (superRefine below).
+ */
+export const CEILINGS = {
+  maxSlippage: 0.05,
+  maxDeployment: 0.5,
+  maxDailyInterventions: 24,
+  minCooldownHours: 1,
+} as const;
+
 const hexId = z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits, no 0x');
 
 const token = (decimals: number) =>
@@ -30,6 +42,20 @@ const pool = z.strictObject({
   name: z.string().min(1),
   quote: z.enum(['SOL', 'USDC']),
   share: fraction,
+});
+
+const nonceAccount = z.strictObject({ account: z.string().min(1) });
+/** The money paths that may use a durable nonce, each its own account (solana.durableNonce). */
+export const NONCE_PATHS = ['intervention', 'accumulation'] as const;
+const durableNonceSchema = z.strictObject({
+  intervention: nonceAccount.optional(),
+  accumulation: nonceAccount.optional(),
+  account: z.undefined({ error: 'solana.durableNonce is per money path: { "intervention": { "account": … }, "accumulation": { "account": … } }, each a different nonce account' }).optional(),
+}).superRefine((d, ctx) => {
+  const a = d.intervention?.account;
+  if (a !== undefined && a === d.accumulation?.account) {
+    ctx.addIssue({ code: 'custom', path: ['accumulation', 'account'], message: `nonce account ${a} is already the intervention path's: each money path needs its own nonce account` });
+  }
 });
 
 const thresholds = z.strictObject({ quorum: fraction, approval: fraction });
@@ -55,7 +81,7 @@ export const configSchema = z.strictObject({
     treasuryAllocation: fraction.default(0.9),
     liquidityAllocation: fraction.default(0.1),
     triggerThreshold: z.number().gt(0).lt(1).default(0.85),
-    cooldownHours: hours.default(48),
+    cooldownHours: z.number().min(CEILINGS.minCooldownHours, `at least ${CEILINGS.minCooldownHours} h (the hard floor)`).default(48),
     minVwapHistoryDays: nonNegative.default(7),
     vwapWindowDays: positive.default(30),
     /** Checked highest drawdown first; SPEC §4. */
@@ -68,12 +94,12 @@ export const configSchema = z.strictObject({
   risk: z.strictObject({
     minReserveRatio: positive.default(3.0),
     maxPumpConcentration: fraction.default(0.8),
-    maxDailyInterventions: z.number().int().min(0).default(1),
-    maxDeployment: fraction.default(0.4),
+    maxDailyInterventions: z.number().int().min(0).max(CEILINGS.maxDailyInterventions, `at most ${CEILINGS.maxDailyInterventions} (the hard ceiling)`).default(1),
+    maxDeployment: z.number().min(0).max(CEILINGS.maxDeployment, `at most ${CEILINGS.maxDeployment} (the hard ceiling)`).default(0.4),
     minRrThreshold: positive.default(1.5),
     reductionBelowRr: positive.default(2.0),
     reductionFactor: fraction.default(0.5),
-    maxSlippage: fraction.default(0.02),
+    maxSlippage: z.number().min(0).max(CEILINGS.maxSlippage, `at most ${CEILINGS.maxSlippage} (the hard ceiling)`).default(0.02),
     varLookbackDays: z.number().int().positive().default(90),
     minReturnsForVar: z.number().int().positive().default(30),
     volatilityWindowDays: z.number().int().positive().default(30),
@@ -139,9 +165,10 @@ export const configSchema = z.strictObject({
       percentile: z.number().min(0).max(100).default(75),
       maxMicroLamports: z.number().int().min(0).default(200_000),
     }).prefault({}),
-    durableNonce: z.strictObject({ account: z.string() }).optional(),
-    /** Where hourly accumulation buys are journaled before sending (at most once); default <data-dir>/journal. */
-    journalDir: z.string().optional(),
+    /** Durable-nonce transactions, one nonce account per money path (a path never waits on, or consumes, another's nonce). */
+    durableNonce: durableNonceSchema.optional(),
+    /** Gone: accumulation buys are journaled in the store every worker shares (money_journal), not in per-worker files. */
+    journalDir: z.undefined({ error: 'solana.journalDir is no longer used: accumulation buys are journaled in the store every worker shares (table money_journal); remove the key' }).optional(),
     jupiter: z.strictObject({
       /** 'v2': Swap API V2 (`/build`), the current one; 'v1': Metis v1 (`/quote` + `/swap-instructions`), being phased out. */
       api: z.enum(['v2', 'v1']).default('v2'),
@@ -245,6 +272,13 @@ export const configSchema = z.strictObject({
       message: `must be greater than risk.minRrThreshold (${c.risk.minRrThreshold})`,
     });
   }
+  c.strategy.tiers.forEach((t, i) => {
+    // Against the ceiling, not risk.maxDeployment: sizing clamps to that (SPEC §4), and tying the tiers to it would
+    // keep an operator from lowering maxDeployment below the top tier.
+    if (t.fraction > CEILINGS.maxDeployment) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'tiers', i, 'fraction'], input: t.fraction, message: `at most ${CEILINGS.maxDeployment} (the hard ceiling of risk.maxDeployment)` });
+    }
+  });
   const shares = c.liquidity.pools.reduce((s, p) => s + p.share, 0);
   if (Math.abs(shares - 1) > 1e-9) {
     ctx.addIssue({ code: 'custom', path: ['liquidity', 'pools'], input: shares, message: `pool shares must sum to 1 (got ${shares})` });

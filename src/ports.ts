@@ -61,7 +61,8 @@ export interface Treasury {
   /** Quote PUMP → PSTR without moving anything. */
   quote(pumpIn: bigint): Promise<bigint>;
   swap(req: SwapRequest): Promise<SwapResult>;
-  accumulate(req: AccumulationRequest): Promise<{ applied: boolean; pumpOut: bigint; usdcIn: bigint }>;
+  /** `heartbeat`, when given, is called with progress while the buy waits on the chain (a worker passes Temporal's activity heartbeat). */
+  accumulate(req: AccumulationRequest, opts?: { heartbeat?: (details: Record<string, unknown>) => void }): Promise<{ applied: boolean; pumpOut: bigint; usdcIn: bigint }>;
   /**
    * Every intervention swap slice that settled, as the ledger or chain has it,
    * for the reconciler to compare with the books. Absent: this treasury cannot

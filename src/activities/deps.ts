@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import type { TreasuryStore } from '../db/store.ts';
 import type { Metrics } from '../ops/metrics.ts';
 import type { LiquidityManager, MarketData, OracleSource, Treasury } from '../ports.ts';
-import type { MonitorStatus } from '../workflows/contract.ts';
+import type { ApplyProposalRequest, ApplyProposalResult, MonitorStatus } from '../workflows/contract.ts';
 
 export interface ActivityDeps {
   config: Config;
@@ -18,6 +18,12 @@ export interface ActivityDeps {
   monitorStatus(treasuryId: string): Promise<MonitorStatus | null>;
   /** Whether a workflow exists and how it stands (Temporal's describe); null when the server has no such workflow. */
   workflowState(workflowId: string): Promise<WorkflowState | null>;
+  /**
+   * Sends a passed proposal's change to the treasury's monitor as the Update `applyProposal` and returns its answer
+   * (a validator's refusal comes back as `accepted: false`); throws when the monitor cannot be reached (retried).
+   * Absent: this worker's activities have no Temporal client, and no proposal can be applied.
+   */
+  applyProposalToMonitor?(treasuryId: string, request: ApplyProposalRequest): Promise<ApplyProposalResult>;
   /** What a closed workflow returned; null when it did not complete (failed, terminated, …) or is unknown. Absent: cannot tell. */
   workflowResult?(workflowId: string): Promise<unknown>;
   logger: Logger;

@@ -18,9 +18,10 @@ export interface VerifyProposalActionInput {
 export function operatorActivities(deps: ActivityDeps) {
   return {
     /** Checks a governance message against the store (never throws for a refusal: it says why). */
-    async verifyProposalAction(input: VerifyProposalActionInput): Promise<Verdict & { kind: string | null }> {
+    async verifyProposalAction(input: VerifyProposalActionInput): Promise<Verdict & { kind: string | null; deadline?: number | null }> {
       const row = await deps.store.proposal(input.proposalId);
-      const verdict = { ...proposalActionVerdict(row, input), kind: row?.kind ?? null };
+      // The vote's end: the monitor adds its own execution delay to it before applying (config-key-classes on).
+      const verdict = { ...proposalActionVerdict(row, input), kind: row?.kind ?? null, deadline: row?.deadline ?? null };
       deps.logger.info({ treasuryId: input.treasuryId, proposalId: input.proposalId, ok: verdict.ok, why: verdict.why }, 'governance message checked');
       return verdict;
     },

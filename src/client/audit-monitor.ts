@@ -15,7 +15,8 @@
 import { mergeConfig, type Config } from '../config-schema.ts';
 import { resumeVerdict } from '../domain/intervention.ts';
 import { authorize } from '../domain/operators.ts';
-import { OPERATOR_CHECKS_PATCH, emergencyStopMessage, parseMessage, pauseMessage, resumeMessage, updateConfigMessage } from '../workflows/messages.ts';
+import { decideConfigPatch } from '../domain/config-policy.ts';
+import { CONFIG_POLICY_PATCH, OPERATOR_CHECKS_PATCH, emergencyStopMessage, parseMessage, pauseMessage, resumeMessage, updateConfigMessage } from '../workflows/messages.ts';
 import type { MonitorInput } from '../workflows/monitor.ts';
 import type { MarketObservation, RecordCycleInput } from '../workflows/contract.ts';
 import { at, commonLine, detail, rec, stringOr } from './audit-lines.ts';
@@ -29,7 +30,7 @@ export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCyc
   const cutoff = n !== undefined && n < cycleIds.length ? (cycleIds[cycleIds.length - n - 1] ?? 0) : 0;
   const lines: string[] = [];
   let observation: MarketObservation | null = null;
-  const memory: Memory = { config: null, emergencyStop: false, lastReserveRatio: null, checkedFrom: checksStartAt(events) };
+  const memory: Memory = { config: null, emergencyStop: false, lastReserveRatio: null, checkedFrom: checksStartAt(events), policyFrom: checksStartAt(events, CONFIG_POLICY_PATCH), policyNow: false };
   for (const e of events) {
     if (e.kind === 'activityCompleted' && e.activityType === 'observeMarket') observation = e.result as MarketObservation;
     track(memory, e);
@@ -51,10 +52,11 @@ export function monitorTimeline(events: readonly DecodedEvent[], opts: { lastCyc
         lines.push(at(e.at, `starting ${e.workflowType} ${e.workflowId}`));
         break;
       case 'signaled':
+        memory.policyNow = e.id >= memory.policyFrom;
         lines.push(signalLine(e.at, e.name, e.input[0], e.identity, memory, e.id >= memory.checkedFrom));
         break;
       case 'updateAccepted':
-        lines.push(at(e.at, `update ${e.name}${by(e.input[0])}${e.identity ? ` (from ${e.identity})` : ''}${e.name === 'updateConfig' ? `: ${brief(rec(e.input[0]).patch)}` : ''}`));
+        lines.push(at(e.at, `update ${e.name}${by(e.input[0])}${e.identity ? ` (from ${e.identity})` : ''}${e.name === 'updateConfig' ? `: ${brief(rec(e.input[0]).patch)}` : ''}${e.name === 'applyProposal' ? `: ${brief(rec(e.input[0]).change)}` : ''}`));
         break;
       case 'updateCompleted':
         lines.push(at(e.at, updateOutcome(e.result, e.failure)));
@@ -73,11 +75,14 @@ interface Memory {
   lastReserveRatio: number | null;
   /** The first event judged by the operator checks (the message that recorded their patch marker); Infinity: none in this run. */
   checkedFrom: number;
+  /** The same for the config key classes (src/domain/config-policy.ts), and whether the message at hand is judged by them. */
+  policyFrom: number;
+  policyNow: boolean;
 }
 
 /** Operators are authorized from the message whose handling recorded the checks' patch marker (it follows that message). */
-function checksStartAt(events: readonly DecodedEvent[]): number {
-  const marker = events.find((e) => e.kind === 'patch' && e.patchId === OPERATOR_CHECKS_PATCH);
+function checksStartAt(events: readonly DecodedEvent[], patchId = OPERATOR_CHECKS_PATCH): number {
+  const marker = events.find((e) => e.kind === 'patch' && e.patchId === patchId);
   if (!marker) return Number.POSITIVE_INFINITY;
   const before = events.filter((e) => e.id < marker.id && (e.kind === 'signaled' || e.kind === 'updateAccepted')).at(-1);
   return before?.id ?? marker.id;
@@ -102,7 +107,7 @@ function track(m: Memory, e: DecodedEvent): void {
 function updateOutcome(result: unknown, failure: string | null): string {
   if (failure) return `update refused: ${failure}`;
   const r = rec(result);
-  if (typeof r.accepted === 'boolean') return `update ${stringOr(r.action) ?? ''}: ${r.accepted ? 'accepted' : 'REFUSED'} — ${stringOr(r.detail) ?? ''}`;
+  if (typeof r.accepted === 'boolean') return `update${stringOr(r.action) ? ` ${stringOr(r.action)}` : ''}: ${r.accepted ? 'accepted' : 'REFUSED'} — ${stringOr(r.detail) ?? ''}`;
   return 'update applied: the new configuration is running';
 }
 
@@ -127,7 +132,11 @@ function verdict(m: Memory, name: keyof typeof SCHEMAS, arg: unknown, checked: b
     if (!v.ok) return `REFUSED — ${v.reason}`;
     m.emergencyStop = false;
   }
-  if (name === 'updateConfig' && m.config) {
+  if (name === 'updateConfig' && m.config && m.policyNow) {
+    const d = decideConfigPatch(m.config, rec(arg).patch as Record<string, unknown>, { kind: 'operator' });
+    if (!d.ok) return `REFUSED — ${d.why.replace(/\s+/g, ' ')}`;
+    m.config = d.config;
+  } else if (name === 'updateConfig' && m.config) {
     try {
       m.config = mergeConfig(m.config, rec(arg).patch, 'updateConfig');
     } catch (err) {

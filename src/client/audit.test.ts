@@ -176,6 +176,20 @@ describe('the monitor audit judges operator signals the way the monitor does', (
     expect(lines[3]).toContain('governance proposal/3: applied only if the store holds it passed');
   });
 
+  it('judges config changes by the key classes from the message that recorded their patch marker, as the monitor does', () => {
+    const events = [
+      ev(T0, { kind: 'workflowStarted', workflowType: 'strategyMonitor', input: [{ config }], continuedFromRunId: null, identity: null }),
+      ev(T0 + 1000, { kind: 'signaled', name: 'updateConfig', input: [{ patch: { risk: { maxSlippage: 0.03 } }, by: 'alice' }], identity: null }),
+      ev(T0 + 2000, { kind: 'signaled', name: 'updateConfig', input: [{ patch: { risk: { maxSlippage: 0.04 } }, by: 'alice' }], identity: null }),
+      ev(T0 + 2001, { kind: 'patch', patchId: 'config-key-classes' }),
+      ev(T0 + 3000, { kind: 'signaled', name: 'updateConfig', input: [{ patch: { risk: { maxSlippage: 0.01 } }, by: 'alice' }], identity: null }),
+    ];
+    const lines = auditTimeline('monitor/t', null, events).filter((l) => l.includes('operator updateConfig'));
+    expect(lines[0]).toMatch(/ — accepted$/);
+    expect(lines[1]).toMatch(/REFUSED — risk\.maxSlippage \(tightening\) 0\.03 → 0\.04: looser/);
+    expect(lines[2]).toMatch(/ — accepted$/);
+  });
+
   it('says when earlier runs exist and what the run carried over', () => {
     const state = { ...initialMonitorState(config), cycles: 200, nextSeq: 3, paused: true };
     const events = [ev(T0, { kind: 'workflowStarted', workflowType: 'strategyMonitor', input: [{ config, state }], continuedFromRunId: 'run-0', identity: null })];

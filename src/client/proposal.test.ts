@@ -30,7 +30,7 @@ describe('the change a proposal carries', () => {
   });
 
   it('refuses a patch that would change the treasury id, or changes nothing', () => {
-    expect(() => parseChange('treasuryStrategy', '{"action":"updateConfig","patch":{"treasuryId":"other"}}', config)).toThrow('may not change treasuryId (pstr-main → other)');
+    expect(() => parseChange('treasuryStrategy', '{"action":"updateConfig","patch":{"treasuryId":"other"}}', config)).toThrow('--change change.patch.treasuryId: treasuryId never changes (pstr-main → "other")');
     expect(() => parseChange('treasuryStrategy', '{"action":"updateConfig","patch":{}}', config)).toThrow('patch is empty');
   });
 
@@ -51,10 +51,18 @@ describe('the change a proposal carries', () => {
     expect(() => parseChange('emergencyAction', '{"action":"pause","now":true}', config)).toThrow('unknown key(s) "now" for action pause');
   });
 
-  it('lets a protocol upgrade carry only an empty patch, which is its default', () => {
+  it('lets a protocol upgrade carry an empty patch (its default), the operators and the timelock; not a looser risk limit', () => {
     expect(parseChange('protocolUpgrade', undefined, config)).toEqual({ action: 'updateConfig', patch: {} });
-    expect(parseChange('protocolUpgrade', '{"action":"updateConfig","patch":{}}', config)).toEqual({ action: 'updateConfig', patch: {} });
-    expect(() => parseChange('protocolUpgrade', '{"action":"updateConfig","patch":{"risk":{"maxSlippage":0.01}}}', config)).toThrow(/upgrades are deployed by people/);
+    expect(parseChange('protocolUpgrade', '{"action":"updateConfig","patch":{"intervention":{"operators":["alice","bob"],"timelockMinutes":30}}}', config).action).toBe('updateConfig');
+    expect(() => parseChange('protocolUpgrade', '{"action":"updateConfig","patch":{"risk":{"maxSlippage":0.03}}}', config)).toThrow(/risk\.maxSlippage \(tightening\) 0\.02 → 0\.03: looser; a Protocol Upgrade proposal may only make it stricter/);
+  });
+
+  it('asks the domain which kind may carry a key: operators only by a protocol upgrade, tiers only by a treasury strategy', () => {
+    expect(() => parseChange('parameterAdjustment', '{"action":"updateConfig","patch":{"intervention":{"operators":["mallory"]}}}', config)).toThrow(
+      '--change change.patch.intervention.operators: intervention.operators is governed by Protocol Upgrade proposals, not Parameter Adjustment',
+    );
+    expect(() => parseChange('parameterAdjustment', '{"action":"updateConfig","patch":{"strategy":{"tiers":[{"drawdown":0.2,"fraction":0.3}]}}}', config)).toThrow(/governed by Treasury Strategy/);
+    expect(parseChange('treasuryStrategy', '{"action":"updateConfig","patch":{"strategy":{"tiers":[{"drawdown":0.2,"fraction":0.3}]}}}', config).action).toBe('updateConfig');
   });
 
   it('says what is wrong with text that is not a change at all', () => {

@@ -4,12 +4,14 @@
  * is validated against the running configuration here, so a proposal that
  * could never apply is refused now rather than after a 72-hour vote.
  *
- * Protocol Upgrade: code is deployed by people, not by the agent, so such a
- * proposal records the community's decision and changes nothing by itself.
- * It carries `{ "action": "updateConfig", "patch": {} }` (the default when
- * --change is omitted); any other change is refused.
+ * Which kind may carry which change and key is the domain's rule
+ * (src/domain/config-policy.ts), the one the proposal workflow and the monitor
+ * enforce; the client only asks it early. Protocol Upgrade carries the changes of
+ * control (operators, the timelock, governance); with no --change it carries an
+ * empty patch, recording a decision about code that people deploy.
  */
-import { ConfigError, mergeConfig, type Config, type ProposalKind } from '../config-schema.ts';
+import type { Config, ProposalKind } from '../config-schema.ts';
+import { decideConfigPatch, proposalChangeVerdict } from '../domain/config-policy.ts';
 import { ACTIONS_BY_KIND as DOMAIN_ACTIONS_BY_KIND } from '../domain/operators.ts';
 import type { ProposalChange } from '../workflows/contract.ts';
 import { CliError } from './errors.ts';
@@ -76,18 +78,17 @@ export function parseChange(kind: ProposalKind, json: string | undefined, config
 
 function checkPatch(kind: ProposalKind, patch: unknown, config: Config): Record<string, unknown> {
   if (!isObject(patch)) throw new CliError(`--change patch must be a JSON object (a partial configuration), got ${JSON.stringify(patch)}`);
-  if (kind === 'protocolUpgrade') {
-    if (Object.keys(patch).length) throw new CliError('--change for a protocolUpgrade proposal must be {"action":"updateConfig","patch":{}}: upgrades are deployed by people, the vote only records the decision');
-    return patch;
+  if (Object.keys(patch).length === 0) {
+    if (kind === 'protocolUpgrade') return patch;
+    throw new CliError('--change patch is empty: name the configuration keys this proposal changes');
   }
-  if (Object.keys(patch).length === 0) throw new CliError('--change patch is empty: name the configuration keys this proposal changes');
-  try {
-    const next = mergeConfig(config, patch, '--change patch');
-    if (next.treasuryId !== config.treasuryId) throw new CliError(`--change patch may not change treasuryId (${config.treasuryId} → ${next.treasuryId})`);
-  } catch (err) {
-    if (err instanceof ConfigError) throw new CliError(err.message);
-    throw err;
-  }
+  // Judged against the running config as the monitor will judge it (it may change meanwhile: the monitor decides).
+  const d = decideConfigPatch(config, patch, { kind: 'governance', proposalKind: kind });
+  // No key judged: the schema refused the merged config (an unknown key, a value past a ceiling).
+  if (!d.ok && d.refused.length === 0) throw new CliError(d.why);
+  const rules = proposalChangeVerdict(kind, { action: 'updateConfig', patch }, config.treasuryId);
+  if (!rules.ok) throw new CliError(`--change ${rules.field}: ${rules.why}`);
+  if (!d.ok) throw new CliError(`--change patch refused: ${d.why}`);
   return patch;
 }
 

@@ -31,6 +31,7 @@ export type Db = BetterSQLite3Database;
 const TABLE_NAMES = [
   'priceSamples', 'treasurySnapshots', 'interventions', 'interventionSteps', 'monitoringLogs', 'alerts', 'proposals', 'votes',
   'swapRecords', 'ledgerBalances', 'ledgerEntries', 'lpPositions', 'controlState',
+  'moneyJournal',
 ] as const;
 
 export type Tables = { [K in (typeof TABLE_NAMES)[number]]: (typeof sqliteSchema)[K] };

@@ -4,7 +4,7 @@ import * as lite from './schema.ts';
 import * as pg from './schema-pg.ts';
 
 const names = ['priceSamples', 'treasurySnapshots', 'interventions', 'interventionSteps', 'monitoringLogs', 'alerts', 'proposals', 'votes',
-  'swapRecords', 'ledgerBalances', 'ledgerEntries', 'lpPositions', 'controlState'] as const;
+  'swapRecords', 'ledgerBalances', 'ledgerEntries', 'lpPositions', 'controlState', 'moneyJournal'] as const;
 
 describe('the PostgreSQL schema', () => {
   it('has the same tables and column names as the SQLite schema', () => {
@@ -29,6 +29,7 @@ describe('the PostgreSQL schema', () => {
     expectTypeOf<typeof pg.ledgerEntries.$inferSelect>().toEqualTypeOf<typeof lite.ledgerEntries.$inferSelect>();
     expectTypeOf<typeof pg.lpPositions.$inferSelect>().toEqualTypeOf<typeof lite.lpPositions.$inferSelect>();
     expectTypeOf<typeof pg.controlState.$inferSelect>().toEqualTypeOf<typeof lite.controlState.$inferSelect>();
+    expectTypeOf<typeof pg.moneyJournal.$inferSelect>().toEqualTypeOf<typeof lite.moneyJournal.$inferSelect>();
     expectTypeOf<typeof pg.interventions.$inferInsert>().toEqualTypeOf<typeof lite.interventions.$inferInsert>();
     expectTypeOf<typeof pg.ledgerEntries.$inferInsert>().toEqualTypeOf<typeof lite.ledgerEntries.$inferInsert>();
   });

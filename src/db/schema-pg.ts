@@ -14,7 +14,7 @@ import { sql } from 'drizzle-orm';
 import { boolean, check, customType, index, integer, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
 import {
   ALERT_LEVELS, amountText, epochMsValue, HEALTH_LEVELS, INTERVENTION_STATUSES, LEDGER_ENTRY_KINDS, oneOfSql, POOL_QUOTES,
-  realValue, safeIntegerFrom, SWAP_STATUSES, toJsonText, VOTE_CHOICES,
+  realValue, safeIntegerFrom, SWAP_STATUSES, toJsonText, VOTE_CHOICES, MONEY_PATHS,
 } from './values.ts';
 
 /** Non-negative integer amount in base units. */
@@ -301,3 +301,35 @@ export const controlState = pgTable('control_state', {
   version: integer('version').notNull(),
   updatedAt: epochMs('updated_at').notNull(),
 });
+
+// ── Money journal (helper D, issue #10): every non-intervention money movement ──
+
+/**
+ * The at-most-once journal of money movements that have no intervention row
+ * (hourly accumulation buys; liquidity rebalances once they move money live),
+ * shared by every worker through the store, keyed by (treasury, path, key).
+ * The same status machine as swap_records (prepared → sent → confirmed |
+ * failed); `revision` counts the writes, and every update is a
+ * compare-and-set on it (UPDATE … WHERE revision = the one read, checked by
+ * rows affected), so two workers racing on one key never both attach a
+ * transaction, whichever process they run in.
+ */
+export const moneyJournal = pgTable('money_journal', {
+  treasuryId: text('treasury_id').notNull(),
+  path: text('path', { enum: MONEY_PATHS }).notNull(),
+  key: text('key').notNull(),
+  at: epochMs('at').notNull(),
+  status: text('status', { enum: SWAP_STATUSES }).notNull(),
+  amountIn: amount('amount_in').notNull(),
+  /** Null until the output is known. */
+  amountOut: amount('amount_out'),
+  signature: text('signature'),
+  details: json('details').notNull(),
+  revision: integer('revision').notNull(),
+  updatedAt: epochMs('updated_at').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.path, t.key] }),
+  index('money_journal_treasury_time').on(t.treasuryId, t.at),
+  check('money_journal_status', oneOf('status', SWAP_STATUSES)),
+  check('money_journal_path', oneOf('path', MONEY_PATHS)),
+]);

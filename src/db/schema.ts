@@ -18,12 +18,12 @@ import { check, customType, index, integer, primaryKey, sqliteTable, text, uniqu
 
 import {
   ALERT_LEVELS, amountText, epochMsValue, HEALTH_LEVELS, INTERVENTION_STATUSES, LEDGER_ENTRY_KINDS, oneOfSql, POOL_QUOTES,
-  realValue, SWAP_STATUSES, toJsonText, VOTE_CHOICES,
+  realValue, SWAP_STATUSES, toJsonText, VOTE_CHOICES, MONEY_PATHS,
 } from './values.ts';
 
 export { StoreValueError, bigintReplacer, toJsonText } from './values.ts';
 export {
-  ALERT_LEVELS, HEALTH_LEVELS, INTERVENTION_STATUSES, LEDGER_ENTRY_KINDS, POOL_QUOTES, SWAP_STATUSES, VOTE_CHOICES,
+  ALERT_LEVELS, HEALTH_LEVELS, INTERVENTION_STATUSES, LEDGER_ENTRY_KINDS, POOL_QUOTES, SWAP_STATUSES, VOTE_CHOICES, MONEY_PATHS,
 } from './values.ts';
 
 /** Non-negative integer amount in base units, as decimal TEXT. */
@@ -310,6 +310,38 @@ export const controlState = sqliteTable('control_state', {
   updatedAt: epochMs('updated_at').notNull(),
 });
 
+// ── Money journal (helper D, issue #10): every non-intervention money movement ──
+
+/**
+ * The at-most-once journal of money movements that have no intervention row
+ * (hourly accumulation buys; liquidity rebalances once they move money live),
+ * shared by every worker through the store, keyed by (treasury, path, key).
+ * The same status machine as swap_records (prepared → sent → confirmed |
+ * failed); `revision` counts the writes, and every update is a
+ * compare-and-set on it (UPDATE … WHERE revision = the one read, checked by
+ * rows affected), so two workers racing on one key never both attach a
+ * transaction, whichever process they run in.
+ */
+export const moneyJournal = sqliteTable('money_journal', {
+  treasuryId: text('treasury_id').notNull(),
+  path: text('path', { enum: MONEY_PATHS }).notNull(),
+  key: text('key').notNull(),
+  at: epochMs('at').notNull(),
+  status: text('status', { enum: SWAP_STATUSES }).notNull(),
+  amountIn: amount('amount_in').notNull(),
+  /** Null until the output is known. */
+  amountOut: amount('amount_out'),
+  signature: text('signature'),
+  details: json('details').notNull(),
+  revision: integer('revision').notNull(),
+  updatedAt: epochMs('updated_at').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.treasuryId, t.path, t.key] }),
+  index('money_journal_treasury_time').on(t.treasuryId, t.at),
+  check('money_journal_status', oneOf('status', SWAP_STATUSES)),
+  check('money_journal_path', oneOf('path', MONEY_PATHS)),
+]);
+
 export type InterventionStatus = (typeof INTERVENTION_STATUSES)[number];
 export type SwapStatus = (typeof SWAP_STATUSES)[number];
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
@@ -338,5 +370,8 @@ export type LedgerEntryRow = typeof ledgerEntries.$inferSelect;
 export type NewLedgerEntry = typeof ledgerEntries.$inferInsert;
 export type ControlStateRow = typeof controlState.$inferSelect;
 export type NewControlState = typeof controlState.$inferInsert;
+export type MoneyJournalRow = typeof moneyJournal.$inferSelect;
+export type NewMoneyJournal = typeof moneyJournal.$inferInsert;
+export type MoneyPath = (typeof MONEY_PATHS)[number];
 export type LpPositionRow = typeof lpPositions.$inferSelect;
 export type NewLpPosition = typeof lpPositions.$inferInsert;

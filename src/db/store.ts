@@ -21,6 +21,7 @@ import type {
   NewIntervention, NewInterventionStep, NewMonitoringLog, NewPriceSample, NewProposal, NewSnapshot, NewSwap, NewVote,
   PriceSampleRow, ProposalRow, SnapshotRow, SwapRow, SwapStatus, VoteRow,
 } from './schema.ts';
+import type { MoneyJournalRow, MoneyPath, NewMoneyJournal } from './schema.ts';
 
 export { StoreValueError, bigintReplacer } from './schema.ts';
 export type { Db, Tables } from './connection.ts';
@@ -29,6 +30,16 @@ export type {
   NewIntervention, NewInterventionStep, NewMonitoringLog, NewPriceSample, NewProposal, NewSnapshot, NewSwap, NewVote,
   PriceSampleRow, ProposalRow, SnapshotRow, SwapRow, SwapStatus, VoteRow,
 } from './schema.ts';
+export type { MoneyJournalRow, MoneyPath, NewMoneyJournal } from './schema.ts';
+
+/** What a money journal update may set; omitted optional fields keep their value. */
+export interface MoneyRecordChange {
+  status: SwapStatus;
+  updatedAt: number;
+  details: unknown;
+  amountOut?: bigint | null;
+  signature?: string | null;
+}
 
 export type OpenOptions = SqliteOptions & PostgresOptions;
 
@@ -425,5 +436,44 @@ export class TreasuryStore {
   /** Every slice of an intervention's swap, in slice order. */
   swaps(interventionId: string): Promise<SwapRow[]> {
     return this.query((db, { swapRecords: t }) => db.select().from(t).where(eq(t.interventionId, interventionId)).orderBy(asc(t.slice)));
+  }
+
+  // ── Money journal (accumulation, liquidity; helper D, issue #10) ─────────────
+
+  /**
+   * Claims a money movement before anything is sent, at revision 0. `false`
+   * means another attempt (any worker) claimed it first: read that record.
+   */
+  openMoneyRecord(r: Omit<NewMoneyJournal, 'revision'>): Promise<boolean> {
+    return this.query(async (db, t) => (await db.insert(t.moneyJournal).values({ ...r, revision: 0 }).onConflictDoNothing().returning(ONE)).length > 0);
+  }
+
+  moneyRecord(treasuryId: string, path: MoneyPath, key: string): Promise<MoneyJournalRow | undefined> {
+    return this.first(this.query((db, { moneyJournal: t }) => db.select().from(t)
+      .where(and(eq(t.treasuryId, treasuryId), eq(t.path, path), eq(t.key, key))).limit(1)));
+  }
+
+  /**
+   * Compare-and-set: applies `change` only if the record is still at
+   * `revision` (nobody wrote it since it was read), as one conditional UPDATE
+   * whose affected-row count is the answer, so it holds across processes on
+   * PostgreSQL as on SQLite. The status only moves forward, as in updateSwap.
+   */
+  casMoneyRecord(treasuryId: string, path: MoneyPath, key: string, revision: number, change: MoneyRecordChange): Promise<boolean> {
+    const label = `${path} ${key} of ${treasuryId}`;
+    return this.transaction(async () => {
+      const current = await this.moneyRecord(treasuryId, path, key);
+      if (current === undefined) throw new StoreValueError(`${label}: no such money journal record`);
+      if (current.revision !== revision) return false;
+      if (change.status !== current.status && SWAP_STAGE[change.status] <= SWAP_STAGE[current.status]) {
+        throw new StoreValueError(`${label}: status cannot go from '${current.status}' to '${change.status}'`);
+      }
+      const written = await this.query((db, { moneyJournal: t }) => db.update(t).set({
+        status: change.status, updatedAt: change.updatedAt, details: change.details, revision: sql`${t.revision} + 1`,
+        ...(change.amountOut !== undefined && { amountOut: change.amountOut }),
+        ...(change.signature !== undefined && { signature: change.signature }),
+      }).where(and(eq(t.treasuryId, treasuryId), eq(t.path, path), eq(t.key, key), eq(t.revision, revision))).returning(ONE));
+      return written.length === 1;
+    });
   }
 }

@@ -66,6 +66,8 @@ export const HEALTH_LEVELS = ['excellent', 'good', 'moderate', 'poor', 'critical
 export const VOTE_CHOICES = ['yes', 'no', 'abstain'] as const;
 export const LEDGER_ENTRY_KINDS = ['init', 'accumulation', 'swap', 'rebalance'] as const;
 export const POOL_QUOTES = ['SOL', 'USDC'] as const;
+/** The money paths whose movements the money journal keys (intervention slices live in swap_records). */
+export const MONEY_PATHS = ['accumulation', 'liquidity'] as const;
 
 /** `"column" IN ('a', 'b')`: the body of a CHECK constraint on an enumerated text column (same SQL in both dialects). */
 export function oneOfSql(column: string, values: readonly string[]): string {

@@ -4,6 +4,7 @@
  * A decision records every gate, passed or not, so an auditor sees why.
  */
 import type { Config } from '../config-schema.ts';
+import { atMostTimes, reachesDrawdown } from './exact.ts';
 import { drawdown as drawdownOf, DAY_MS, type VwapReading } from './vwap.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -15,19 +16,32 @@ export interface Tier {
   readonly fraction: number;
 }
 
-/** The tier for a drawdown: the highest threshold it reaches (≥), or null below the lowest. */
+/** The tier for a drawdown given as a number: the highest threshold it reaches (≥), or null below the lowest. */
 export function tierFor(drawdown: number, tiers: Config['strategy']['tiers']): Tier | null {
+  return highestTier(tiers, (d) => drawdown >= d);
+}
+
+/**
+ * The tier of a price against its VWAP (SPEC §4): the highest tier whose drawdown it reaches, decided exactly
+ * (price ≤ vwap × (1 − d) on the decimals the numbers stand for, src/domain/exact.ts), so price/VWAP = 0.8 is a
+ * 20 % drawdown. Every decision that sizes an intervention uses this, never `tierFor(1 − price/vwap)`.
+ */
+export function tierAt(price: number, vwap: number, tiers: Config['strategy']['tiers']): Tier | null {
+  return highestTier(tiers, (d) => reachesDrawdown(price, vwap, d));
+}
+
+function highestTier(tiers: Config['strategy']['tiers'], reaches: (drawdown: number) => boolean): Tier | null {
   const ascending = [...tiers].sort((a, b) => a.drawdown - b.drawdown);
   let found: Tier | null = null;
   ascending.forEach((t, i) => {
-    if (drawdown >= t.drawdown) found = { tier: i + 1, drawdown: t.drawdown, fraction: t.fraction };
+    if (reaches(t.drawdown)) found = { tier: i + 1, drawdown: t.drawdown, fraction: t.fraction };
   });
   return found;
 }
 
-/** Trigger: price ≤ triggerThreshold × vwap30. */
+/** Trigger: price ≤ triggerThreshold × vwap30, decided exactly (so 85/100 of the VWAP triggers at 0.85). */
 export function isTriggered(price: number, vwap: number, triggerThreshold: number): boolean {
-  return price <= triggerThreshold * vwap;
+  return atMostTimes(price, vwap, triggerThreshold);
 }
 
 export interface SizingParams {
@@ -163,7 +177,7 @@ export function decideIntervention(input: DecisionInput, p: InterventionParams):
     const days = (input.vwap.historyMs / DAY_MS).toFixed(2);
     return { ...base, intervene: false, reason: `warming up: ${days} of ${p.minVwapHistoryDays} days of history`, warmingUp: true, triggered, drawdown: dd };
   }
-  const tier = triggered ? tierFor(dd, p.tiers) : null;
+  const tier = triggered ? tierAt(input.price, input.vwap.vwap, p.tiers) : null;
   if (!triggered || tier === null) {
     const reason = `no trigger: price ${input.price} is ${(dd * 100).toFixed(2)} % below VWAP ${input.vwap.vwap}; trigger at ${((1 - p.triggerThreshold) * 100).toFixed(0)} %`;
     return { ...base, intervene: false, reason, warmingUp: false, triggered: false, drawdown: dd };

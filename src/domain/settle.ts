@@ -12,6 +12,8 @@ import { formatAmount } from './amount.ts';
  */
 export const NON_RETRYABLE_SWAP_ERRORS = [
   'RangeError', 'TypeError', 'SwapAmountMismatch', 'MissingLookupTable', 'MalformedSwapRecord', 'StoreValueError',
+  // A durable nonce moved and who consumed it is unproven: stop and alert, never retry into a second spend (src/solana/nonce-proof.ts).
+  'NeedsReconciliation',
 ] as const;
 
 export type NonRetryableSwapError = (typeof NON_RETRYABLE_SWAP_ERRORS)[number];

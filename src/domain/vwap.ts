@@ -137,7 +137,11 @@ export function vwapOf(samples: readonly VwapSample[], t: number, windowMs = 30 
   return rolling.at(t);
 }
 
-/** drawdown(t) = 1 − price(t) / vwap30(t); negative when the price is above the VWAP. */
+/**
+ * drawdown(t) = 1 − price(t) / vwap30(t); negative when the price is above the VWAP. A float, for display and
+ * records: 1 − 0.8 is 0.19999999999999996, so decisions at a threshold use the exact rule instead
+ * (tierAt / isTriggered in intervention.ts, over exact.ts).
+ */
 export function drawdown(price: number, vwap: number): number {
   return 1 - price / vwap;
 }

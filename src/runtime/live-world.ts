@@ -4,10 +4,10 @@
  * that swaps through Jupiter at most once. Every edge can be injected, so
  * tests point the same builder at local servers and an in-process chain.
  */
-import { join } from 'node:path';
 import { Connection, PublicKey, type Keypair } from '@solana/web3.js';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.ts';
+import { NONCE_PATHS } from '../config-schema.ts';
 import { TreasuryStore } from '../db/store.ts';
 import { liveMarketData, liveOracleSources, oracleReadBudgetMs, type OracleDeps } from '../oracles/index.ts';
 import { readBudgetMs, resilienceOptions } from '../oracles/resilience.ts';
@@ -15,10 +15,9 @@ import { createHermesClient } from '../oracles/pyth.ts';
 import { PythPriceStream, triggerWatcher } from '../oracles/pyth-stream.ts';
 import type { MarketData, OracleSource, Treasury } from '../ports.ts';
 import { rpcChain, type Chain } from '../solana/chain.ts';
-import { SolanaTreasury } from '../solana/executor.ts';
+import { SolanaTreasury, type NoncePath } from '../solana/executor.ts';
 import { SquadsTreasury } from '../solana/squads-treasury.ts';
 import { jupiterClient, type JupiterClient } from '../solana/jupiter.ts';
-import { fileSwapJournal } from '../solana/journal.ts';
 import { keypairPathFrom, loadKeypair } from '../solana/keys.ts';
 import { jupiterBaseUrl } from '../config-secrets.ts';
 import { jupiterApiKey, pythApiKey, rpcUrl as resolveRpcUrl, SecretError } from './secrets.ts';
@@ -64,6 +63,16 @@ function mint(config: Config, token: 'pstr' | 'pump' | 'usdc') {
   const m = config.tokens[token].mint;
   if (!m) throw new LiveModeError(`tokens.${token}.mint is required in mode ${config.mode}`);
   return { mint: new PublicKey(m), decimals: config.tokens[token].decimals };
+}
+
+/** solana.durableNonce's per-path accounts as keys (the schema already refused one account for two paths). */
+function nonceAccounts(d: NonNullable<Config['solana']['durableNonce']>): Partial<Record<NoncePath, PublicKey>> {
+  const out: Partial<Record<NoncePath, PublicKey>> = {};
+  for (const path of NONCE_PATHS) {
+    const account = d[path]?.account;
+    if (account !== undefined) out[path] = publicKey(`solana.durableNonce.${path}.account`, account);
+  }
+  return out;
 }
 
 /** Builds the live edges; `client` lets a streamed trigger wake the monitor between cycles. */
@@ -134,9 +143,9 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
     payer, ...(o.cosigners ? { cosigners: o.cosigners } : {}),
     tokens, maxSlippageBps,
     priorityFee: config.solana.priorityFee,
-    accumulationJournal: fileSwapJournal(config.solana.journalDir ?? join(opts.dataDir, 'journal')),
-    // The durable-nonce variant for long waits: the payer is the nonce authority.
-    ...(config.solana.durableNonce ? { durableNonce: { account: new PublicKey(config.solana.durableNonce.account), authority: payer } } : {}),
+    // Accumulation buys are journaled in the store's money_journal (the executor's default), shared by every worker.
+    // The durable-nonce variant for long waits, one nonce account per money path: the payer is the nonce authority.
+    ...(config.solana.durableNonce ? { durableNonce: { authority: payer, accounts: nonceAccounts(config.solana.durableNonce) } } : {}),
   });
   taker.key = (treasury instanceof SquadsTreasury ? treasury.vault : payer.publicKey).toBase58();
   return {

@@ -1,12 +1,12 @@
 /** Builds the Temporal worker: activities from injected dependencies, workflows from src/workflows. */
 import { fileURLToPath } from 'node:url';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import type { WorkflowState } from '../activities/deps.ts';
 import type { Config } from '../config.ts';
-import { TASK_QUEUE, monitorWorkflowId, statusQuery, type MonitorStatus } from '../workflows/contract.ts';
+import { TASK_QUEUE, applyProposalUpdate, monitorWorkflowId, statusQuery, type ApplyProposalRequest, type ApplyProposalResult, type MonitorStatus } from '../workflows/contract.ts';
 import type { PaperWorld } from './paper-world.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -55,10 +55,27 @@ export function workflowResultReader(client: Client) {
   };
 }
 
+/**
+ * Sends a passed proposal's change to the monitor and waits for its answer. One Update id per proposal: a retried
+ * activity attaches to the same Update instead of sending a second (the monitor also answers a repeat "already
+ * applied"). A validator's refusal is the monitor's answer, not a failure to reach it.
+ */
+export function proposalApplier(client: Client) {
+  return async (treasuryId: string, request: ApplyProposalRequest): Promise<ApplyProposalResult> => {
+    try {
+      return await client.workflow.getHandle(monitorWorkflowId(treasuryId)).executeUpdate(applyProposalUpdate, { args: [request], updateId: `apply/${request.proposalId}` });
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError) return { accepted: false, detail: `refused by the monitor: ${err.cause?.message ?? err.message}` };
+      throw err;
+    }
+  };
+}
+
 export function paperDeps(config: Config, world: PaperWorld, client: Client, logger: Logger): ActivityDeps {
   return {
     config, store: world.store, sources: world.sources, market: world.marketData, treasury: world.ledger,
     liquidity: world.liquidity, monitorStatus: monitorStatusReader(client), workflowState: workflowStateReader(client), workflowResult: workflowResultReader(client), logger,
+    applyProposalToMonitor: proposalApplier(client),
   };
 }
 

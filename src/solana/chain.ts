@@ -59,6 +59,12 @@ export interface Chain {
    * An index that lags simply returns fewer; callers must treat "not found" as "unknown", never as "none".
    */
   signaturesForAddress(address: PublicKey, opts?: { limit?: number }): Promise<AddressSignature[]>;
+  /**
+   * The recent blockhash a landed transaction's message names; for a durable-nonce transaction, the nonce
+   * value it consumed (how the executor proves WHICH transaction consumed a nonce). Null when unknown.
+   * Optional so chain fakes that never use durable nonces need not answer; without it no consumer is ever proven.
+   */
+  transactionBlockhash?(signature: string): Promise<string | null>;
 }
 
 export interface AddressSignature {
@@ -144,6 +150,10 @@ export function rpcChain(connection: Connection, opts: RpcChainOptions = {}): Ch
     async recentPrioritizationFees(writableAccounts) {
       const fees = await connection.getRecentPrioritizationFees({ lockedWritableAccounts: [...writableAccounts] });
       return fees.map((f) => f.prioritizationFee);
+    },
+    async transactionBlockhash(signature) {
+      const tx = await connection.getTransaction(signature, { commitment: 'finalized', maxSupportedTransactionVersion: 0 });
+      return tx?.transaction.message.recentBlockhash ?? null;
     },
     async signaturesForAddress(address, o) {
       const list = await connection.getSignaturesForAddress(address, { limit: o?.limit ?? 100 }, 'finalized');

@@ -11,6 +11,9 @@
  * or the durable nonce unchanged). A new transaction is built only when the
  * old one provably cannot land (expired AND its signature unknown), and it is
  * attached by compare-and-set, so two racing attempts never both send one.
+ * A moved durable nonce is no such proof by itself: the finalized transaction
+ * that consumed it must be found (nonce-proof.ts); ours settles the record, a
+ * foreign one allows the rebuild, none found stops at needs-reconciliation.
  *
  * The slippage guard: a quote below `minOut` (the consensus-implied floor the
  * workflow passes) is refused with nothing sent; otherwise Jupiter's slippage
@@ -26,11 +29,13 @@ import { slippage } from '../domain/swap.ts';
 import type { AccumulationRequest, Balances, SwapRequest, SwapResult, Treasury } from '../ports.ts';
 import { base58, priorityFee, reached } from './chain.ts';
 import type { Chain, ConfirmationLevel, SignatureStatus, TransactionBalances } from './chain.ts';
+import { realizedSwap } from './realized.ts';
 import { slippageBpsForFloor } from './jupiter.ts';
 import type { JupiterClient, JupiterSwapInstructions } from './jupiter.ts';
-import { detailsList, isFinal, storeSwapJournal } from './journal.ts';
+import { detailsList, isFinal, storeMoneyJournal, storeSwapJournal } from './journal.ts';
 import type { JournalRecord, SliceKey, SwapJournal } from './journal.ts';
 import { buildNonceTransaction, readNonce, signWith } from './nonce.ts';
+import { NeedsReconciliationError, nonceConsumer } from './nonce-proof.ts';
 
 export interface TokenSpec {
   mint: PublicKey;
@@ -50,10 +55,13 @@ export interface SolanaTreasuryOptions {
   /** risk.maxSlippage in basis points: the widest slippage ever asked of Jupiter. */
   maxSlippageBps: number;
   priorityFee: { percentile: number; maxMicroLamports: number };
-  /** The durable-nonce variant (solana.durableNonce): transactions never expire by age. */
-  durableNonce?: { account: PublicKey; authority: Keypair };
-  /** Where accumulation buys are journaled (they have no intervention row); see journal.ts. */
-  accumulationJournal: SwapJournal<string>;
+  /**
+   * The durable-nonce variant (solana.durableNonce): transactions never expire by age. One nonce
+   * account per money path (a path absent here uses blockhashes); the same account for two paths is refused.
+   */
+  durableNonce?: { authority: Keypair; accounts: Partial<Record<NoncePath, PublicKey>> };
+  /** Where accumulation buys are journaled (they have no intervention row); default the store's money_journal, shared by every worker (journal.ts). */
+  accumulationJournal?: SwapJournal<string>;
   /** The level a transaction must reach to be settled; default confirmed. */
   commitment?: Exclude<ConfirmationLevel, 'processed'>;
   clock?: () => number;
@@ -87,7 +95,15 @@ export function attemptsOf(r: JournalRecord): Attempt[] {
   return detailsList(r, 'attempts', attemptSchema);
 }
 
+/** The money paths the executor moves money on; each may have its own durable nonce. */
+export type NoncePath = 'intervention' | 'accumulation';
+
+/** Reports progress while a call waits on the chain (Temporal's activity heartbeat, in a worker). */
+export type Heartbeat = (details: Record<string, unknown>) => void;
+
 interface Leg<K> {
+  path: NoncePath;
+  heartbeat?: Heartbeat;
   journal: SwapJournal<K>;
   key: K;
   input: TokenSpec;
@@ -109,6 +125,7 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 export class SolanaTreasury implements Treasury {
   private readonly swaps: SwapJournal<SliceKey>;
+  private readonly buys: SwapJournal<string>;
   private readonly clock: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly commitment: ConfirmationLevel;
@@ -122,6 +139,7 @@ export class SolanaTreasury implements Treasury {
       throw new RangeError(`SolanaTreasury: maxSlippageBps must be an integer in [0, 10000], got ${o.maxSlippageBps}`);
     }
     this.swaps = storeSwapJournal(o.store, o.treasuryId);
+    this.buys = o.accumulationJournal ?? storeMoneyJournal(o.store, o.treasuryId, 'accumulation');
     this.clock = o.clock ?? Date.now;
     this.sleep = o.sleep ?? defaultSleep;
     this.commitment = o.commitment ?? 'confirmed';
@@ -129,6 +147,10 @@ export class SolanaTreasury implements Treasury {
     this.resendEveryPolls = Math.max(1, Math.ceil((o.resendIntervalMs ?? 2_000) / this.pollIntervalMs));
     this.maxPolls = Math.max(1, Math.ceil((o.confirmTimeoutMs ?? 120_000) / this.pollIntervalMs));
     this.maxAttempts = o.maxAttempts ?? 3;
+    const a = o.durableNonce?.accounts;
+    if (a?.intervention && a.accumulation && a.intervention.equals(a.accumulation)) {
+      throw new RangeError(`SolanaTreasury: durable nonce account ${a.intervention.toBase58()} is given for both the intervention and the accumulation path; each path needs its own`);
+    }
   }
 
   get owner(): PublicKey {
@@ -143,26 +165,26 @@ export class SolanaTreasury implements Treasury {
     return quotePumpToPstr(this.o.jupiter, this.o.tokens, pumpIn, this.o.maxSlippageBps);
   }
 
-  async swap(req: SwapRequest): Promise<SwapResult> {
+  async swap(req: SwapRequest, opts: { heartbeat?: Heartbeat } = {}): Promise<SwapResult> {
     if (!req.interventionId) throw new RangeError('swap: interventionId must be a non-empty string');
     if (!Number.isSafeInteger(req.slice) || req.slice < 0) throw new RangeError(`swap: slice must be an integer ≥ 0, got ${req.slice}`);
     if (typeof req.pumpIn !== 'bigint' || req.pumpIn <= 0n) throw new RangeError(`swap: pumpIn must be a bigint > 0, got ${String(req.pumpIn)}`);
     if (typeof req.minPstrOut !== 'bigint' || req.minPstrOut < 0n) throw new RangeError(`swap: minPstrOut must be a bigint ≥ 0, got ${String(req.minPstrOut)}`);
     const { tokens } = this.o;
     const r = await this.execute({
-      journal: this.swaps, key: { interventionId: req.interventionId, slice: req.slice }, input: tokens.pump, output: tokens.pstr, amountIn: req.pumpIn, minOut: req.minPstrOut,
+      path: 'intervention', ...(opts.heartbeat && { heartbeat: opts.heartbeat }), journal: this.swaps, key: { interventionId: req.interventionId, slice: req.slice }, input: tokens.pump, output: tokens.pstr, amountIn: req.pumpIn, minOut: req.minPstrOut,
     });
     return { status: r.status, pumpIn: r.amountIn, pstrOut: r.amountOut, reference: r.signature ?? `swap/${req.interventionId}/${req.slice}`, alreadyDone: r.alreadyDone, ...(r.error !== undefined && { error: r.error }) };
   }
 
-  /** USDC → PUMP, at most once per `req.key`, journaled in `accumulationJournal`. */
-  async accumulate(req: AccumulationRequest): Promise<{ applied: boolean; pumpOut: bigint; usdcIn: bigint; alreadyDone: boolean; reference: string; error?: string }> {
+  /** USDC → PUMP, at most once per `req.key`, journaled in the shared money journal. */
+  async accumulate(req: AccumulationRequest, opts: { heartbeat?: Heartbeat } = {}): Promise<{ applied: boolean; pumpOut: bigint; usdcIn: bigint; alreadyDone: boolean; reference: string; error?: string }> {
     if (!req.key) throw new RangeError('accumulate: key must be a non-empty string');
     if (typeof req.usdcIn !== 'bigint' || req.usdcIn <= 0n) throw new RangeError(`accumulate: usdcIn must be a bigint > 0, got ${String(req.usdcIn)}`);
     if (typeof req.minPumpOut !== 'bigint' || req.minPumpOut < 0n) throw new RangeError(`accumulate: minPumpOut must be a bigint ≥ 0, got ${String(req.minPumpOut)}`);
     const { tokens } = this.o;
     const r = await this.execute({
-      journal: this.o.accumulationJournal, key: req.key, input: tokens.usdc, output: tokens.pump, amountIn: req.usdcIn, minOut: req.minPumpOut,
+      path: 'accumulation', ...(opts.heartbeat && { heartbeat: opts.heartbeat }), journal: this.buys, key: req.key, input: tokens.usdc, output: tokens.pump, amountIn: req.usdcIn, minOut: req.minPumpOut,
     });
     const ok = r.status === 'confirmed';
     return {
@@ -194,8 +216,8 @@ export class SolanaTreasury implements Treasury {
         rec = next.record;
         continue;
       }
-      const landed = await this.drive(leg, last, markSent);
-      if (landed) return this.settleLanded(leg, last, landed, !sentThisCall);
+      const landed = await this.drive(leg, attempts, markSent);
+      if (landed) return this.settleLanded(leg, landed.attempt, landed.status, !sentThisCall);
       if (attempts.length >= this.maxAttempts) {
         const error = `${attempts.length} transaction(s) expired without landing (last ${last.signature}); nothing moved`;
         const r = await this.settle(leg, (c) => attemptsOf(c).length === attempts.length, () => ({ status: 'failed', amountOut: 0n, error }));
@@ -228,18 +250,29 @@ export class SolanaTreasury implements Treasury {
     return { record: r.record };
   }
 
-  /** Sends and re-sends the same bytes until they land (the status) or provably cannot (null). Throws on timeout. */
-  private async drive<K>(leg: Leg<K>, a: Attempt, markSent: () => void): Promise<SignatureStatus | null> {
+  /**
+   * Sends and re-sends the last attempt's bytes until one of the record's
+   * transactions lands (it and its status) or the last provably cannot (null).
+   * Heartbeats every poll. Throws on timeout, and NeedsReconciliationError
+   * when a durable nonce moved and who consumed it cannot be proven.
+   */
+  private async drive<K>(leg: Leg<K>, attempts: readonly Attempt[], markSent: () => void): Promise<{ attempt: Attempt; status: SignatureStatus } | null> {
     const { chain } = this.o;
+    const a = attempts.at(-1) as Attempt;
     const bytes = Buffer.from(a.tx, 'base64');
     for (let poll = 0; poll < this.maxPolls; poll++) {
+      leg.heartbeat?.({ record: leg.journal.describe(leg.key), signature: a.signature, attempt: attempts.length, poll, maxPolls: this.maxPolls });
       const status = await chain.signatureStatus(a.signature);
-      if (status && reached(status, this.commitment)) return status;
-      if (!status && (await this.expired(a))) {
-        // It may have landed between the two reads: ask once more after seeing the expiry.
-        const again = await chain.signatureStatus(a.signature);
-        if (!again) return null;
-        if (reached(again, this.commitment)) return again;
+      if (status && reached(status, this.commitment)) return { attempt: a, status };
+      if (!status) {
+        const life = await this.lifetime(leg, a, attempts);
+        if (life !== 'valid') {
+          if (typeof life === 'object') return life;
+          // It may have landed between the two reads: ask once more after seeing the expiry.
+          const again = await chain.signatureStatus(a.signature);
+          if (!again) return null;
+          if (reached(again, this.commitment)) return { attempt: a, status: again };
+        }
       }
       if (!status && poll % this.resendEveryPolls === 0) {
         await chain.sendRawTransaction(bytes);
@@ -251,10 +284,31 @@ export class SolanaTreasury implements Treasury {
     throw new Error(`${leg.journal.describe(leg.key)}: transaction ${a.signature} still unconfirmed after ${this.maxPolls} polls; the record keeps it and a retry resumes it`);
   }
 
-  /** Provably unable to land: its blockhash is past lastValidBlockHeight, or its durable nonce has moved. */
-  private async expired(a: Attempt): Promise<boolean> {
-    if (a.lifetime.kind === 'blockhash') return (await this.o.chain.blockHeight()) > a.lifetime.lastValidBlockHeight;
-    return (await readNonce(this.o.chain, new PublicKey(a.lifetime.account))).nonce !== a.lifetime.nonce;
+  /**
+   * Whether `a` can still land: 'valid'; 'expired' when provably not (its
+   * blockhash is past lastValidBlockHeight, or its nonce was consumed by a
+   * proven transaction that is not the record's); or the record's transaction
+   * that consumed the nonce. An unprovable consumer stops everything.
+   */
+  private async lifetime<K>(leg: Leg<K>, a: Attempt, attempts: readonly Attempt[]): Promise<'valid' | 'expired' | { attempt: Attempt; status: SignatureStatus }> {
+    const { chain } = this.o;
+    if (a.lifetime.kind === 'blockhash') return (await chain.blockHeight()) > a.lifetime.lastValidBlockHeight ? 'expired' : 'valid';
+    const account = new PublicKey(a.lifetime.account);
+    if ((await readNonce(chain, account)).nonce === a.lifetime.nonce) return 'valid';
+    const consumer = await nonceConsumer(chain, account, a.lifetime.nonce, attempts.map((x) => x.signature));
+    if (consumer.kind === 'ours') {
+      const attempt = attempts.find((x) => x.signature === consumer.signature) as Attempt;
+      return { attempt, status: { slot: consumer.entry.slot, err: consumer.entry.err, confirmation: 'finalized' } };
+    }
+    if (consumer.kind === 'other') {
+      // Proven void, unless the chain knows one of ours after all (then the caller's next read settles from it).
+      for (const x of attempts) if (await chain.signatureStatus(x.signature)) return 'valid';
+      return 'expired';
+    }
+    await leg.journal.update(leg.key, (c) => !isFinal(c), (c) => ({
+      status: c.status, details: { ...c.details, needsReconciliation: { reason: consumer.reason, nonceAccount: a.lifetime.kind === 'nonce' ? a.lifetime.account : null, at: this.clock() } },
+    }), this.clock());
+    throw new NeedsReconciliationError(leg.journal.describe(leg.key), consumer.reason);
   }
 
   private async settleLanded<K>(leg: Leg<K>, a: Attempt, status: SignatureStatus, alreadyDone: boolean): Promise<ExecutionOutcome> {
@@ -266,10 +320,8 @@ export class SolanaTreasury implements Treasury {
       return r.applied ? { status: 'failed', amountIn: leg.amountIn, amountOut: 0n, signature: a.signature, alreadyDone, error } : outcomeOf(r.record, true);
     }
     if (!balances) throw new Error(`${leg.journal.describe(leg.key)}: ${a.signature} landed but the chain returned no balances yet; a retry settles it`);
-    const owner = this.owner.toBase58();
-    const delta = (mint: PublicKey) => balances.tokens.filter((t) => t.owner === owner && t.mint === mint.toBase58()).reduce((s, t) => s + t.post - t.pre, 0n);
-    const amountIn = -delta(leg.input.mint);
-    const amountOut = delta(leg.output.mint);
+    // Token legs from token balances, native SOL legs from lamports (realized.ts): a SOL input is never recorded as 0.
+    const { amountIn, amountOut } = realizedSwap(balances, this.owner.toBase58(), leg.input.mint.toBase58(), leg.output.mint.toBase58());
     const r = await this.settle(leg, () => true, (c) => ({
       status: 'confirmed', amountOut, signature: a.signature,
       extra: { realized: realizedDetails(a, amountIn, amountOut, leg, c.details.impliedPstrOut, balances) },
@@ -317,11 +369,12 @@ export class SolanaTreasury implements Treasury {
     const fee = priorityFee(await chain.recentPrioritizationFees(writable), this.o.priorityFee);
     const instructions = [...withPriorityFee(ixs, fee), memo(`${leg.journal.describe(leg.key)} attempt ${attemptNo}`)];
     const lookupTables = await this.lookupTables(ixs.lookupTableAddresses);
-    const signers = [this.o.payer, ...(this.o.durableNonce ? [this.o.durableNonce.authority] : []), ...(this.o.cosigners ?? [])];
+    const nonceAccount = this.o.durableNonce?.accounts[leg.path];
+    const signers = [this.o.payer, ...(nonceAccount && this.o.durableNonce ? [this.o.durableNonce.authority] : []), ...(this.o.cosigners ?? [])];
     let tx: VersionedTransaction;
     let lifetime: Attempt['lifetime'];
-    if (this.o.durableNonce) {
-      const nonce = await readNonce(chain, this.o.durableNonce.account);
+    if (nonceAccount) {
+      const nonce = await readNonce(chain, nonceAccount);
       tx = buildNonceTransaction({ payer: this.owner, nonce, instructions, lookupTables });
       lifetime = { kind: 'nonce', account: nonce.account.toBase58(), nonce: nonce.nonce };
     } else {

@@ -2,18 +2,16 @@
  * Where the executor writes down a swap before it sends anything: the
  * at-most-once ledger. Intervention slices live in the store's
  * `swap_records` (keyed by intervention and slice); hourly accumulation buys
- * have no intervention row to hang on, so they go to a directory of JSON
- * files, one per key, each replaced atomically (write, fsync, rename).
+ * and liquidity moves, which have no intervention row, live in the store's
+ * `money_journal` (keyed by treasury, path and key). Both are in the store
+ * every worker shares, so no retry anywhere starts from an empty journal.
  *
  * `update` is compare-and-set: it re-reads the record and applies the change
  * only when `guard` still holds, so two racing attempts of one activity can
  * never both attach a new transaction.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { z } from 'zod';
-import type { SwapStatus, TreasuryStore } from '../db/store.ts';
-import { bigintReplacer } from '../db/store.ts';
+import type { MoneyPath, SwapStatus, TreasuryStore } from '../db/store.ts';
 
 export interface JournalRecord {
   status: SwapStatus;
@@ -88,82 +86,52 @@ export function storeSwapJournal(store: TreasuryStore, treasuryId: string): Swap
   };
 }
 
-interface FileRecord {
-  key: string;
-  status: SwapStatus;
-  amountIn: string;
-  amountOut: string | null;
-  signature: string | null;
-  details: Record<string, unknown>;
-  at: number;
-  updatedAt: number;
-}
-
-const STAGE: Record<SwapStatus, number> = { prepared: 0, sent: 1, confirmed: 2, failed: 2 };
-
-/** Accumulation buys (or any string-keyed swap) in `dir`, one durable JSON file per key; one process at a time. */
-export function fileSwapJournal(dir: string): SwapJournal<string> {
-  mkdirSync(dir, { recursive: true });
-  const pathOf = (key: string) => join(dir, `${encodeURIComponent(key)}.json`);
-  const readFile = (key: string): FileRecord | undefined => {
-    try {
-      return JSON.parse(readFileSync(pathOf(key), 'utf8')) as FileRecord;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
-  };
-  const write = (rec: FileRecord) => {
-    const tmp = `${pathOf(rec.key)}.tmp`;
-    writeFileSync(tmp, JSON.stringify(rec, bigintReplacer));
-    const fd = openSync(tmp, 'r+');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, pathOf(rec.key));
-    const dfd = openSync(dir, 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  };
-  const toRecord = (f: FileRecord): JournalRecord => ({
-    status: f.status, amountIn: BigInt(f.amountIn), amountOut: f.amountOut === null ? null : BigInt(f.amountOut), signature: f.signature, details: asObject(f.details),
+/**
+ * Money movements without an intervention row (accumulation buys, liquidity
+ * rebalances) in the store's `money_journal`, keyed by (treasury, path, key):
+ * every worker sharing the store sees one record, so a retry on another
+ * machine resumes it instead of buying again. `update` re-reads, checks the
+ * guard and writes by compare-and-set on the record's revision; a lost race
+ * re-reads and asks the guard again, so two racing attempts never both apply.
+ */
+export function storeMoneyJournal(store: TreasuryStore, treasuryId: string, path: MoneyPath): SwapJournal<string> {
+  const readRow = (key: string) => store.moneyRecord(treasuryId, path, key);
+  const toRecord = (row: NonNullable<Awaited<ReturnType<typeof readRow>>>): JournalRecord => ({
+    status: row.status, amountIn: row.amountIn, amountOut: row.amountOut, signature: row.signature, details: asObject(row.details),
   });
-  const describe = (key: string) => `swap ${key}`;
+  const describe = (key: string) => `${path} ${key}`;
+  const read = async (key: string) => {
+    const row = await readRow(key);
+    return row && toRecord(row);
+  };
   return {
     describe,
-    // async: a throw of the synchronous file work becomes the rejection callers of the port expect.
-    read: async (key) => {
-      const f = readFile(key);
-      return f && toRecord(f);
+    read,
+    async open(key, amountIn, at) {
+      await store.openMoneyRecord({ treasuryId, path, key, at, status: 'prepared', amountIn, amountOut: null, signature: null, details: {}, updatedAt: at });
+      const r = await read(key);
+      if (!r) throw new Error(`${describe(key)}: the journal record vanished right after it was opened`);
+      if (r.amountIn !== amountIn) throw new Error(`${describe(key)}: recorded amount ${r.amountIn} differs from the requested ${amountIn}`);
+      return r;
     },
-    open: async (key, amountIn, at) => {
-      let f = readFile(key);
-      if (!f) {
-        f = { key, status: 'prepared', amountIn: amountIn.toString(), amountOut: null, signature: null, details: {}, at, updatedAt: at };
-        write(f);
+    async update(key, guard, change, at) {
+      for (let race = 0; race < CAS_RACES; race++) {
+        const row = await readRow(key);
+        if (!row) throw new Error(`${describe(key)}: no journal record`);
+        const current = toRecord(row);
+        if (!guard(current)) return { record: current, applied: false };
+        const c = change(current);
+        const applied = await store.casMoneyRecord(treasuryId, path, key, row.revision, {
+          status: c.status, updatedAt: at, details: c.details,
+          ...(c.amountOut !== undefined && { amountOut: c.amountOut }),
+          ...(c.signature !== undefined && { signature: c.signature }),
+        });
+        if (applied) return { record: (await read(key)) as JournalRecord, applied: true };
       }
-      if (BigInt(f.amountIn) !== amountIn) throw new Error(`${describe(key)}: recorded amount ${f.amountIn} differs from the requested ${amountIn}`);
-      return toRecord(f);
-    },
-    update: async (key, guard, change, at) => {
-      const f = readFile(key);
-      if (!f) throw new Error(`${describe(key)}: no swap record`);
-      const current = toRecord(f);
-      if (!guard(current)) return { record: current, applied: false };
-      const c = change(current);
-      if (c.status !== f.status && STAGE[c.status] <= STAGE[f.status]) throw new Error(`${describe(key)}: status cannot go from '${f.status}' to '${c.status}'`);
-      const next: FileRecord = {
-        ...f, status: c.status, details: c.details, updatedAt: at,
-        ...(c.amountOut !== undefined && { amountOut: c.amountOut === null ? null : c.amountOut.toString() }),
-        ...(c.signature !== undefined && { signature: c.signature }),
-      };
-      write(next);
-      return { record: toRecord(next), applied: true };
+      throw new Error(`${describe(key)}: lost ${CAS_RACES} compare-and-set races in a row; a retry resumes from the stored record`);
     },
   };
 }
+
+/** Lost compare-and-set races before giving up: each loss means another attempt wrote, so a few suffice. */
+const CAS_RACES = 5;

@@ -243,6 +243,27 @@ export interface ProposalInput {
   createdAt?: number;
 }
 
+/**
+ * A passed proposal's change, sent by its workflow (through an activity) to the monitor as an Update, so the
+ * proposal learns whether the monitor accepted it: `executed` only then, else `failed` with the monitor's reason.
+ * The monitor applies it only after finding that passed proposal, with this change, in the store; once.
+ */
+export interface ApplyProposalRequest {
+  proposalId: string;
+  change: ProposalChange;
+  by: string;
+  reason?: string;
+}
+
+export interface ApplyProposalResult {
+  accepted: boolean;
+  detail: string;
+  /** The monitor had applied this proposal before (a retried request): accepted, nothing changed now. */
+  alreadyApplied?: boolean;
+}
+
+export const applyProposalUpdate = defineUpdate<ApplyProposalResult, [ApplyProposalRequest]>('applyProposal');
+
 /** `choice` is checked by the workflow (yes | no | abstain); anything else is refused and recorded. */
 export const voteSignal = defineSignal<[{ voter: string; choice: string }]>('vote');
 export const tallyQuery = defineQuery<ProposalTally>('tally');
@@ -259,6 +280,8 @@ export interface ProposalTally {
   votes: Record<string, string>;
   refused: { voter: string; choice: string; why: string; at: number }[];
   outcome: string | null;
+  /** The monitor's answer to the change (proposals that applied it by Update). */
+  applied?: ApplyProposalResult;
 }
 
 /* ---------- Activity names and the records the audit reads ---------- */

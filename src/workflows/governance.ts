@@ -3,11 +3,17 @@
  * vote per holder (a later one replaces the earlier), the voting period and
  * the execution delay as durable timers, and on a pass the change applied to
  * the monitor. Query `tally` at any time.
+ *
+ * Which kind may carry which change, and that the treasury id never changes, are checked here at the start (the
+ * Temporal CLI starts proposals without client.ts) and again by the monitor when it applies the change. The change is
+ * sent as an Update from an activity: the proposal is `executed` only when the monitor accepted it, `failed` with the
+ * monitor's reason otherwise.
  */
 import { ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
 import { governanceAlerts } from '../domain/alerts.ts';
+import { proposalChangeVerdict } from '../domain/config-policy.ts';
 import { castVote, executionDelayHours, tally, takeSnapshot, votingPeriodHours, type Votes } from '../domain/governance.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
 import { proposalMayDo } from '../domain/operators.ts';
@@ -15,7 +21,7 @@ import { checkInput } from './inputs.ts';
 import { REASON_MAX, claimedName, parseMessage, proposalInputSchema, summarize, voteMessage } from './messages.ts';
 import {
   cancelInterventionSignal, monitorWorkflowId, pauseSignal, proposalWorkflowId, resumeSignal, tallyQuery, updateConfigSignal, voteSignal,
-  type ProposalInput, type ProposalTally,
+  type ApplyProposalResult, type ProposalInput, type ProposalTally,
 } from './contract.ts';
 
 const acts = proxyActivities<Activities>({
@@ -23,11 +29,26 @@ const acts = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
 });
 
+/** The monitor checks the proposal against the store (up to 5 minutes) before it answers; a monitor not reachable is retried. */
+const applying = proxyActivities<Activities>({
+  startToCloseTimeout: '6 minutes',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+
+/** Histories recorded before: they signalled the monitor and recorded `executed` without its answer. */
+const APPLY_BY_UPDATE_PATCH = 'governance-apply-by-update';
+/** Histories recorded before: only the action was checked at the start, not the patch's keys. */
+const CHANGE_RULES_PATCH = 'governance-change-rules';
+
 export async function governanceProposal(raw: ProposalInput): Promise<ProposalTally> {
   // A malformed input fails the proposal at once, naming the field (never a wedged first task).
   const parsed = checkInput(proposalInputSchema, raw, 'governanceProposal');
   if (!proposalMayDo(parsed.kind, parsed.change.action)) {
     throw ApplicationFailure.nonRetryable(`governanceProposal input refused: change.action: a ${parsed.kind} proposal may not ${parsed.change.action}`, 'InvalidWorkflowInput');
+  }
+  const rules = proposalChangeVerdict(parsed.kind, parsed.change, parsed.treasuryId);
+  if (!rules.ok && patched(CHANGE_RULES_PATCH)) {
+    throw ApplicationFailure.nonRetryable(`governanceProposal input refused: ${rules.field}: ${rules.why}`, 'InvalidWorkflowInput');
   }
   // A short hand-written input (README) leaves out the governance config: the worker's own applies.
   let governance = parsed.config;
@@ -119,6 +140,11 @@ export async function governanceProposal(raw: ProposalInput): Promise<ProposalTa
   t.executeAt = deadline + executionDelayHours(input.kind, input.config) * HOUR_MS;
   await save();
   await sleep(Math.max(1, t.executeAt - Date.now()));
+  if (patched(APPLY_BY_UPDATE_PATCH)) {
+    await applyByUpdate(id, input, t);
+    await save();
+    return t;
+  }
   const monitor = getExternalWorkflowHandle(monitorWorkflowId(input.treasuryId));
   const by = `governance ${id}`;
   // The monitor applies it only after finding this passed proposal, with this change, in the store.
@@ -139,4 +165,25 @@ export async function governanceProposal(raw: ProposalInput): Promise<ProposalTa
   }
   await save();
   return t;
+}
+
+/** Sends the change to the monitor through an activity's Update and records its answer: executed only when accepted. */
+async function applyByUpdate(id: string, input: ProposalInput & { description: string }, t: ProposalTally): Promise<void> {
+  const request = { proposalId: id, change: input.change, by: `governance ${id}`, reason: input.description.slice(0, REASON_MAX) };
+  let answer: ApplyProposalResult;
+  try {
+    answer = await applying.applyProposalToMonitor({ treasuryId: input.treasuryId, request });
+  } catch (err) {
+    // Workflows never fail from an activity's failure: the proposal ends failed, saying why.
+    answer = { accepted: false, detail: `the monitor could not be reached: ${String(err).slice(0, REASON_MAX)}` };
+  }
+  t.applied = answer;
+  if (answer.accepted) {
+    t.status = 'executed';
+    t.outcome = `passed and applied: ${input.change.action}: ${answer.detail}`.slice(0, 2 * REASON_MAX);
+  } else {
+    t.status = 'failed';
+    t.outcome = `passed but refused by the monitor: ${answer.detail}`.slice(0, 2 * REASON_MAX);
+    log.warn('proposal refused by the monitor', { id, detail: answer.detail });
+  }
 }

@@ -19,7 +19,7 @@ import type { Config } from '../config-schema.ts';
 import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
 import { interventionExecutedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
-import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierFor } from '../domain/intervention.ts';
+import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierAt } from '../domain/intervention.ts';
 import { describeFill, haltReason, NON_RETRYABLE_SWAP_ERRORS, sliceHalt, type Fill } from '../domain/settle.ts';
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
@@ -180,7 +180,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     // 3. Size: tier fraction of the PUMP balance, halved below RR 2.0.
     st.stage = 'size';
     const dd = drawdown(v.price, input.vwap30);
-    const tier = tierFor(dd, config.strategy.tiers);
+    const tier = tierAt(v.price, input.vwap30, config.strategy.tiers);
     if (!tier) throw new Ended('invalidated', `drawdown ${dd} below every tier`);
     const { fraction, reduced } = deploymentFraction(tier.fraction, state.reserveRatio, interventionParams(config));
     const balance = { raw: BigInt(v.obs.balances.pump), decimals: config.tokens.pump.decimals };
@@ -320,6 +320,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     let price = at.price;
     /** The smallest slice's quote when even it stayed below the floor (the slippage guard stopped the swap). */
     let refusedQuote: { pumpIn: bigint; quote: bigint; ideal: bigint } | null = null;
+    /** The swap's own error when a slice ran and failed (not a quote refused by the bound). */
+    let swapError: { slice: number; error: string } | null = null;
     let gated = -1;
     for (let slice = 0; run.remaining > 0n && Date.now() <= deadline; ) {
       if (price === null) break;
@@ -364,6 +366,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       }
       if (r.status !== 'confirmed') {
         await alert(`swap/${slice}`, [swapFailedAlert(id, r.error ?? 'unknown')]);
+        swapError = { slice, error: r.error ?? 'unknown error' };
         break;
       }
       run.spent += BigInt(r.pumpIn);
@@ -393,6 +396,8 @@ export async function intervention(input: InterventionInput): Promise<Interventi
           maxSlippage: config.risk.maxSlippage,
         })]);
       }
+      // The true reason: a swap that ran and failed says its own error; only a quote the bound refused is "slippage".
+      if (swapError) throw new Ended('aborted', `slice ${swapError.slice} swap failed: ${swapError.error}; nothing moved`);
       throw new Ended('aborted', `no slice could be filled within the ${config.risk.maxSlippage} slippage bound; nothing moved`);
     }
     // Settled from here on: the state is final before the next await, so a late cancellation cannot undo it.

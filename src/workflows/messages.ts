@@ -94,6 +94,17 @@ export const proposalChangeSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('cancelIntervention'), interventionId: workflowId }),
 ]);
 
+/** A passed proposal's change as its workflow sends it to the monitor (the Update `applyProposal`). */
+export const applyProposalMessage = z.object({
+  proposalId: workflowId,
+  change: proposalChangeSchema,
+  by: name,
+  reason: reason.optional(),
+});
+
+/** The monitor judges config patches by key class from this patch on (src/domain/config-policy.ts). */
+export const CONFIG_POLICY_PATCH = 'config-key-classes';
+
 const governanceConfigSchema = configSchema.shape.governance;
 
 export const proposalInputSchema = z.object({

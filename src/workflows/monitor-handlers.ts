@@ -15,18 +15,21 @@
  * validator everything it would not apply.
  */
 import {
-  ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler,
+  ApplicationFailure, condition, getExternalWorkflowHandle, log, patched, proxyActivities, setHandler,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
+import { decideConfigPatch } from '../domain/config-policy.ts';
+import { executionDelayHours } from '../domain/governance.ts';
+import { HOUR_MS } from '../domain/intervention.ts';
 import { authorize, operatorsLine, resumeDecision, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
 import {
-  cancelInterventionSignal, cancelInterventionUpdate, configQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
+  applyProposalUpdate, cancelInterventionSignal, cancelInterventionUpdate, configQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
   pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal,
-  type MonitorStatus, type OperatorResult, type ProposalChange,
+  type ApplyProposalResult, type MonitorStatus, type OperatorResult, type ProposalChange,
 } from './contract.ts';
 import {
-  OPERATOR_CHECKS_PATCH, REASON_MAX, cancelInterventionMessage, claimedName, emergencyStopMessage, interventionSettledMessage, parseMessage, pauseMessage, resumeMessage,
+  CONFIG_POLICY_PATCH, OPERATOR_CHECKS_PATCH, REASON_MAX, applyProposalMessage, cancelInterventionMessage, claimedName, emergencyStopMessage, interventionSettledMessage, parseMessage, pauseMessage, resumeMessage,
   updateConfigMessage, wakeMessage, type OperatorActionMessage, type Parsed,
 } from './messages.ts';
 import type { MonitorState } from './monitor.ts';
@@ -75,6 +78,27 @@ export function installMonitorHandlers(s: MonitorState): void {
   const refusedPayload = (action: string, raw: unknown, why: string) => note(action, { by: claimedName(raw, 'by'), reason: null }, false, `refused: malformed ${action}: ${why}`);
   const result = (action: string, v: Verdict): OperatorResult => ({ action, accepted: v.ok, detail: v.why, paused: s.paused, emergencyStop: s.emergencyStop });
 
+  type ConfigVerdict = { ok: true; config: Config; why: string } | { ok: false; why: string };
+  /**
+   * A patch judged by key class for its origin (operational, tightening only when stricter, governed only by the
+   * proposal kind that owns the key; never treasuryId or a key fixed at start-up), after the schema's ceilings.
+   * `enforce` false: the rules of histories recorded before the key classes (merge and validate only).
+   */
+  const configVerdict = (patch: Record<string, unknown>, origin: Origin, enforce: boolean): ConfigVerdict => {
+    if (!enforce) {
+      const legacy = mergedConfig(patch);
+      return legacy.ok ? { ...legacy, why: JSON.stringify(patch) } : legacy;
+    }
+    const d = decideConfigPatch(s.config, patch, origin);
+    return d.ok ? { ok: true, config: d.config, why: `applied: ${d.why}` } : { ok: false, why: d.why };
+  };
+  const policyEnforced = () => patched(CONFIG_POLICY_PATCH);
+  /** The one place a new configuration is adopted (so one more step, such as persisting its version, goes here). */
+  const adoptConfig = (next: Config): void => {
+    s.config = next;
+    s.wake = true;
+  };
+
   const mergedConfig = (patch: unknown): { ok: true; config: Config } | { ok: false; why: string } => {
     try {
       const next = mergeConfig(s.config, patch, 'updateConfig');
@@ -120,16 +144,15 @@ export function installMonitorHandlers(s: MonitorState): void {
   type ConfigMessage = OperatorActionMessage & { patch: Record<string, unknown> };
   const updateConfig: ActionSpec<ConfigMessage> = {
     action: 'updateConfig', parse: (raw) => parseMessage(updateConfigMessage, raw), change: (m) => ({ action: 'updateConfig', patch: m.patch }),
-    check: (m) => {
-      const next = mergedConfig(m.patch);
+    check: (m, origin) => {
+      const next = configVerdict(m.patch, origin, policyEnforced());
       return next.ok ? yes('valid') : no(`refused: ${next.why}`);
     },
-    apply: (m) => {
-      const next = mergedConfig(m.patch);
+    apply: (m, origin) => {
+      const next = configVerdict(m.patch, origin, policyEnforced());
       if (!next.ok) return no(`refused: ${next.why}`);
-      s.config = next.config;
-      s.wake = true;
-      return yes(JSON.stringify(m.patch));
+      adoptConfig(next.config);
+      return yes(next.why);
     },
   };
   type CancelMessage = OperatorActionMessage & { interventionId: string };
@@ -166,6 +189,27 @@ export function installMonitorHandlers(s: MonitorState): void {
     return v;
   };
 
+  /**
+   * A passed proposal applies only after the execution delay of this monitor's governance config (not the one its
+   * starter put in its input), counted from the end of its vote as the store holds it. Null: not too early.
+   */
+  const tooEarly = (id: string, kind: string, deadline: number | null | undefined): string | null => {
+    if (typeof deadline !== 'number' || !(kind in s.config.governance.thresholds) || !policyEnforced()) return null;
+    const due = deadline + executionDelayHours(kind as keyof Config['governance']['thresholds'], s.config.governance) * HOUR_MS;
+    return Date.now() < due ? `refused: proposal ${id} may apply from ${new Date(due).toISOString()} (its execution delay after the vote)` : null;
+  };
+
+  /** The recorded vote tallied again with this monitor's thresholds (a starter may have put lower ones in its input). */
+  const failsHere = async (id: string): Promise<string | null> => {
+    if (!policyEnforced()) return null;
+    try {
+      const v = await checks.proposalPassesHere({ proposalId: id, governance: s.config.governance });
+      return v.ok ? null : `refused: ${v.why}`;
+    } catch (err) {
+      return `refused: the proposal's tally could not be checked against the store: ${bounded(String(err), 200)}`;
+    }
+  };
+
   const pendingProposals = new Set<string>();
   /** A governance message: applied only when the store holds that passed proposal with this change, and once. */
   const applyGoverned = async <M extends OperatorActionMessage>(spec: ActionSpec<M>, m: M & { proposalId: string }): Promise<Verdict> => {
@@ -178,7 +222,7 @@ export function installMonitorHandlers(s: MonitorState): void {
     }
     pendingProposals.add(id);
     try {
-      let check: Verdict & { kind?: string | null };
+      let check: Verdict & { kind?: string | null; deadline?: number | null };
       try {
         check = await checks.verifyProposalAction({ treasuryId, proposalId: id, change: spec.change(m) });
       } catch (err) {
@@ -187,6 +231,11 @@ export function installMonitorHandlers(s: MonitorState): void {
       if (!check.ok) {
         note(spec.action, who(m), false, `refused: ${check.why}`);
         return check;
+      }
+      const early = tooEarly(id, check.kind ?? 'unknown', check.deadline) ?? await failsHere(id);
+      if (early !== null) {
+        note(spec.action, who(m), false, early);
+        return no(early);
       }
       const origin: Origin = { kind: 'governance', proposalKind: check.kind ?? 'unknown' };
       const allowed = spec.check(m, origin);
@@ -277,25 +326,74 @@ export function installMonitorHandlers(s: MonitorState): void {
   // everything it would not apply (malformed, not an operator, an invalid config): such a refusal reaches the caller and
   // the worker log, not the state.
   setHandler(updateConfigUpdate, (raw: unknown): Config => {
+    let refused: string | null = null;
     try {
       const a = admit(updateConfig, raw);
-      if (a.ok) applyOperator(updateConfig, a.m);
+      if (a.ok) {
+        const v = applyOperator(updateConfig, a.m);
+        if (!v.ok) refused = v.why;
+      }
     } catch (err) {
       log.warn('updateConfig update not applied', { treasuryId, error: bounded(String(err), 200) });
     }
+    // A change the key classes refuse is recorded (above) and refused to the caller: an ApplicationFailure thrown by
+    // an Update handler fails that Update only, never the monitor.
+    if (refused !== null) throw ApplicationFailure.nonRetryable(bounded(refused), 'ConfigChangeRefused');
     return s.config;
   }, {
     validator: (raw: unknown) => {
       validatorFor(updateConfig)(raw);
       const a = admit(updateConfig, raw, true);
+      // Refused here, before history: what cannot be attributed or is no valid config at all (a ceiling passed). A
+      // valid change the key classes refuse passes, so that the handler records its refusal.
       const why = !a.ok ? a.why : (() => {
-        const v = updateConfig.check(a.m, { kind: 'operator' });
-        return v.ok ? null : v.why;
+        const v = mergedConfig(a.m.patch);
+        return v.ok ? null : `refused: ${v.why}`;
       })();
       if (why !== null) {
         log.info('operator updateConfig update refused', { treasuryId, by: claimedName(raw, 'by'), why: bounded(why) });
         throw ApplicationFailure.nonRetryable(bounded(why), a.ok ? 'InvalidConfig' : 'OperatorActionRefused');
       }
+    },
+  });
+
+  /**
+   * A passed proposal's change, as an Update from its workflow's activity: the same checks as a governance signal
+   * (the store holds it passed with this change; the kind may carry it; the key classes), and the answer tells the
+   * proposal whether it was applied. A retried request for a proposal applied before is answered accepted (it
+   * changes nothing again); one arriving while the first is still being checked waits for that one's outcome.
+   */
+  const applyProposal = async (raw: unknown): Promise<ApplyProposalResult> => {
+    const p = parseMessage(applyProposalMessage, raw);
+    if (!p.ok) {
+      refusedPayload('applyProposal', raw, p.why);
+      return { accepted: false, detail: `refused: malformed applyProposal: ${p.why}` };
+    }
+    const { proposalId, change, by } = p.value;
+    await condition(() => !pendingProposals.has(proposalId));
+    if ((s.appliedProposals ?? []).includes(proposalId)) return { accepted: true, alreadyApplied: true, detail: `proposal ${proposalId} was already applied` };
+    const base = { by, proposalId, ...(p.value.reason !== undefined ? { reason: p.value.reason } : {}) };
+    let v: Verdict;
+    if (change.action === 'updateConfig') v = await applyGoverned(updateConfig, { ...base, patch: change.patch });
+    else if (change.action === 'pause') v = await applyGoverned(pause, base);
+    else if (change.action === 'resume') v = await applyGoverned(resume, base);
+    else {
+      const m = { ...base, interventionId: change.interventionId };
+      v = await applyGoverned(cancelIntervention, m);
+      if (v.ok) v = await cancel(m);
+    }
+    return { accepted: v.ok, detail: v.why };
+  };
+  setHandler(applyProposalUpdate, async (raw: unknown): Promise<ApplyProposalResult> => {
+    try {
+      return await applyProposal(raw);
+    } catch (err) {
+      return { accepted: false, detail: `refused: unexpected ${bounded(String(err), 200)}` };
+    }
+  }, {
+    validator: (raw: unknown) => {
+      const p = parseMessage(applyProposalMessage, raw);
+      if (!p.ok) throw ApplicationFailure.nonRetryable(bounded(`malformed applyProposal: ${p.why}`), 'OperatorActionRefused');
     },
   });
 

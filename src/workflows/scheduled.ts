@@ -4,11 +4,12 @@
  * rebalance, 6-hourly performance report, 2-hourly risk assessment. Each asks
  * the domain for the decision and writes its result to the store.
  */
-import { ActivityFailure, log, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
 import { decideRebalance, positionValue } from '../domain/liquidity.ts';
+import { NON_RETRYABLE_SWAP_ERRORS } from '../domain/settle.ts';
 import { slippageFloor } from '../domain/swap.ts';
 import { decideAccumulation } from '../domain/treasury.ts';
 import { systemFailureAlert } from '../domain/alerts.ts';
@@ -23,6 +24,21 @@ const acts = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
+
+/**
+ * The hourly buy waits on the chain: the executor confirms each transaction
+ * for up to confirmTimeoutMs (120 s) and builds at most maxAttempts (3), so one
+ * attempt may need ~6 minutes; 10 minutes keeps Temporal from retrying a live
+ * attempt. The executor heartbeats every poll (≈ 0.5 s), so a dead or wedged
+ * worker's attempt is retried elsewhere after 20 s of silence; the retry
+ * resumes the same record in the shared money journal, never a second buy.
+ */
+export const ACCUMULATE_ACTIVITY_OPTIONS = {
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '20 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_SWAP_ERRORS] },
+} satisfies ActivityOptions;
+const buyActs = proxyActivities<Activities>(ACCUMULATE_ACTIVITY_OPTIONS);
 
 export interface JobInput {
   config: Config;
@@ -77,7 +93,7 @@ export async function accumulationJob(input: JobInput): Promise<{ bought: boolea
     // Accept a fill at most maxSlippage below the PUMP the budget buys at the observed price.
     const minPumpOut = slippageFloor(d.pumpOut.raw, config.risk.maxSlippage);
     try {
-      const r = await acts.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString() });
+      const r = await buyActs.accumulate({ treasuryId, key, usdcIn: d.usdcIn.raw.toString(), minPumpOut: minPumpOut.toString() });
       result = { bought: true, reason: r.applied ? d.reason : `${d.reason} (already done this hour)` };
     } catch (err) {
       // Keyed by the hour: a later run of the same hour finds it done if it did move.

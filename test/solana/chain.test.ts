@@ -52,6 +52,18 @@ describe('rpcChain over JSON-RPC', () => {
       value: (params[0] as string[]).map((s) => (s === 'landed' ? { slot: 9, confirmations: null, err: { InstructionError: [2, { Custom: 1 }] }, confirmationStatus: 'finalized' } : null)),
     }),
     getBlockHeight: () => 1234,
+    getTransaction: (params) => (params[0] !== 'consumer' ? null : {
+      slot: 9, blockTime: null, version: 'legacy', meta: null,
+      transaction: {
+        signatures: ['consumer'],
+        message: {
+          header: { numRequiredSignatures: 1, numReadonlySignedAccounts: 0, numReadonlyUnsignedAccounts: 1 },
+          accountKeys: ['11111111111111111111111111111112', '11111111111111111111111111111111'],
+          recentBlockhash: 'GHtXQBsoZHVnNFa9YevAzFr17DJjgHXk3ycTKD5xD3Zi',
+          instructions: [{ programIdIndex: 1, accounts: [0], data: '' }],
+        },
+      },
+    }),
     getRecentPrioritizationFees: () => [{ slot: 1, prioritizationFee: 10 }, { slot: 2, prioritizationFee: 30 }],
   };
   beforeAll(async () => {
@@ -74,6 +86,13 @@ describe('rpcChain over JSON-RPC', () => {
     expect(await chain.signatureStatus('landed')).toEqual({ slot: 9, err: '{"InstructionError":[2,{"Custom":1}]}', confirmation: 'finalized' });
     expect(await chain.signatureStatus('unknown')).toBeNull();
     expect(calls.at(-1)?.params[1]).toEqual({ searchTransactionHistory: true });
+  });
+
+  it('reads the blockhash (for a durable-nonce transaction, the nonce it consumed) of a finalized transaction, null for an unknown one', async () => {
+    const chain = rpcChain(new Connection(url, 'confirmed'));
+    expect(await chain.transactionBlockhash?.('consumer')).toBe('GHtXQBsoZHVnNFa9YevAzFr17DJjgHXk3ycTKD5xD3Zi');
+    expect(calls.at(-1)?.params[1]).toMatchObject({ commitment: 'finalized', maxSupportedTransactionVersion: 0 });
+    expect(await chain.transactionBlockhash?.('unknown')).toBeNull();
   });
 
   it('judges expiry on the finalized block height and reads recent fees', async () => {

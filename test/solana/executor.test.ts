@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ComputeBudgetProgram, VersionedTransaction } from '@solana/web3.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TreasuryStore } from '../../src/db/store.ts';
 import type { Chain } from '../../src/solana/chain.ts';
 import { SolanaTreasury, attemptsOf } from '../../src/solana/executor.ts';
 import type { SolanaTreasuryOptions } from '../../src/solana/executor.ts';
-import { fileSwapJournal } from '../../src/solana/journal.ts';
 import { jupiterClient } from '../../src/solana/jupiter.ts';
 import { spyChain } from './litesvm-chain.ts';
 import type { Spy } from './litesvm-chain.ts';
@@ -19,19 +15,16 @@ const ID = 'intervention/pstr-main/1';
 let world: World;
 let jup: FakeJupiter;
 let store: TreasuryStore;
-let journalDir: string;
 
 beforeEach(async () => {
   world = makeWorld();
   jup = await fakeJupiter(world);
   store = await storeWithIntervention(ID);
-  journalDir = mkdtempSync(join(tmpdir(), 'solana-journal-'));
 });
 
 afterEach(async () => {
   await jup.close();
   await store.close();
-  rmSync(journalDir, { recursive: true, force: true });
 });
 
 /** A treasury over `chain` whose every poll lets `slotsPerPoll` slots pass. */
@@ -42,7 +35,6 @@ function treasury(chain: Chain, extra: Partial<SolanaTreasuryOptions> & { slotsP
     treasuryId: 'pstr-main', store, chain, jupiter: jupiterClient({ baseUrl: jup.baseUrl }), payer: world.treasury, cosigners: [world.pool],
     tokens: { pump: spec(world.mints.pump), pstr: spec(world.mints.pstr), usdc: spec(world.mints.usdc) },
     maxSlippageBps: 200, priorityFee: { percentile: 75, maxMicroLamports: 200_000 },
-    accumulationJournal: fileSwapJournal(journalDir),
     pollIntervalMs: 1, resendIntervalMs: 1, confirmTimeoutMs: 1_000,
     sleep: async () => world.chain.advanceSlots(slotsPerPoll),
     ...rest,

@@ -26,6 +26,8 @@ export interface LiteSvmChain extends Chain {
   fees: number[];
   /** Signatures signaturesForAddress must not return yet (a lagging RPC index). */
   unindexed: Set<string>;
+  /** Landed signatures signatureStatus answers "unknown" (null) for: a lagging status index. */
+  unknownStatus: Set<string>;
 }
 
 interface TokenState {
@@ -42,7 +44,7 @@ export function failureText(f: FailedTransactionMetadata): string {
 export function litesvmChain(svm: LiteSVM, opts: { validBlocks?: number } = {}): LiteSvmChain {
   const validBlocks = opts.validBlocks ?? 150;
   const lastValid = new Map<string, number>();
-  const landed = new Map<string, { slot: number; balances: TransactionBalances; keys: string[] }>();
+  const landed = new Map<string, { slot: number; balances: TransactionBalances; keys: string[]; blockhash: string }>();
   const height = () => Number(svm.getClock().slot);
 
   const tokenState = (key: string): TokenState | null => {
@@ -59,6 +61,7 @@ export function litesvmChain(svm: LiteSVM, opts: { validBlocks?: number } = {}):
     svm,
     fees: [],
     unindexed: new Set(),
+    unknownStatus: new Set(),
     advanceSlots(n) {
       const to = height() + n;
       svm.warpToSlot(BigInt(to));
@@ -93,17 +96,20 @@ export function litesvmChain(svm: LiteSVM, opts: { validBlocks?: number } = {}):
       const lamports = keys.map((k) => ({ account: k, pre: before.get(k)?.lamports ?? 0n, post: after.get(k)?.lamports ?? 0n }));
       // The fee is what the payer lost beyond its own transfers; LiteSVM charges 5000 per signature.
       const feeLamports = BigInt(tx.signatures.length) * 5000n;
-      landed.set(signature, { slot: height(), balances: { err, feeLamports, tokens, lamports }, keys });
+      landed.set(signature, { slot: height(), balances: { err, feeLamports, tokens, lamports }, keys, blockhash: tx.message.recentBlockhash });
       return signature;
     },
     async signatureStatus(signature): Promise<SignatureStatus | null> {
       const found = svm.getTransaction(signature as Parameters<LiteSVM['getTransaction']>[0]);
       const mine = landed.get(signature);
-      if (!found || !mine) return null;
+      if (!found || !mine || chain.unknownStatus.has(signature)) return null;
       return { slot: mine.slot, err: found instanceof FailedTransactionMetadata ? failureText(found) : null, confirmation: 'finalized' };
     },
     async transactionBalances(signature) {
       return landed.get(signature)?.balances ?? null;
+    },
+    async transactionBlockhash(signature) {
+      return landed.get(signature)?.blockhash ?? null;
     },
     async tokenBalance(owner, mint) {
       let sum = 0n;

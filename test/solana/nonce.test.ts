@@ -1,15 +1,13 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createTransferCheckedInstruction } from '@solana/spl-token';
 import { ComputeBudgetProgram, Keypair, NONCE_ACCOUNT_LENGTH, SystemProgram } from '@solana/web3.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TreasuryStore } from '../../src/db/store.ts';
 import { SolanaTreasury, attemptsOf } from '../../src/solana/executor.ts';
 import type { SolanaTreasuryOptions } from '../../src/solana/executor.ts';
-import { fileSwapJournal } from '../../src/solana/journal.ts';
 import { jupiterClient } from '../../src/solana/jupiter.ts';
 import { buildNonceTransaction, createNonceAccountInstructions, readNonce, signWith } from '../../src/solana/nonce.ts';
+import { NeedsReconciliationError } from '../../src/solana/nonce-proof.ts';
+import { classifySwapError } from '../../src/activities/intervention.ts';
 import { spyChain } from './litesvm-chain.ts';
 import type { Spy } from './litesvm-chain.ts';
 import { DECIMALS, UNIT, fakeJupiter, makeWorld, sendNow, storeWithIntervention } from './world.ts';
@@ -71,8 +69,8 @@ describe('durable-nonce transactions', () => {
     return new SolanaTreasury({
       treasuryId: 'pstr-main', store, chain: spyChain(world.chain, spy), jupiter: jupiterClient({ baseUrl: jup.baseUrl }), payer: world.treasury, cosigners: [world.pool],
       tokens: { pump: spec(world.mints.pump), pstr: spec(world.mints.pstr), usdc: spec(world.mints.usdc) }, maxSlippageBps: 200,
-      priorityFee: { percentile: 75, maxMicroLamports: 200_000 }, accumulationJournal: fileSwapJournal(mkdtempSync(join(tmpdir(), 'nonce-journal-'))),
-      durableNonce: { account: nonceAccount.publicKey, authority: world.treasury },
+      priorityFee: { percentile: 75, maxMicroLamports: 200_000 },
+      durableNonce: { authority: world.treasury, accounts: { intervention: nonceAccount.publicKey } },
       pollIntervalMs: 1, resendIntervalMs: 1, confirmTimeoutMs: 5, sleep: async () => world.chain.advanceSlots(100),
       ...extra,
     });
@@ -94,23 +92,102 @@ describe('durable-nonce transactions', () => {
     expect(await pumpOf()).toBe(999_000n * UNIT);
   });
 
-  it('builds a new transaction only once the nonce has moved and the old signature is unknown', async () => {
-    await expect(treasury({ sends: [], drop: () => true }).swap(req)).rejects.toThrow(/still unconfirmed/);
-    // Someone else advances the nonce: the recorded transaction can never land now.
+  const recordOf = async () => {
+    const row = await store.swap(ID, 0);
+    return { status: row?.status, details: row?.details as Record<string, unknown> };
+  };
+  const attemptsNow = async () => attemptsOf({ status: 'sent', amountIn: 0n, amountOut: 0n, signature: null, details: (await recordOf()).details });
+  // Blocks go by while it waits (a nonce derived from the current blockhash cannot be advanced again until the next one).
+  const blocksPass = async () => {
+    world.chain.advanceSlots(100);
     world.svm.expireBlockhash();
-    sendNow(world.svm, world.treasury, [SystemProgram.nonceAdvance({ noncePubkey: nonceAccount.publicKey, authorizedPubkey: world.treasury.publicKey })]);
+  };
 
-    // Blocks go by while it waits (a nonce derived from the current blockhash cannot be advanced again until the next one).
-    const sleep = async () => {
-      world.chain.advanceSlots(100);
-      world.svm.expireBlockhash();
-    };
-    const r = await treasury({ sends: [] }, { sleep }).swap(req);
+  it('rebuilds once a finalized transaction not in the record is proven to have consumed the nonce, and the old signature is unknown', async () => {
+    await expect(treasury({ sends: [], drop: () => true }).swap(req)).rejects.toThrow(/still unconfirmed/);
+    // Another transaction over the same nonce value lands (through the chain, so the address index has it).
+    world.svm.expireBlockhash();
+    const other = signWith(buildNonceTransaction({ payer: world.treasury.publicKey, nonce: await readNonce(world.chain, nonceAccount.publicKey), instructions: [] }), [world.treasury]);
+    const otherSig = await world.chain.sendRawTransaction(other.serialize());
+    expect(await world.chain.signatureStatus(otherSig)).toMatchObject({ err: null });
+
+    const r = await treasury({ sends: [] }, { sleep: blocksPass }).swap(req);
     expect(r.status).toBe('confirmed');
-    const attempts = attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: (await store.swap(ID, 0))?.details as Record<string, unknown> });
+    const attempts = await attemptsNow();
     expect(attempts).toHaveLength(2);
     expect(attempts[0]?.lifetime.kind === 'nonce' && attempts[1]?.lifetime.kind === 'nonce' && attempts[0].lifetime.nonce !== attempts[1].lifetime.nonce).toBe(true);
     expect(await world.chain.signatureStatus(attempts[0]?.signature ?? '')).toBeNull();
     expect(await pumpOf()).toBe(999_000n * UNIT);
+  });
+
+  it('stops at needs-reconciliation, sending and rebuilding nothing, when no finalized transaction over the moved nonce can be found', async () => {
+    await expect(treasury({ sends: [], drop: () => true }).swap(req)).rejects.toThrow(/still unconfirmed/);
+    // The nonce moves by a transaction the chain's index never shows.
+    world.svm.expireBlockhash();
+    sendNow(world.svm, world.treasury, [SystemProgram.nonceAdvance({ noncePubkey: nonceAccount.publicKey, authorizedPubkey: world.treasury.publicKey })]);
+
+    const s: Spy = { sends: [] };
+    const err = await treasury(s, { sleep: blocksPass }).swap(req).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NeedsReconciliationError);
+    // The swap activity turns it into a non-retryable failure the intervention alerts on (swap-failed, critical).
+    expect(classifySwapError(err)).toMatchObject({ type: 'NeedsReconciliation', nonRetryable: true });
+    expect(s.sends).toEqual([]);
+    expect(await attemptsNow()).toHaveLength(1);
+    const rec = await recordOf();
+    expect(rec.status).toBe('sent'); // not final: a later reconciliation, not a retry, decides
+    expect(rec.details.needsReconciliation).toMatchObject({ nonceAccount: nonceAccount.publicKey.toBase58() });
+    expect(await pumpOf()).toBe(1_000_000n * UNIT);
+  });
+
+  it('with a lagging signature index, never rebuilds over its own landed transaction: needs-reconciliation, then settles once the index catches up', async () => {
+    // The first attempt lands, and the worker dies before it learns so.
+    await expect(treasury({ sends: [], crashAfterSend: true }).swap(req)).rejects.toThrow(/crashed/);
+    const [landed] = await attemptsNow();
+    const sig = landed?.signature ?? '';
+    expect(await pumpOf()).toBe(999_000n * UNIT);
+    // Neither the status index nor the address index knows it yet.
+    world.chain.unknownStatus.add(sig);
+    world.chain.unindexed.add(sig);
+
+    const s: Spy = { sends: [] };
+    await expect(treasury(s, { sleep: blocksPass }).swap(req)).rejects.toThrow(/needs-reconciliation/);
+    expect(s.sends).toEqual([]);
+    expect(await attemptsNow()).toHaveLength(1);
+    expect(await pumpOf()).toBe(999_000n * UNIT);
+
+    world.chain.unknownStatus.clear();
+    world.chain.unindexed.clear();
+    const r = await treasury(s, { sleep: blocksPass }).swap(req);
+    expect(r).toMatchObject({ status: 'confirmed', reference: sig, alreadyDone: true });
+    expect(s.sends).toEqual([]);
+    expect(await pumpOf()).toBe(999_000n * UNIT);
+  });
+
+  it('settles from its own transaction found in the nonce account\'s finalized history while the status index still lags', async () => {
+    await expect(treasury({ sends: [], crashAfterSend: true }).swap(req)).rejects.toThrow(/crashed/);
+    const [landed] = await attemptsNow();
+    world.chain.unknownStatus.add(landed?.signature ?? '');
+
+    const s: Spy = { sends: [] };
+    const r = await treasury(s, { sleep: blocksPass }).swap(req);
+    expect(r).toMatchObject({ status: 'confirmed', reference: landed?.signature, pstrOut: 100n * UNIT });
+    expect(s.sends).toEqual([]);
+    expect(await attemptsNow()).toHaveLength(1);
+    expect(await pumpOf()).toBe(999_000n * UNIT);
+  });
+
+  it('uses each money path\'s own nonce account and refuses one account for two paths', async () => {
+    expect(() => treasury({ sends: [] }, { durableNonce: { authority: world.treasury, accounts: { intervention: nonceAccount.publicKey, accumulation: nonceAccount.publicKey } } }))
+      .toThrow(/both the intervention and the accumulation path/);
+    jup.rate = { num: 50n, den: 1n };
+    const t = treasury({ sends: [] });
+    const buy = await t.accumulate({ key: 'accumulation/pstr-main/2025-01-01T10', usdcIn: 10n * UNIT, minPumpOut: 0n });
+    expect(buy.applied).toBe(true);
+    // Accumulation has no nonce account configured here: a blockhash transaction, and the intervention nonce untouched.
+    const row = await store.moneyRecord('pstr-main', 'accumulation', 'accumulation/pstr-main/2025-01-01T10');
+    expect(attemptsOf({ status: 'confirmed', amountIn: 0n, amountOut: 0n, signature: null, details: row?.details as Record<string, unknown> })[0]?.lifetime.kind).toBe('blockhash');
+    const swap = await t.swap(req);
+    expect(swap.status).toBe('confirmed');
+    expect((await attemptsNow())[0]?.lifetime).toMatchObject({ kind: 'nonce', account: nonceAccount.publicKey.toBase58() });
   });
 });

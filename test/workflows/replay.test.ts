@@ -14,12 +14,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { workflowBundle } from '../../src/runtime/worker.ts';
 
 const load = (name: string) => historyFromJSON(JSON.parse(readFileSync(new URL(`../fixtures/histories/${name}`, import.meta.url), 'utf8')));
-const HISTORIES = ['monitor.json', 'intervention.json', 'monitor-i9.json', 'intervention-i9.json'];
+const HISTORIES = ['monitor.json', 'intervention.json', 'monitor-i9.json', 'intervention-i9.json', 'monitor-i10.json', 'intervention-i10.json'];
 
 /** Patches no committed history takes, and why (each is a gap to close when its workflow gets a recorded run). */
 const NOT_RECORDED: Record<string, string> = {
   'quote-out-of-bound-alert': 'taken only when every slice is quoted below the floor; the recorded intervention swaps',
   'governance-config-from-worker': 'in the governance workflow, which has no committed history yet',
+  'governance-change-rules': 'in the governance workflow, which has no committed history yet',
+  'governance-apply-by-update': 'in the governance workflow, which has no committed history yet',
+  'config-key-classes': 'taken when an updateConfig arrives; the recorded end-to-end run sends none',
 };
 
 /** The ids the workflow code passes to patched(): literal, or through a `…_PATCH = '…'` constant. */
@@ -64,6 +67,11 @@ describe('replaying committed histories', () => {
   it('replays the monitor and the intervention recorded with the safety-loop patches', async () => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-i9.json'), 'monitor/replay-i9');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i9.json'), 'intervention/replay-i9/1');
+  }, 60_000);
+
+  it('replays the monitor and the intervention recorded with the money-path patches (key classes, exact tiers)', async () => {
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-i10.json'), 'monitor/replay-i10');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i10.json'), 'intervention/replay-i10/1');
   }, 60_000);
 
   it('has, for every patch in the monitor and intervention code, a committed history that takes the patched branch', () => {
