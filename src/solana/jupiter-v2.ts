@@ -108,7 +108,8 @@ export function jupiterV2Client(opts: JupiterClientOptions): JupiterClient {
   }
 
   return {
-    quote: (req) => build(req, takerOf(req)),
+    // async: a missing taker is a rejected promise, never a synchronous throw (ports.ts).
+    quote: async (req) => build(req, takerOf(req)),
 
     async swapInstructions(quote, req) {
       const mine = built.get(quote);
