@@ -170,8 +170,12 @@ export const configSchema = z.strictObject({
     /** Gone: accumulation buys are journaled in the store every worker shares (money_journal), not in per-worker files. */
     journalDir: z.undefined({ error: 'solana.journalDir is no longer used: accumulation buys are journaled in the store every worker shares (table money_journal); remove the key' }).optional(),
     jupiter: z.strictObject({
-      /** 'v2': Swap API V2 (`/build`), the current one; 'v1': Metis v1 (`/quote` + `/swap-instructions`), being phased out. */
-      api: z.enum(['v2', 'v1']).default('v2'),
+      /**
+       * 'v2': Swap API V2 (`/build`), the current one; 'v1': Metis v1 (`/quote` + `/swap-instructions`), being phased out.
+       * Left out: v1 for a baseUrl ending in /swap/v1 (the old default, which configs carried in recorded and running
+       * workflow histories hold: refusing it there would change their replay), V2 otherwise (jupiterApi()).
+       */
+      api: z.enum(['v2', 'v1']).optional(),
       /** Default by api: https://api.jup.ag/swap/v2, or https://lite-api.jup.ag/swap/v1. */
       baseUrl: z.url().optional(),
       /** `{ env: NAME }`: sent as `x-api-key`; api.jup.ag needs one. */

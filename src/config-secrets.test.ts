@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type ConfigError } from './config-schema.ts';
+import { jupiterApi, jupiterBaseUrl } from './config-secrets.ts';
 
 const problemsOf = (input: unknown): string[] => {
   try {
@@ -24,7 +25,8 @@ describe('secret-bearing config fields', () => {
     const c = parseConfig({ oracle: { pyth: { apiKey: { env: 'PYTH_API_KEY' } } }, solana: { rpcUrl: { env: 'SOLANA_RPC_URL' }, jupiter: { apiKey: { env: 'JUPITER_API_KEY' } } } });
     expect(c.oracle.pyth.apiKey).toEqual({ env: 'PYTH_API_KEY' });
     expect(c.solana.rpcUrl).toEqual({ env: 'SOLANA_RPC_URL' });
-    expect(c.solana.jupiter).toMatchObject({ api: 'v2', apiKey: { env: 'JUPITER_API_KEY' } });
+    expect(c.solana.jupiter).toMatchObject({ apiKey: { env: 'JUPITER_API_KEY' } });
+    expect(jupiterApi(c.solana.jupiter)).toBe('v2');
   });
 
   it('accept a plain RPC URL without credentials, and refuse one with an api-key parameter or user info', () => {
@@ -46,7 +48,15 @@ describe('secret-bearing config fields', () => {
   });
 
   it('refuse a /swap/v1 URL with api v2, and accept it with the explicit v1 option', () => {
-    expect(problemsOf({ solana: { jupiter: { baseUrl: 'https://lite-api.jup.ag/swap/v1' } } })).toEqual([expect.stringMatching(/^solana\.jupiter\.baseUrl = .*api: "v1"/)]);
+    expect(problemsOf({ solana: { jupiter: { api: 'v2', baseUrl: 'https://lite-api.jup.ag/swap/v1' } } })).toEqual([expect.stringMatching(/^solana\.jupiter\.baseUrl = .*api: "v1"/)]);
     expect(problemsOf({ solana: { jupiter: { api: 'v1', baseUrl: 'https://lite-api.jup.ag/swap/v1' } } })).toEqual([]);
+  });
+
+  it('take V2 by default, and v1 without an api only for a /swap/v1 baseUrl (the old default that configs in recorded histories carry)', () => {
+    expect(jupiterApi(parseConfig({}).solana.jupiter)).toBe('v2');
+    expect(jupiterBaseUrl(parseConfig({}).solana.jupiter)).toBe('https://api.jup.ag/swap/v2');
+    const old = parseConfig({ solana: { jupiter: { baseUrl: 'https://lite-api.jup.ag/swap/v1' } } }).solana.jupiter;
+    expect([jupiterApi(old), jupiterBaseUrl(old)]).toEqual(['v1', 'https://lite-api.jup.ag/swap/v1']);
+    expect(jupiterApi(parseConfig({ solana: { jupiter: { baseUrl: 'http://127.0.0.1:1/swap/v2' } } }).solana.jupiter)).toBe('v2');
   });
 });

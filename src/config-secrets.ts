@@ -60,9 +60,16 @@ export const rpcUrlSchema = z.union([z.url(), envRefSchema]).superRefine((v, ctx
 export const JUPITER_V2_URL = 'https://api.jup.ag/swap/v2';
 export const JUPITER_V1_URL = 'https://lite-api.jup.ag/swap/v1';
 
-/** The Jupiter API root in use: the configured baseUrl, else the default of the chosen API version. */
+const V1_ROOT = /\/swap\/v1\/?$/;
+
+/** The Jupiter API in use: as configured; left out, v1 only for a /swap/v1 baseUrl (written explicitly, or an old config's default). */
+export function jupiterApi(j: Config['solana']['jupiter']): 'v1' | 'v2' {
+  return j.api ?? (j.baseUrl !== undefined && V1_ROOT.test(j.baseUrl) ? 'v1' : 'v2');
+}
+
+/** The Jupiter API root in use: the configured baseUrl, else the default of the API version in use. */
 export function jupiterBaseUrl(j: Config['solana']['jupiter']): string {
-  return j.baseUrl ?? (j.api === 'v1' ? JUPITER_V1_URL : JUPITER_V2_URL);
+  return j.baseUrl ?? (jupiterApi(j) === 'v1' ? JUPITER_V1_URL : JUPITER_V2_URL);
 }
 
 function hostOf(url: string): string {
@@ -108,7 +115,7 @@ export function serviceIssues(c: Config): SecretIssue[] {
     });
   }
   const base = jupiterBaseUrl(jupiter);
-  if (jupiter.api === 'v2' && /\/swap\/v1\/?$/.test(base)) {
+  if (jupiter.api === 'v2' && V1_ROOT.test(base)) {
     out.push({ path: ['solana', 'jupiter', 'baseUrl'], input: base, message: 'is a Swap API v1 URL but solana.jupiter.api is "v2": set api: "v1" to use the old API, or a /swap/v2 URL' });
   }
   if (c.mode === 'paper') return out;

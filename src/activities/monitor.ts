@@ -1,4 +1,5 @@
 /** Monitoring-cycle activities: observe the market, record the sample (and read the VWAP back), log the cycle. */
+import { ApplicationFailure } from '@temporalio/common';
 import type { OracleReading } from '../domain/consensus.ts';
 import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
 import { undeliveredCritical } from '../db/alert-delivery.ts';
@@ -29,6 +30,21 @@ function malformed(r: unknown): string | null {
 function httpStatusOf(reason: unknown): { status?: number } {
   const status = (reason as { status?: unknown } | null)?.status;
   return typeof status === 'number' && Number.isInteger(status) ? { status } : {};
+}
+
+/** The failure type observeMarket throws when the market prices' source refused our credentials (details: one `{ source, error, status }`). */
+export const ORACLE_AUTH_FAILURE = 'OracleAuthRefused';
+
+/**
+ * A market read (PUMP/SOL, one Hermes request) that answered 401/403 fails the activity at once, not retryable:
+ * the key will not fix itself between attempts, and the monitor raises the oracle-auth alert from the details.
+ */
+function authRefusal(err: unknown): never {
+  const { status } = httpStatusOf(err);
+  if (status !== 401 && status !== 403) throw err;
+  const source = (err as { source?: unknown }).source;
+  const error = err instanceof Error ? err.message : String(err);
+  throw ApplicationFailure.create({ message: error, type: ORACLE_AUTH_FAILURE, nonRetryable: true, details: [{ source: typeof source === 'string' ? source : 'pyth-market', error, status }] });
 }
 
 export interface RecordSampleInput {
@@ -72,7 +88,7 @@ export function monitorActivities(deps: ActivityDeps) {
           return 0;
         }),
         deps.treasury.balances(),
-      ]);
+      ]).catch(authRefusal);
       const obs = { at, readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances) };
       deps.metrics?.marketObserved(input.treasuryId, obs);
       return obs;

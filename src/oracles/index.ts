@@ -24,7 +24,7 @@ import type { PythPriceStream } from './pyth-stream.ts';
 import { readBudgetMs, resilienceOptions, resilientSource, ResilientRead, OracleFailure, type ResilienceEvent, type ResilienceOptions } from './resilience.ts';
 import { sdkFeedLoader, switchboardRead, SWITCHBOARD_SOURCE, type FeedLoader } from './switchboard.ts';
 import { connectionAccounts, raydiumTwapSource, raydiumVolume, type AccountFetcher, type ClmmReaderOptions } from './raydium-clmm.ts';
-import { jupiterBaseUrl } from '../config-secrets.ts';
+import { jupiterApi, jupiterBaseUrl } from '../config-secrets.ts';
 import { jupiterApiKey, pythApiKey, rpcUrl, type Env } from '../runtime/secrets.ts';
 import { jupiterClient, type JupiterClient } from '../solana/jupiter.ts';
 import { jupiterClientProbe } from './jupiter-v2-probe.ts';
@@ -203,7 +203,7 @@ function jupiterProbeFor(config: Config, deps: OracleDeps, probeUsdc: number): (
     quote: 'output-in-input' as const,
     pool,
   };
-  if (j.api === 'v2') {
+  if (jupiterApi(j) === 'v2') {
     const apiKey = deps.jupiter ? undefined : jupiterApiKey(config, deps.env);
     const client = deps.jupiter ?? jupiterClient({
       api: 'v2', baseUrl: jupiterBaseUrl(j), maxRateLimitWaitMs: j.maxRateLimitWaitMs, ...(apiKey ? { apiKey } : {}), ...(deps.jupiterTaker ? { taker: deps.jupiterTaker } : {}),

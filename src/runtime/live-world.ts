@@ -19,7 +19,7 @@ import { SolanaTreasury, type NoncePath } from '../solana/executor.ts';
 import { SquadsTreasury } from '../solana/squads-treasury.ts';
 import { jupiterClient, type JupiterClient } from '../solana/jupiter.ts';
 import { keypairPathFrom, loadKeypair } from '../solana/keys.ts';
-import { jupiterBaseUrl } from '../config-secrets.ts';
+import { jupiterApi, jupiterBaseUrl } from '../config-secrets.ts';
 import { jupiterApiKey, pythApiKey, rpcUrl as resolveRpcUrl, SecretError } from './secrets.ts';
 import { monitorWorkflowId, statusQuery, wakeSignal } from '../workflows/contract.ts';
 
@@ -127,7 +127,7 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
   // V2 builds for one wallet: the treasury's (the payer, or the Squads vault), named once the treasury exists.
   const taker: { key?: string } = {};
   const jupiter = o.jupiter ?? jupiterClient({
-    api: j.api, baseUrl: jupiterBaseUrl(j), maxRateLimitWaitMs: j.maxRateLimitWaitMs, ...(jupiterKey ? { apiKey: jupiterKey } : {}), taker: () => taker.key,
+    api: jupiterApi(j), baseUrl: jupiterBaseUrl(j), maxRateLimitWaitMs: j.maxRateLimitWaitMs, ...(jupiterKey ? { apiKey: jupiterKey } : {}), taker: () => taker.key,
   });
   const deps: OracleDeps = { ...o, hermes, jupiter, ...(connection ? { connection } : {}), ...(stream ? { stream } : {}) };
   const tokens = { pump: mint(config, 'pump'), pstr: mint(config, 'pstr'), usdc: mint(config, 'usdc') };

@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ActivityDeps } from '../../src/activities/index.ts';
-import { createHermesClient, pythRead, PYTH_SOURCE } from '../../src/oracles/pyth.ts';
+import { createHermesClient, fetchPythReadings, pythRead, PYTH_SOURCE } from '../../src/oracles/pyth.ts';
 import { resilientSource } from '../../src/oracles/resilience.ts';
 import { monitorWorkflowId, statusQuery } from '../../src/workflows/contract.ts';
 import { strategyMonitor } from '../../src/workflows/index.ts';
@@ -94,4 +94,41 @@ describe('an oracle that refuses our API key', () => {
       }
     }, 60_000);
   }
+
+  it('raises it too when the refused key is the market read (PUMP/SOL): those cycles have no price and fail closed, the alert names pyth-market once', async () => {
+    hermes.requests.length = 0;
+    hermes.on('GET', LATEST, { status: 401, json: { message: 'Unauthorized: invalid or missing API key' } });
+    const log = capturingLogger();
+    const client = createHermesClient({ endpoint: hermes.url, apiKey: SECRET, timeoutMs: 5_000 });
+    const h = await harness(testConfig(), {
+      wrapDeps: (deps) => ({
+        ...realPyth(log.logger)(deps),
+        market: { ...deps.market, pumpPrice: async () => (await fetchPythReadings(client, [FEED], { source: 'pyth-market', maxStalenessSeconds: 60 }))[0]?.price ?? NaN },
+      }),
+    });
+    try {
+      await h.run(async () => {
+        const monitor = await h.env.client.workflow.start(strategyMonitor, {
+          taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config }],
+        });
+        try {
+          await h.env.sleep(16 * MINUTE);
+          expect((await monitor.query(statusQuery)).cycles).toBeGreaterThanOrEqual(3);
+        } finally {
+          await monitor.terminate();
+        }
+      });
+      const alerts = await h.world.store.alerts(h.treasuryId);
+      const auth = alerts.filter((a) => a.kind === 'oracle-auth');
+      expect(auth.map((a) => a.data)).toEqual([expect.objectContaining({ source: 'pyth-market', status: 401 })]);
+      expect(auth[0]?.level).toBe('critical');
+      expect(JSON.stringify(alerts)).not.toContain(SECRET);
+      expect(log.text()).not.toContain(SECRET);
+      const logs = await h.world.store.monitoringLogs(h.treasuryId, 0, Number.MAX_SAFE_INTEGER);
+      expect(logs.length).toBeGreaterThanOrEqual(3);
+      expect(logs.some((l) => (l.data as { summary: { validPrice: boolean } }).summary.validPrice)).toBe(false);
+    } finally {
+      await h.close();
+    }
+  }, 60_000);
 });
