@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { alertsConfigSchema } from './alerts/config.ts';
 import { opsSchema } from './ops/config.ts';
+import { rpcUrlSchema, secretRef, serviceIssues } from './config-secrets.ts';
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
@@ -119,8 +120,10 @@ export const configSchema = z.strictObject({
     }).prefault({}),
     pyth: z.strictObject({
       endpoint: z.url().default('https://hermes.pyth.network'),
-      /** Sent as a header; never logged. Or env PYTH_API_KEY. */
-      apiKey: z.string().optional(),
+      /** `{ env: NAME }`: the worker reads the key from NAME and sends it as `Authorization: Bearer`; never in the config, a history or a log. */
+      apiKey: secretRef('PYTH_API_KEY').optional(),
+      /** A self-hosted Hermes without keys: false. Pyth's own hosts (*.pyth.network) always need a key. */
+      requiresKey: z.boolean().optional(),
       /** Hex feed ids (no 0x). No PSTR feed exists on Pyth: PSTR comes from Switchboard and the DEX. */
       feeds: z.strictObject({
         pstr: hexId.optional(),
@@ -151,7 +154,8 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   /** Live modes only: where and how to trade on Solana. */
   solana: z.strictObject({
-    rpcUrl: z.url().optional(),
+    /** A plain URL without credentials, or `{ env: NAME }` for one that carries its key (refused inline). */
+    rpcUrl: rpcUrlSchema.optional(),
     commitment: z.enum(['processed', 'confirmed', 'finalized']).default('confirmed'),
     /** Path to a keypair file (permissions 600 or stricter). Its contents are never logged. */
     keypairPath: z.string().optional(),
@@ -171,8 +175,18 @@ export const configSchema = z.strictObject({
     /** Gone: accumulation buys are journaled in the store every worker shares (money_journal), not in per-worker files. */
     journalDir: z.undefined({ error: 'solana.journalDir is no longer used: accumulation buys are journaled in the store every worker shares (table money_journal); remove the key' }).optional(),
     jupiter: z.strictObject({
-      baseUrl: z.url().default('https://lite-api.jup.ag/swap/v1'),
-      apiKey: z.string().optional(),
+      /**
+       * 'v2': Swap API V2 (`/build`), the current one; 'v1': Metis v1 (`/quote` + `/swap-instructions`), being phased out.
+       * Left out: v1 for a baseUrl ending in /swap/v1 (the old default, which configs carried in recorded and running
+       * workflow histories hold: refusing it there would change their replay), V2 otherwise (jupiterApi()).
+       */
+      api: z.enum(['v2', 'v1']).optional(),
+      /** Default by api: https://api.jup.ag/swap/v2, or https://lite-api.jup.ag/swap/v1. */
+      baseUrl: z.url().optional(),
+      /** `{ env: NAME }`: sent as `x-api-key`; api.jup.ag needs one. */
+      apiKey: secretRef('JUPITER_API_KEY').optional(),
+      /** When Jupiter's 60 s window has no request left, wait up to this long for its reset; longer: fail with a retryable error. */
+      maxRateLimitWaitMs: z.number().int().min(0).default(2_000),
     }).prefault({}),
   }).prefault({}),
   monitor: z.strictObject({
@@ -293,6 +307,7 @@ export const configSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', path: ['solana', 'keypairPath'], input: undefined, message: `mode ${c.mode} needs a keypair (solana.keypairPath) or a multisig (solana.multisig)` });
     }
   }
+  for (const issue of serviceIssues(c)) ctx.addIssue({ code: 'custom', ...issue });
   if (c.mode !== 'paper' && c.intervention.operators.length < c.intervention.approvalsRequired) {
     ctx.addIssue({
       code: 'custom',

@@ -58,6 +58,8 @@ describe('configuration', () => {
       'tokens.pump.mint = missing: required in mode mainnet',
       'tokens.usdc.mint = missing: required in mode mainnet',
       'solana.keypairPath = missing: mode mainnet needs a keypair (solana.keypairPath) or a multisig (solana.multisig)',
+      expect.stringMatching(/^oracle\.pyth\.apiKey = missing: required in mode mainnet: Hermes at https:\/\/hermes\.pyth\.network answers 401/),
+      expect.stringMatching(/^solana\.jupiter\.apiKey = missing: required in mode mainnet: https:\/\/api\.jup\.ag\/swap\/v2 needs an x-api-key/),
       expect.stringMatching(/^intervention\.operators = \[\]: mode mainnet needs at least approvalsRequired/),
     ]);
   });

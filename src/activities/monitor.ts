@@ -1,4 +1,5 @@
 /** Monitoring-cycle activities: observe the market, record the sample (and read the VWAP back), log the cycle. */
+import { ApplicationFailure } from '@temporalio/common';
 import { consensusParams, type OracleReading } from '../domain/consensus.ts';
 import { marketPrices, PUMP_LABEL, SOL_LABEL } from '../domain/market-consensus.ts';
 import type { OracleSource } from '../ports.ts';
@@ -29,10 +30,10 @@ function malformed(r: unknown): string | null {
 }
 
 /** Every source read in parallel, each bounded by its timeout; a failure (or a malformed answer) is reported under `prefix + name`, not fatal. */
-async function readAll(sources: readonly OracleSource[], timeoutMs: number, prefix: string): Promise<{ readings: OracleReading[]; failures: { source: string; error: string }[] }> {
+async function readAll(sources: readonly OracleSource[], timeoutMs: number, prefix: string): Promise<{ readings: OracleReading[]; failures: { source: string; error: string; status?: number }[] }> {
   const settled = await Promise.allSettled(sources.map((s) => withTimeout(s.read(), timeoutMs, `oracle ${prefix}${s.name}`)));
   const readings: OracleReading[] = [];
-  const failures: { source: string; error: string }[] = [];
+  const failures: { source: string; error: string; status?: number }[] = [];
   settled.forEach((r, i) => {
     const name = `${prefix}${sources[i]?.name ?? `source-${i}`}`;
     if (r.status === 'fulfilled') {
@@ -40,9 +41,30 @@ async function readAll(sources: readonly OracleSource[], timeoutMs: number, pref
       const problem = malformed(r.value);
       if (problem) failures.push({ source: name, error: `malformed reading: ${problem}` });
       else readings.push(r.value);
-    } else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason) });
+    } else failures.push({ source: name, error: r.reason instanceof Error ? r.reason.message : String(r.reason), ...httpStatusOf(r.reason) });
   });
   return { readings, failures };
+}
+
+/** The HTTP status a source's typed failure carries (OracleFailure.status), so the alerts can tell refused credentials apart. */
+function httpStatusOf(reason: unknown): { status?: number } {
+  const status = (reason as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && Number.isInteger(status) ? { status } : {};
+}
+
+/** The failure type observeMarket throws when the market prices' source refused our credentials (details: one `{ source, error, status }`). */
+export const ORACLE_AUTH_FAILURE = 'OracleAuthRefused';
+
+/**
+ * A market read (PUMP/SOL, one Hermes request) that answered 401/403 fails the activity at once, not retryable:
+ * the key will not fix itself between attempts, and the monitor raises the oracle-auth alert from the details.
+ */
+function authRefusal(err: unknown): never {
+  const { status } = httpStatusOf(err);
+  if (status !== 401 && status !== 403) throw err;
+  const source = (err as { source?: unknown }).source;
+  const error = err instanceof Error ? err.message : String(err);
+  throw ApplicationFailure.create({ message: error, type: ORACLE_AUTH_FAILURE, nonRetryable: true, details: [{ source: typeof source === 'string' ? source : 'pyth-market', error, status }] });
 }
 
 export interface RecordSampleInput {
@@ -81,7 +103,7 @@ export function monitorActivities(deps: ActivityDeps) {
           return 0;
         }),
         deps.treasury.balances(),
-      ]);
+      ]).catch(authRefusal);
       const failures = [...pstr.failures, ...(pump?.failures ?? []), ...(sol?.failures ?? [])];
       const facts = await proposalFacts(deps, input.treasuryId, at);
       const obs: MarketObservation = {

@@ -42,6 +42,7 @@ const MINUTE_MS = 60_000;
 const SUBJECT_FIELD: Readonly<Record<string, string>> = Object.freeze({
   'oracle-outlier': 'source',
   'oracle-source-failing': 'source',
+  'oracle-auth': 'source',
   'swap-failed': 'interventionId',
   'system-failure': 'component',
   'intervention-executed': 'interventionId',

@@ -45,7 +45,7 @@ describe('alertParams', () => {
 describe('ALERT_LEVEL', () => {
   it('follows SPEC §7: critical, warning, info and governance kinds', () => {
     const byLevel = (level: string) => Object.entries(ALERT_LEVEL).filter(([, l]) => l === level).map(([k]) => k).sort();
-    expect(byLevel('critical')).toEqual(['books-mismatch', 'no-valid-price', 'price-consensus', 'proposal-abandoned', 'reserve-ratio-critical', 'swap-failed', 'system-failure']);
+    expect(byLevel('critical')).toEqual(['books-mismatch', 'no-valid-price', 'oracle-auth', 'price-consensus', 'proposal-abandoned', 'reserve-ratio-critical', 'swap-failed', 'system-failure']);
     expect(byLevel('warning')).toEqual(['concentration-high', 'oracle-outlier', 'oracle-source-failing', 'reserve-ratio-low', 'swap-quote-out-of-bound']);
     expect(byLevel('info')).toEqual(['health-improved', 'intervention-executed']);
     expect(byLevel('governance')).toEqual(['proposal-needs-votes', 'voting-deadline']);

@@ -29,6 +29,7 @@ export type AlertKind =
   | 'reserve-ratio-low'
   | 'oracle-outlier'
   | 'oracle-source-failing'
+  | 'oracle-auth'
   | 'concentration-high'
   | 'swap-quote-out-of-bound'
   | 'intervention-executed'
@@ -55,6 +56,7 @@ export const ALERT_LEVEL: Readonly<Record<AlertKind, AlertLevel>> = Object.freez
   'reserve-ratio-low': 'warning',
   'oracle-outlier': 'warning',
   'oracle-source-failing': 'warning',
+  'oracle-auth': 'critical',
   'concentration-high': 'warning',
   'swap-quote-out-of-bound': 'warning',
   'intervention-executed': 'info',
@@ -77,6 +79,8 @@ export interface CycleAlertState {
   readonly healthLevel: HealthLevel | null;
   /** Sources whose read failed last cycle (absent in states carried over from older runs). */
   readonly failingSources?: readonly string[];
+  /** Sources whose credentials were refused last cycle (absent in older states). */
+  readonly authFailingSources?: readonly string[];
 }
 
 export const INITIAL_ALERT_STATE: CycleAlertState = Object.freeze({
@@ -94,7 +98,12 @@ export interface CycleObservation {
   readonly pumpConcentration: number | null;
   readonly healthLevel: HealthLevel | null;
   /** Sources that could not be read this cycle (timeout, HTTP 429/5xx, stale or malformed payload), with the error. */
-  readonly failedSources?: readonly { source: string; error: string }[];
+  readonly failedSources?: readonly { source: string; error: string; status?: number }[];
+}
+
+/** A source that refused our credentials: HTTP 401 or 403 (a missing, wrong or expired API key). */
+export function isAuthRefusal(f: { status?: number }): boolean {
+  return f.status === 401 || f.status === 403;
 }
 
 export interface AlertParams {
@@ -181,15 +190,40 @@ export function classifyCycle(prev: CycleAlertState, obs: CycleObservation, para
   }
 
   // A source that starts failing is a warning, once until it answers again (the cycle still has the others).
+  // Refused credentials are critical and said as such: the source will not come back by itself, and the
+  // consensus quietly runs on fewer sources (at the floor, one more failure and there is no price at all).
   const failing = obs.failedSources ?? [];
+  const auth = failing.filter(isAuthRefusal);
+  for (const f of auth) {
+    if ((prev.authFailingSources ?? []).includes(f.source)) continue;
+    alerts.push(oracleAuthAlert(f.source, f.status as number, f.error));
+  }
   for (const f of failing) {
-    if ((prev.failingSources ?? []).includes(f.source)) continue;
+    if (isAuthRefusal(f) || (prev.failingSources ?? []).includes(f.source)) continue;
     alerts.push(alert('oracle-source-failing',
       `Oracle source ${f.source} could not be read: ${f.error}. The consensus uses the remaining sources; with fewer than the required agreeing sources there is no valid price. Check the ${f.source} endpoint and its credentials.`,
       { source: f.source, error: f.error }));
   }
 
-  return { alerts, state: { noValidPriceStreak, rrBand, concentrationHigh, healthLevel: level, failingSources: failing.map((f) => f.source) } };
+  return {
+    alerts,
+    state: {
+      noValidPriceStreak, rrBand, concentrationHigh, healthLevel: level, failingSources: failing.map((f) => f.source),
+      ...(auth.length || prev.authFailingSources !== undefined ? { authFailingSources: auth.map((f) => f.source) } : {}),
+    },
+  };
+}
+
+/**
+ * An oracle that answered 401/403: its API key is missing, wrong or expired (Pyth Hermes needs one since
+ * 31 July 2026). Critical: the source stays out of the consensus until the key is fixed.
+ */
+export function oracleAuthAlert(source: string, status: number, error: string): Alert {
+  return alert('oracle-auth',
+    `Oracle source ${source} refused our credentials (HTTP ${status}): ${error}. It is left out of the consensus until this is fixed, ` +
+      'so the price rests on fewer sources (with fewer than the required agreeing sources there is no valid price and no intervention). ' +
+      'Check its API key: for Pyth Hermes, oracle.pyth.apiKey names the environment variable holding the key ({ "env": "NAME" }); set it in the worker\'s environment and restart the worker.',
+    { source, status, error });
 }
 
 export function swapFailedAlert(interventionId: string, error: string): Alert {

@@ -18,17 +18,27 @@ import type { Config } from '../config-schema.ts';
 import type { OracleReading } from '../domain/consensus.ts';
 import { twapParams } from '../domain/twap.ts';
 import type { MarketData, OracleSource } from '../ports.ts';
-import { DexTwapSource, jupiterQuoteProbe, DEX_SOURCE } from './dex-twap.ts';
+import { DexTwapSource, jupiterQuoteProbe, DEX_SOURCE, type JupiterProbeOptions } from './dex-twap.ts';
 import { createHermesClient, fetchPythReadings, pythRead, PYTH_SOURCE } from './pyth.ts';
 import type { PythPriceStream } from './pyth-stream.ts';
 import { readBudgetMs, resilienceOptions, resilientSource, ResilientRead, OracleFailure, type ResilienceEvent, type ResilienceOptions } from './resilience.ts';
 import { sdkFeedLoader, switchboardRead, SWITCHBOARD_SOURCE, type FeedLoader } from './switchboard.ts';
 import { liveMarketPriceSources } from './market-sources.ts';
 import { connectionAccounts, raydiumTwapSource, raydiumVolume, type AccountFetcher, type ClmmReaderOptions } from './raydium-clmm.ts';
+import { jupiterApi, jupiterBaseUrl } from '../config-secrets.ts';
+import { jupiterApiKey, pythApiKey, rpcUrl, type Env } from '../runtime/secrets.ts';
+import { jupiterClient, type JupiterClient } from '../solana/jupiter.ts';
+import { jupiterClientProbe } from './jupiter-v2-probe.ts';
 
 export interface OracleDeps {
-  /** Overrides the Hermes client built from oracle.pyth (endpoint, apiKey or env PYTH_API_KEY). */
+  /** Overrides the Hermes client built from oracle.pyth (endpoint, and the key its apiKey reference names). */
   hermes?: HermesClient;
+  /** Where `{ env: NAME }` secrets are read (process.env by default). */
+  env?: Env;
+  /** The Jupiter client of the swaps; with solana.jupiter.api 'v2' the DEX probe quotes through it. */
+  jupiter?: JupiterClient;
+  /** V2 /build quotes for a wallet: the treasury's, when no `jupiter` client is given. */
+  jupiterTaker?: string;
   /** Streaming mode (oracle.pyth.streaming): the runtime owns the stream (start, close, onUpdate → monitor `wake`). */
   stream?: PythPriceStream;
   /** Overrides the Switchboard SDK loader (tests). */
@@ -82,7 +92,7 @@ export function liveOracleSources(config: Config, deps: OracleDeps = {}): Oracle
 
   const pstrFeed = config.oracle.pyth.feeds.pstr;
   if (pstrFeed) {
-    const http = pythRead(deps.hermes ?? hermesFor(config), pstrFeed, { maxStalenessSeconds, clock });
+    const http = pythRead(deps.hermes ?? hermesFor(config, deps.env), pstrFeed, { maxStalenessSeconds, clock });
     const stream = config.oracle.pyth.streaming ? deps.stream : undefined;
     // Streaming: the latest streamed price when fresh (no request at all); otherwise a normal request.
     const read = stream
@@ -99,14 +109,14 @@ export function liveOracleSources(config: Config, deps: OracleDeps = {}): Oracle
 
   const sbFeed = config.oracle.switchboard.pstrFeed;
   if (sbFeed) {
-    const loader = deps.feedLoader ?? sdkFeedLoader(deps.connection ?? connectionFor(config));
+    const loader = deps.feedLoader ?? sdkFeedLoader(deps.connection ?? connectionFor(config, deps.env));
     sources.push(resilientSource(SWITCHBOARD_SOURCE, switchboardRead(loader, sbFeed, { maxStalenessSeconds, clock }), options));
   }
 
   const raydium = config.oracle.dex.kind === 'raydium-clmm';
   const clmm = raydium ? clmmReaderFor(config, deps, options) : null;
   if (clmm) sources.push(raydiumTwapSource({ ...clmm, params: twapParams(config), confidenceFloor: config.liquidity.feeRate, clock }));
-  const probe = raydium ? null : deps.priceProbe ?? jupiterProbeFor(config, deps.probeUsdc ?? 100);
+  const probe = raydium ? null : deps.priceProbe ?? jupiterProbeFor(config, deps, deps.probeUsdc ?? 100);
   if (probe) {
     const sampler = new ResilientRead(DEX_SOURCE, probe, options);
     sources.push(new DexTwapSource({ sample: () => sampler.call(), params: twapParams(config), confidenceFloor: config.liquidity.feeRate, clock }));
@@ -118,7 +128,7 @@ export function liveOracleSources(config: Config, deps: OracleDeps = {}): Oracle
 export function liveMarketData(config: Config, deps: OracleDeps = {}): MarketData {
   const { pump, sol } = config.oracle.pyth.feeds;
   const { maxStalenessSeconds } = config.oracle;
-  const client = deps.hermes ?? hermesFor(config);
+  const client = deps.hermes ?? hermesFor(config, deps.env);
   const clock = deps.clock ?? Date.now;
   const batch = new ResilientRead('pyth-market', (signal) => fetchPythReadings(client, [pump, sol], { source: 'pyth-market', maxStalenessSeconds, signal, clock }), optionsFor(config, deps));
   let inFlight: Promise<OracleReading[]> | null = null;
@@ -149,6 +159,7 @@ export function liveMarketData(config: Config, deps: OracleDeps = {}): MarketDat
     // SPEC §2 for PUMP and SOL too: Pyth and a Jupiter quote each (market-sources.ts); the monitor prices them from it.
     priceSources: liveMarketPriceSources(config, {
       pyth: (index) => reading(index === 0 ? pump : sol, index), clock, resilience: optionsFor(config, deps),
+      quoteProbe: (o) => jupiterPriceProbe(config, deps, o),
       ...(deps.marketProbes ? { probes: deps.marketProbes } : {}), ...(deps.probeUsdc !== undefined ? { probeUsdc: deps.probeUsdc } : {}),
     }),
   };
@@ -165,7 +176,7 @@ function clmmReaderFor(config: Config, deps: OracleDeps, resilience: ResilienceO
   const { pstr, usdc } = config.tokens;
   if (!pool || !pstr.mint || !usdc.mint) return null;
   if (!deps.accounts && !deps.connection && !config.solana.rpcUrl) return null;
-  const accounts = deps.accounts ?? connectionAccounts(deps.connection ?? connectionFor(config));
+  const accounts = deps.accounts ?? connectionAccounts(deps.connection ?? connectionFor(config, deps.env));
   return { pool, pstr: { mint: pstr.mint, decimals: pstr.decimals }, quote: { mint: usdc.mint, decimals: usdc.decimals }, accounts, resilience };
 }
 
@@ -173,37 +184,50 @@ function optionsFor(config: Config, deps: OracleDeps): ResilienceOptions {
   return { ...resilienceOptions(config), ...(deps.clock ? { clock: deps.clock } : {}), ...(deps.onEvent ? { onEvent: deps.onEvent } : {}), ...deps.resilience };
 }
 
-function hermesFor(config: Config): HermesClient {
-  const apiKey = config.oracle.pyth.apiKey ?? process.env.PYTH_API_KEY;
+function hermesFor(config: Config, env?: Env): HermesClient {
+  const apiKey = pythApiKey(config, env);
   // The client's own timeout is a backstop only: resilience.ts aborts first.
   return createHermesClient({ endpoint: config.oracle.pyth.endpoint, ...(apiKey ? { apiKey } : {}), timeoutMs: oracleReadBudgetMs(config) + 1_000 });
 }
 
 /** The Solana connection the Switchboard loader uses. */
-export function connectionFor(config: Config): Connection {
-  if (!config.solana.rpcUrl) {
+export function connectionFor(config: Config, env?: Env): Connection {
+  const url = rpcUrl(config, env);
+  if (!url) {
     throw new Error('oracle.switchboard.pstrFeed is set but solana.rpcUrl is missing: the Switchboard feed is read over Solana JSON-RPC');
   }
   // web3.js would otherwise retry a 429 itself for up to ~15 s, far past the read budget: resilience.ts retries instead.
-  return new Connection(config.solana.rpcUrl, { commitment: config.solana.commitment, disableRetryOnRateLimit: true });
+  return new Connection(url, { commitment: config.solana.commitment, disableRetryOnRateLimit: true });
 }
 
-function jupiterProbeFor(config: Config, probeUsdc: number): ((signal: AbortSignal) => Promise<number>) | null {
+function jupiterProbeFor(config: Config, deps: OracleDeps, probeUsdc: number): ((signal: AbortSignal) => Promise<number>) | null {
   const pool = config.oracle.dex.pool;
   const pstr = config.tokens.pstr.mint;
   const usdc = config.tokens.usdc.mint;
   if (!pool || !pstr || !usdc) return null;
-  const apiKey = config.solana.jupiter.apiKey;
-  return jupiterQuoteProbe({
-    baseUrl: config.solana.jupiter.baseUrl,
-    ...(apiKey ? { apiKey } : {}),
+  const o = {
     inputMint: usdc,
     outputMint: pstr,
     inputDecimals: config.tokens.usdc.decimals,
     outputDecimals: config.tokens.pstr.decimals,
     amount: Math.round(probeUsdc * 10 ** config.tokens.usdc.decimals),
     // USDC in, PSTR out: the price of PSTR in USDC, taken as USD.
-    quote: 'output-in-input',
+    quote: 'output-in-input' as const,
     pool,
-  });
+  };
+  return jupiterPriceProbe(config, deps, o);
+}
+
+/** A price probe over the Jupiter API in use (V2's client, or v1's quote API when chosen), with the resolved key. */
+function jupiterPriceProbe(config: Config, deps: OracleDeps, o: Omit<JupiterProbeOptions, 'baseUrl' | 'apiKey'>): (signal: AbortSignal) => Promise<number> {
+  const j = config.solana.jupiter;
+  if (jupiterApi(j) === 'v2') {
+    const apiKey = deps.jupiter ? undefined : jupiterApiKey(config, deps.env);
+    const client = deps.jupiter ?? jupiterClient({
+      api: 'v2', baseUrl: jupiterBaseUrl(j), maxRateLimitWaitMs: j.maxRateLimitWaitMs, ...(apiKey ? { apiKey } : {}), ...(deps.jupiterTaker ? { taker: deps.jupiterTaker } : {}),
+    });
+    return jupiterClientProbe(client, o);
+  }
+  const apiKey = jupiterApiKey(config, deps.env);
+  return jupiterQuoteProbe({ ...o, baseUrl: jupiterBaseUrl(j), ...(apiKey ? { apiKey } : {}) });
 }

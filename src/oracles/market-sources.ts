@@ -8,7 +8,7 @@
 import type { Config } from '../config-schema.ts';
 import type { OracleReading } from '../domain/consensus.ts';
 import type { MarketPriceSources, OracleSource } from '../ports.ts';
-import { jupiterQuoteProbe } from './dex-twap.ts';
+import type { JupiterProbeOptions } from './dex-twap.ts';
 import { ResilientRead, type ResilienceOptions } from './resilience.ts';
 
 /** Wrapped SOL: Jupiter quotes native SOL under this mint. */
@@ -22,6 +22,8 @@ export interface MarketSourceDeps {
   /** Overrides the Jupiter quote probes (tests): USD per token. */
   probes?: { pump?: PriceProbe; sol?: PriceProbe };
   probeUsdc?: number;
+  /** Builds a quote probe on the Jupiter API in use, with its key resolved in the worker (src/oracles/index.ts). */
+  quoteProbe: (o: Omit<JupiterProbeOptions, 'baseUrl' | 'apiKey'>) => PriceProbe;
   clock: () => number;
   resilience: ResilienceOptions;
 }
@@ -30,7 +32,7 @@ export interface MarketSourceDeps {
 export function liveMarketPriceSources(config: Config, deps: MarketSourceDeps): MarketPriceSources {
   const pyth = (index: 0 | 1): OracleSource => ({ name: 'pyth', read: () => deps.pyth(index) });
   const jupiter = (token: 'pump' | 'sol', override?: PriceProbe): OracleSource[] => {
-    const probe = override ?? usdcQuoteProbe(config, token, deps.probeUsdc ?? 100);
+    const probe = override ?? usdcQuoteProbe(config, token, deps.probeUsdc ?? 100, deps.quoteProbe);
     if (!probe) return [];
     const read = new ResilientRead(`jupiter-${token}`, probe, deps.resilience);
     // A quote has no published confidence: the pool fee is the price's own uncertainty, as for the DEX TWAP.
@@ -44,14 +46,11 @@ export function quoteReading(price: number, at: number, feeRate: number): Oracle
 }
 
 /** USDC → token over Jupiter's quote API: the token's price in USDC, taken as USD. Null without the mints. */
-function usdcQuoteProbe(config: Config, token: 'pump' | 'sol', probeUsdc: number): PriceProbe | null {
+function usdcQuoteProbe(config: Config, token: 'pump' | 'sol', probeUsdc: number, quoteProbe: MarketSourceDeps['quoteProbe']): PriceProbe | null {
   const usdc = config.tokens.usdc.mint;
   const mint = token === 'sol' ? config.tokens.sol.mint ?? NATIVE_SOL_MINT : config.tokens.pump.mint;
   if (!usdc || !mint) return null;
-  const apiKey = config.solana.jupiter.apiKey;
-  return jupiterQuoteProbe({
-    baseUrl: config.solana.jupiter.baseUrl,
-    ...(apiKey ? { apiKey } : {}),
+  return quoteProbe({
     inputMint: usdc,
     outputMint: mint,
     inputDecimals: config.tokens.usdc.decimals,

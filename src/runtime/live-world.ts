@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config.ts';
 import { NONCE_PATHS } from '../config-schema.ts';
 import { TreasuryStore } from '../db/store.ts';
-import { liveMarketData, liveOracleSources, type OracleDeps } from '../oracles/index.ts';
+import { liveMarketData, liveOracleSources, oracleReadBudgetMs, type OracleDeps } from '../oracles/index.ts';
 import { readBudgetMs, resilienceOptions } from '../oracles/resilience.ts';
 import { createHermesClient } from '../oracles/pyth.ts';
 import { PythPriceStream, triggerWatcher } from '../oracles/pyth-stream.ts';
@@ -19,6 +19,8 @@ import { SolanaTreasury, type NoncePath } from '../solana/executor.ts';
 import { SquadsTreasury } from '../solana/squads-treasury.ts';
 import { jupiterClient, type JupiterClient } from '../solana/jupiter.ts';
 import { keypairPathFrom, loadKeypair } from '../solana/keys.ts';
+import { jupiterApi, jupiterBaseUrl } from '../config-secrets.ts';
+import { jupiterApiKey, pythApiKey, rpcUrl as resolveRpcUrl, SecretError } from './secrets.ts';
 import { monitorWorkflowId, statusQuery, wakeSignal } from '../workflows/contract.ts';
 
 export interface LiveWorld {
@@ -48,6 +50,15 @@ function publicKey(field: string, value: string): PublicKey {
   }
 }
 
+/** A secret read from the worker's environment; a missing variable stops the start-up with its name. */
+function secret<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (err) {
+    throw err instanceof SecretError ? new LiveModeError(err.message) : err;
+  }
+}
+
 function mint(config: Config, token: 'pstr' | 'pump' | 'usdc') {
   const m = config.tokens[token].mint;
   if (!m) throw new LiveModeError(`tokens.${token}.mint is required in mode ${config.mode}`);
@@ -74,16 +85,19 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
     throw new LiveModeError(`mode ${config.mode} needs solana.keypairPath (or SOLANA_KEYPAIR_PATH): ${what}`);
   }
   const payer = o.payer ?? loadKeypair(keyPath as string);
-  const rpcUrl = config.solana.rpcUrl;
+  // Secrets are read here, in the worker, and only for the adapters actually built: never written back into the config.
+  const rpcUrl = o.connection ? undefined : secret(() => resolveRpcUrl(config, o.env));
   const connection = o.connection ?? (rpcUrl ? new Connection(rpcUrl, config.solana.commitment) : undefined);
   const chain = o.chain ?? (connection ? rpcChain(connection, { commitment: config.solana.commitment === 'processed' ? 'confirmed' : config.solana.commitment }) : null);
   if (!chain) throw new LiveModeError(`solana.rpcUrl is required in mode ${config.mode}`);
   const store = opts.store ?? TreasuryStore.open(o.storePath ?? TreasuryStore.defaultPath(opts.dataDir, config.treasuryId));
 
+  // One Hermes client (with its Bearer key) for the HTTP reads and the stream; its own timeout is a backstop, resilience.ts aborts first.
+  const pythKey = o.hermes ? undefined : secret(() => pythApiKey(config, o.env));
+  const hermes = o.hermes ?? createHermesClient({ endpoint: config.oracle.pyth.endpoint, ...(pythKey ? { apiKey: pythKey } : {}), timeoutMs: oracleReadBudgetMs(config) + 1_000 });
   let stream: PythPriceStream | undefined;
   const feeds = config.oracle.pyth.feeds;
   if (config.oracle.pyth.streaming && !o.stream) {
-    const hermes = o.hermes ?? createHermesClient({ endpoint: config.oracle.pyth.endpoint, apiKey: config.oracle.pyth.apiKey ?? process.env.PYTH_API_KEY, timeoutMs: config.oracle.timeoutMs });
     // The trigger level comes from the monitor's last cycle; a crossing wakes it at once instead of at the next cycle.
     let level: number | null = null;
     const client = opts.client;
@@ -108,8 +122,14 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
     // Resolves after the first connection attempt; reconnects with backoff on its own afterwards.
     void stream.start();
   }
-  const deps: OracleDeps = { ...o, ...(connection ? { connection } : {}), ...(stream ? { stream } : {}) };
-  const jupiter = o.jupiter ?? jupiterClient({ baseUrl: config.solana.jupiter.baseUrl, ...(config.solana.jupiter.apiKey ? { apiKey: config.solana.jupiter.apiKey } : {}) });
+  const j = config.solana.jupiter;
+  const jupiterKey = o.jupiter ? undefined : secret(() => jupiterApiKey(config, o.env));
+  // V2 builds for one wallet: the treasury's (the payer, or the Squads vault), named once the treasury exists.
+  const taker: { key?: string } = {};
+  const jupiter = o.jupiter ?? jupiterClient({
+    api: jupiterApi(j), baseUrl: jupiterBaseUrl(j), maxRateLimitWaitMs: j.maxRateLimitWaitMs, ...(jupiterKey ? { apiKey: jupiterKey } : {}), taker: () => taker.key,
+  });
+  const deps: OracleDeps = { ...o, hermes, jupiter, ...(connection ? { connection } : {}), ...(stream ? { stream } : {}) };
   const tokens = { pump: mint(config, 'pump'), pstr: mint(config, 'pstr'), usdc: mint(config, 'usdc') };
   const maxSlippageBps = Math.round(config.risk.maxSlippage * 10_000);
   const ms = config.solana.multisig;
@@ -127,6 +147,7 @@ export function buildLiveWorld(config: Config, opts: { dataDir: string; client?:
     // The durable-nonce variant for long waits, one nonce account per money path: the payer is the nonce authority.
     ...(config.solana.durableNonce ? { durableNonce: { authority: payer, accounts: nonceAccounts(config.solana.durableNonce) } } : {}),
   });
+  taker.key = (treasury instanceof SquadsTreasury ? treasury.vault : payer.publicKey).toBase58();
   return {
     store, treasury, sources: liveOracleSources(config, deps), marketData: liveMarketData(config, deps), sourceTimeoutMs: readBudgetMs({ ...resilienceOptions(config), ...o.resilience }),
     close() {

@@ -1,17 +1,27 @@
 /**
- * Jupiter Swap API v1: `GET /quote` and `POST /swap-instructions`, over plain
- * fetch. Not the `@jup-ag/api` client: its `QuoteGetRequest.amount` is a JS
- * number, and treasury amounts in base units can pass 2^53. Responses are
- * validated; a non-2xx answer becomes a JupiterError carrying the body's
- * message. The quote is posted back to /swap-instructions exactly as received.
+ * Jupiter, over plain fetch, in two versions behind one interface
+ * (`JupiterClient`: quote, then swapInstructions) so the executors do not
+ * care which:
+ *   - 'v2' (the default): Swap API V2, `GET /build` (jupiter-v2.ts);
+ *   - 'v1': Metis v1, `GET /quote` + `POST /swap-instructions`, kept only as
+ *     an explicit option (`solana.jupiter.api: "v1"`): Jupiter is phasing it out.
+ * Not the `@jup-ag/api` client: its `QuoteGetRequest.amount` is a JS number,
+ * and treasury amounts in base units can pass 2^53. Responses are validated;
+ * a non-2xx answer becomes a JupiterError carrying the body's message; the
+ * rate limit is honoured (jupiter-http.ts). In v1 the quote is posted back to
+ * /swap-instructions exactly as received.
  */
 import { PublicKey, TransactionInstruction } from '@solana/web3.js';
 import { z } from 'zod';
+import { JupiterError, jupiterHttp, type JupiterHttpOptions } from './jupiter-http.ts';
+import { jupiterV2Client } from './jupiter-v2.ts';
+
+export { JupiterError } from './jupiter-http.ts';
 
 const digits = z.string().regex(/^\d+$/, 'an integer amount in base units as a decimal string');
 const base58Key = z.string().regex(/^[1-9A-HJ-NP-Za-km-z]{32,44}$/, 'a base58 public key');
 
-const quoteSchema = z.looseObject({
+export const quoteSchema = z.looseObject({
   inputMint: base58Key,
   inAmount: digits,
   outputMint: base58Key,
@@ -23,7 +33,7 @@ const quoteSchema = z.looseObject({
   routePlan: z.array(z.unknown()),
 });
 
-const instructionSchema = z.object({
+export const instructionSchema = z.object({
   programId: base58Key,
   accounts: z.array(z.object({ pubkey: base58Key, isSigner: z.boolean(), isWritable: z.boolean() })),
   data: z.string(),
@@ -37,8 +47,6 @@ const swapInstructionsSchema = z.looseObject({
   otherInstructions: z.array(instructionSchema).default([]),
   addressLookupTableAddresses: z.array(base58Key).default([]),
 });
-
-const errorBodySchema = z.looseObject({ error: z.string().optional(), errorCode: z.string().optional(), message: z.string().optional() });
 
 export interface JupiterQuote {
   inputMint: string;
@@ -67,6 +75,11 @@ export interface QuoteRequest {
   outputMint: string;
   amount: bigint;
   slippageBps: number;
+  /** V2: the wallet the route is built for (default: the client's `taker`). v1 ignores it. */
+  taker?: string;
+  /** Only single-hop routes (a pool-price probe). */
+  onlyDirectRoutes?: boolean;
+  signal?: AbortSignal;
 }
 
 export interface SwapInstructionsRequest {
@@ -80,71 +93,34 @@ export interface JupiterClient {
   swapInstructions(quote: JupiterQuote, req: SwapInstructionsRequest): Promise<JupiterSwapInstructions>;
 }
 
-export class JupiterError extends Error {
-  constructor(message: string, readonly status: number | null, readonly body: unknown) {
-    super(message);
-    this.name = 'JupiterError';
-  }
-}
-
-export interface JupiterClientOptions {
-  /** e.g. https://lite-api.jup.ag/swap/v1 (config solana.jupiter.baseUrl). */
+export interface JupiterClientOptions extends JupiterHttpOptions {
+  /** e.g. https://api.jup.ag/swap/v2 (config solana.jupiter.baseUrl). */
   baseUrl: string;
-  /** Sent as `x-api-key`; never logged or put in an error. */
-  apiKey?: string;
-  timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** Which API; left out: v1 for a root ending in /v1, V2 otherwise (config solana.jupiter.api is always explicit). */
+  api?: 'v1' | 'v2';
+  /**
+   * V2 only: the wallet a quote is built for when the request names none (/build builds instructions for one taker):
+   * the treasury (payer or Squads vault). A function so the runtime can name it once the treasury is built.
+   */
+  taker?: string | (() => string | undefined);
 }
 
 export function jupiterClient(opts: JupiterClientOptions): JupiterClient {
-  const base = opts.baseUrl.replace(/\/+$/, '');
-  const doFetch = opts.fetch ?? fetch;
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
+  const api = opts.api ?? (/\/v1\/?$/.test(opts.baseUrl) ? 'v1' : 'v2');
+  return api === 'v2' ? jupiterV2Client(opts) : jupiterV1Client(opts);
+}
 
-  async function call(endpoint: string, init: RequestInit): Promise<unknown> {
-    const url = `${base}${endpoint}`;
-    const label = `Jupiter ${init.method ?? 'GET'} ${url.split('?')[0]}`;
-    let res: Response;
-    try {
-      res = await doFetch(url, { ...init, headers: { ...headers, ...(init.headers as Record<string, string>) }, signal: AbortSignal.timeout(timeoutMs) });
-    } catch (error) {
-      throw new JupiterError(`${label}: request failed (${(error as Error).message})`, null, null);
-    }
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // Leave the body as text: the error below quotes it.
-    }
-    if (!res.ok) {
-      const parsed = errorBodySchema.safeParse(body);
-      const reason = parsed.success ? [parsed.data.errorCode, parsed.data.error ?? parsed.data.message].filter(Boolean).join(': ') : '';
-      throw new JupiterError(`${label}: HTTP ${res.status}: ${reason || String(text).slice(0, 300)}`, res.status, body);
-    }
-    return body;
-  }
-
+function jupiterV1Client(opts: JupiterClientOptions): JupiterClient {
+  const call = jupiterHttp(opts);
   return {
     async quote(req) {
-      if (req.amount <= 0n) throw new RangeError(`Jupiter quote: amount must be > 0, got ${req.amount}`);
-      if (!Number.isInteger(req.slippageBps) || req.slippageBps < 0 || req.slippageBps > 10_000) {
-        throw new RangeError(`Jupiter quote: slippageBps must be an integer in [0, 10000], got ${req.slippageBps}`);
-      }
+      checkQuoteRequest(req);
       const query = new URLSearchParams({
         inputMint: req.inputMint, outputMint: req.outputMint, amount: req.amount.toString(), slippageBps: String(req.slippageBps),
-        swapMode: 'ExactIn', restrictIntermediateTokens: 'true',
+        swapMode: 'ExactIn', restrictIntermediateTokens: 'true', ...(req.onlyDirectRoutes ? { onlyDirectRoutes: 'true' } : {}),
       });
-      const body = await call(`/quote?${query.toString()}`, { method: 'GET' });
-      const q = parseQuote(body);
-      if (q.inputMint !== req.inputMint || q.outputMint !== req.outputMint || q.inAmount !== req.amount) {
-        throw new JupiterError(
-          `Jupiter quote: answered ${q.inAmount} ${q.inputMint} → ${q.outputMint}, asked ${req.amount} ${req.inputMint} → ${req.outputMint}`, 200, body,
-        );
-      }
-      return q;
+      const body = await call(`/quote?${query.toString()}`, { method: 'GET', ...(req.signal ? { signal: req.signal } : {}) });
+      return checkAnswered(req, parseQuote(body), body);
     },
 
     async swapInstructions(quote, req) {
@@ -160,12 +136,29 @@ export function jupiterClient(opts: JupiterClientOptions): JupiterClient {
   };
 }
 
+export function checkQuoteRequest(req: QuoteRequest): void {
+  if (req.amount <= 0n) throw new RangeError(`Jupiter quote: amount must be > 0, got ${req.amount}`);
+  if (!Number.isInteger(req.slippageBps) || req.slippageBps < 0 || req.slippageBps > 10_000) {
+    throw new RangeError(`Jupiter quote: slippageBps must be an integer in [0, 10000], got ${req.slippageBps}`);
+  }
+}
+
+/** The answer must be for what was asked: the same mints and input amount. */
+export function checkAnswered(req: QuoteRequest, q: JupiterQuote, body: unknown): JupiterQuote {
+  if (q.inputMint !== req.inputMint || q.outputMint !== req.outputMint || q.inAmount !== req.amount) {
+    throw new JupiterError(
+      `Jupiter quote: answered ${q.inAmount} ${q.inputMint} → ${q.outputMint}, asked ${req.amount} ${req.inputMint} → ${req.outputMint}`, 200, body, false,
+    );
+  }
+  return q;
+}
+
 /** Validates a /quote body (ExactIn only: the treasury always spends a fixed amount). */
 export function parseQuote(body: unknown): JupiterQuote {
   const r = quoteSchema.safeParse(body);
-  if (!r.success) throw new JupiterError(`Jupiter quote: unexpected response: ${z.prettifyError(r.error)}`, 200, body);
+  if (!r.success) throw new JupiterError(`Jupiter quote: unexpected response: ${z.prettifyError(r.error)}`, 200, body, false);
   const q = r.data;
-  if (q.swapMode !== 'ExactIn') throw new JupiterError(`Jupiter quote: swapMode must be ExactIn, got ${q.swapMode}`, 200, body);
+  if (q.swapMode !== 'ExactIn') throw new JupiterError(`Jupiter quote: swapMode must be ExactIn, got ${q.swapMode}`, 200, body, false);
   return {
     inputMint: q.inputMint, outputMint: q.outputMint, inAmount: BigInt(q.inAmount), outAmount: BigInt(q.outAmount),
     otherAmountThreshold: BigInt(q.otherAmountThreshold), slippageBps: q.slippageBps, priceImpactPct: q.priceImpactPct, raw: q,
@@ -174,7 +167,7 @@ export function parseQuote(body: unknown): JupiterQuote {
 
 export function parseSwapInstructions(body: unknown): JupiterSwapInstructions {
   const r = swapInstructionsSchema.safeParse(body);
-  if (!r.success) throw new JupiterError(`Jupiter swap-instructions: unexpected response: ${z.prettifyError(r.error)}`, 200, body);
+  if (!r.success) throw new JupiterError(`Jupiter swap-instructions: unexpected response: ${z.prettifyError(r.error)}`, 200, body, false);
   const s = r.data;
   return {
     computeBudget: s.computeBudgetInstructions.map(toInstruction),
@@ -186,7 +179,7 @@ export function parseSwapInstructions(body: unknown): JupiterSwapInstructions {
   };
 }
 
-function toInstruction(i: z.infer<typeof instructionSchema>): TransactionInstruction {
+export function toInstruction(i: z.infer<typeof instructionSchema>): TransactionInstruction {
   return new TransactionInstruction({
     programId: new PublicKey(i.programId),
     keys: i.accounts.map((a) => ({ pubkey: new PublicKey(a.pubkey), isSigner: a.isSigner, isWritable: a.isWritable })),

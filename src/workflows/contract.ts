@@ -320,7 +320,8 @@ export const AUDITED_ACTIVITIES = {
 export interface MarketObservation {
   at: number;
   readings: OracleReading[];
-  failures: { source: string; error: string }[];
+  /** `status`: the HTTP status when the source answered one (401/403 raise oracle-auth). */
+  failures: { source: string; error: string; status?: number }[];
   pumpPrice: number;
   solPrice: number;
   volumeUsd: number;

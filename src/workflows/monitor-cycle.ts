@@ -102,6 +102,8 @@ export function decideCycle(
   vwap: VwapReading | null,
   memory: MonitorMemory,
   config: Config,
+  /** Sources known to have failed when there is no observation (a refused key on the market read). */
+  unobservedFailures: readonly { source: string; error: string; status?: number }[] = [],
 ): CycleVerdict {
   const base: CycleSummary = {
     cycleId, at: now, validPrice: consensus.ok, consensusPrice: consensus.ok ? consensus.price : null,
@@ -111,7 +113,7 @@ export function decideCycle(
   };
   if (!consensus.ok || obs === null) {
     // Fail closed: no valid price, no decision (SPEC §2).
-    const { alerts, state } = classifyCycle(memory.alertState, { validPrice: false, outliers: consensus.ok ? [] : consensus.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null, failedSources: obs?.failures ?? [] }, alertParams(config));
+    const { alerts, state } = classifyCycle(memory.alertState, { validPrice: false, outliers: consensus.ok ? [] : consensus.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null, failedSources: obs?.failures ?? unobservedFailures }, alertParams(config));
     const reason = consensus.ok ? 'the market could not be observed' : consensus.reason;
     return { summary: { ...base, decision: reason.startsWith('no valid price') ? reason : `no valid price: ${reason}` }, decision: null, emergency: { latched: memory.emergencyStop, entered: false }, alerts, alertState: state, state: null };
   }

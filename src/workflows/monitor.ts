@@ -6,7 +6,7 @@
  * as new before its history grows large, carrying its memory and cycle count.
  */
 import {
-  ActivityFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
+  ActivityFailure, ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
   isCancellation, log, patched, proxyActivities, setHandler, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -149,9 +149,11 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
     if (written) s.unrecorded = [];
   }
   // A market that cannot be observed at all (every source and price feed down) is a cycle with no valid price, not the monitor's end.
+  let unobserved: { source: string; error: string; status?: number }[] = [];
   const obs = await acts.observeMarket({ treasuryId }).catch((err: unknown) => {
     if (!(err instanceof ActivityFailure) || (hardened && isCancellation(err))) throw err;
     if (hardened) failures.push(failureText('observeMarket', err));
+    unobserved = authRefusedSources(err);
     return null;
   });
   const now = Date.now();
@@ -166,7 +168,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   s.interventionStarts = s.interventionStarts.filter((t) => t > now - 48 * HOUR_MS);
   let v: CycleVerdict;
   try {
-    v = decideCycle(cycleId, now, obs, consensus, vwap, gateMemory(s), config);
+    v = decideCycle(cycleId, now, obs, consensus, vwap, gateMemory(s), config, unobserved);
   } catch (err) {
     // The domain states its rules for odd markets (RR = +∞, NaN); a throw left is a bug, and it must not retry the task forever.
     if (!hardened) throw err;
@@ -238,4 +240,14 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
     // The alerts are in the record (or its backlog); a delivery that cannot start is logged, never the monitor's end.
     log.error('alert delivery could not start', { cycleId, error: failureText('deliverInBackground', err) });
   });
+}
+
+/** The source a refused key stopped observeMarket at (its ApplicationFailure details), for the oracle-auth alert; else none. */
+function authRefusedSources(err: ActivityFailure): { source: string; error: string; status?: number }[] {
+  const cause = err.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== 'OracleAuthRefused') return [];
+  const first: unknown = cause.details?.[0];
+  const d = typeof first === 'object' && first !== null ? (first as { source?: unknown; error?: unknown; status?: unknown }) : null;
+  if (!d || typeof d.source !== 'string' || typeof d.status !== 'number') return [];
+  return [{ source: d.source, error: typeof d.error === 'string' ? d.error : 'credentials refused', status: d.status }];
 }

@@ -100,12 +100,12 @@ async function startLive(treasuryId: string, setup: (live: Omit<Live, 'open' | '
     mode: 'devnet',
     tokens: { pstr: { mint: world.mints.pstr.toBase58() }, pump: { mint: world.mints.pump.toBase58() }, usdc: { mint: world.mints.usdc.toBase58() } },
     oracle: {
-      pyth: { endpoint: pyth.endpoint, feeds: { pstr: FEEDS.pstr, pump: FEEDS.pump, sol: FEEDS.sol } },
+      pyth: { endpoint: pyth.endpoint, requiresKey: false, feeds: { pstr: FEEDS.pstr, pump: FEEDS.pump, sol: FEEDS.sol } },
       switchboard: { pstrFeed: SWITCHBOARD_FEED },
       dex: { pool: world.pool.publicKey.toBase58() },
     },
     // Never dialled: the chain is injected (LiteSVM).
-    solana: { rpcUrl: 'http://127.0.0.1:9/', keypairPath, jupiter: { baseUrl: jup.baseUrl } },
+    solana: { rpcUrl: 'http://127.0.0.1:9/', keypairPath, jupiter: { api: 'v1', baseUrl: jup.baseUrl } },
     monitor: { cycleIntervalSeconds: 1 },
     // 400,000 PUMP at $0.005 is $2,000: far under this, so no timelock.
     intervention: { operators: ['alice'], timelockThresholdUsd: 1_000_000 },

@@ -103,9 +103,9 @@ describe.skipIf(!postgresUrl)('two worker processes sharing one PostgreSQL store
       treasuryId: T, mode: 'devnet',
       tokens: { pstr: { mint: world.mints.pstr.toBase58() }, pump: { mint: world.mints.pump.toBase58() }, usdc: { mint: world.mints.usdc.toBase58() } },
       // Never read: this test runs only the buy.
-      oracle: { pyth: { endpoint: 'http://127.0.0.1:9/', feeds: { pstr: FEEDS.pstr, pump: FEEDS.pump, sol: FEEDS.sol } }, switchboard: { pstrFeed: SWITCHBOARD_FEED }, dex: { pool: world.pool.publicKey.toBase58() } },
+      oracle: { pyth: { endpoint: 'http://127.0.0.1:9/', requiresKey: false, feeds: { pstr: FEEDS.pstr, pump: FEEDS.pump, sol: FEEDS.sol } }, switchboard: { pstrFeed: SWITCHBOARD_FEED }, dex: { pool: world.pool.publicKey.toBase58() } },
       // Never dialled: the chain is the shim.
-      solana: { rpcUrl: 'http://127.0.0.1:9/', keypairPath, jupiter: { baseUrl: jup.baseUrl } },
+      solana: { rpcUrl: 'http://127.0.0.1:9/', keypairPath, jupiter: { api: 'v1', baseUrl: jup.baseUrl } },
       intervention: { operators: ['alice'] },
     }));
 

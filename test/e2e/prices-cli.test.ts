@@ -63,7 +63,7 @@ describe('client.ts prices against local oracle servers', () => {
     const before = Date.now();
     const r = await prices('all-three', {
       oracle: { pyth: { endpoint: server.url, feeds: FEEDS }, switchboard: { pstrFeed: SWITCHBOARD_FEED }, dex: { pool: RECORDED_POOL } },
-      solana: { rpcUrl: server.url, jupiter: { baseUrl: `${server.url}/swap/v1` } },
+      solana: { rpcUrl: server.url, jupiter: { api: 'v1', baseUrl: `${server.url}/swap/v1` } },
       tokens: { pstr: { mint: PSTR_MINT }, usdc: { mint: USDC_MINT } },
     });
     expect(r.stderr).toBe('');

@@ -71,6 +71,21 @@ describe('PythPriceStream (recorded SSE events on 127.0.0.1)', () => {
     expect(s.latest(BTC)).toMatchObject({ price: 61630.88, publishTime: T1 + 1000 });
   });
 
+  it('reports a refused key on the stream as an HTTP 401 failure without the key, and reconnects once per refusal', async () => {
+    server.on('GET', STREAM, { status: 401, json: { message: 'Unauthorized: invalid or missing API key' } });
+    const s = open({ initialBackoffMs: 40 });
+    await s.start();
+    await until('three refused connects', () => errors.length >= 3);
+    s.close();
+    const refused = server.requestsTo(STREAM);
+    for (const r of refused) expect(r.headers.authorization).toBe('Bearer k-9');
+    expect(errors[0]).toMatchObject({ source: 'pyth', kind: 'http', status: 401 });
+    expect(errors.map((e) => e.message).join('\n')).not.toContain('k-9');
+    // One reconnect per refusal, each after the backoff (the backoff itself: the test below).
+    expect(s.stats.updates).toBe(0);
+    expect(s.stats.disconnects).toBeGreaterThanOrEqual(3);
+  });
+
   it('never lets an out-of-order older update replace a newer one', async () => {
     const s = open();
     await s.start();

@@ -275,8 +275,8 @@ describe('the live world in propose-only mode', () => {
     const config = parseConfig({
       treasuryId: 'pstr-main', mode: 'devnet',
       tokens: { pstr: { mint: mints.pstr.toBase58() }, pump: { mint: mints.pump.toBase58() }, usdc: { mint: mints.usdc.toBase58() } },
-      oracle: { pyth: { endpoint: 'http://127.0.0.1:9/', streaming: false, feeds: { pstr: 'a'.repeat(64), pump: 'b'.repeat(64), sol: 'c'.repeat(64) } } },
-      solana: { rpcUrl: 'http://127.0.0.1:9/', multisig: { address: multisigPda.toBase58(), vaultIndex: 0 } },
+      oracle: { pyth: { endpoint: 'http://127.0.0.1:9/', requiresKey: false, streaming: false, feeds: { pstr: 'a'.repeat(64), pump: 'b'.repeat(64), sol: 'c'.repeat(64) } } },
+      solana: { rpcUrl: 'http://127.0.0.1:9/', multisig: { address: multisigPda.toBase58(), vaultIndex: 0 }, jupiter: { api: 'v1' } },
       intervention: { operators: ['alice'] },
     });
     const live = buildLiveWorld(config, { dataDir: '/nonexistent', overrides: { chain, payer: member, storePath: ':memory:' } });

@@ -7,7 +7,10 @@
  * two-leg swap: the treasury's input leg to the pool (signed by the
  * treasury, as Jupiter's swapInstruction), and the pool's output leg back
  * (signed by the pool keypair, carried as cleanupInstruction). Both legs ride
- * in one transaction, so either both move or neither does.
+ * in one transaction, so either both move or neither does. The same route
+ * is served by Swap API V2's `/swap/v2/build` (quote and instructions in one
+ * answer, for the `taker`), with the `x-api-key` recorded and rate-limit
+ * headers (or a 429) chosen by the test.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -109,13 +112,21 @@ const wire = (i: TransactionInstruction) => ({
 });
 
 export interface FakeJupiter {
+  /** Metis v1 (`/swap/v1`: /quote + /swap-instructions). */
   baseUrl: string;
+  /** Swap API V2 (`/swap/v2`: /build, quote and raw instructions in one answer, for the `taker`). */
+  v2BaseUrl: string;
   /** Output per input base unit the quote promises (out = in × num / den). */
   rate: { num: bigint; den: bigint };
   /** What the pool really sends back, given the quoted output (default: the quote). */
   fill: (quotedOut: bigint) => bigint;
+  /** Every quote asked: v1 /quote and V2 /build alike. */
   quotes: { amount: string; slippageBps: number }[];
   swapInstructionCalls: number;
+  /** Every V2 /build request: its taker and the x-api-key it carried. */
+  builds: { amount: string; slippageBps: number; taker: string; apiKey: string | null }[];
+  /** Decides each V2 answer's rate-limit headers, or a refusal: 429 (rate limited) or 401 (key refused); n: the 1-based count of /build requests so far. */
+  rateLimit: (n: number) => { status?: 429 | 401; headers: Record<string, string> } | null;
   close(): Promise<void>;
 }
 
@@ -124,6 +135,7 @@ export async function fakeJupiter(world: World): Promise<FakeJupiter> {
   const decimalsOf = () => DECIMALS;
   const state = {
     rate: { num: 1n, den: 10n }, fill: (q: bigint) => q, quotes: [] as { amount: string; slippageBps: number }[], swapInstructionCalls: 0,
+    builds: [] as FakeJupiter['builds'], rateLimit: (() => null) as FakeJupiter['rateLimit'],
   };
 
   const quoteBody = (url: URL) => {
@@ -162,18 +174,44 @@ export async function fakeJupiter(world: World): Promise<FakeJupiter> {
     };
   };
 
+  /**
+   * Swap API V2 `GET /build` (shape of Jupiter's "Build" docs, 2026-12): the quote's fields and the raw
+   * instructions in one body, built for `taker`; lookup tables as a map, the blockhash as bytes, no tip.
+   */
+  const buildBody = (url: URL) => {
+    const taker = url.searchParams.get('taker') ?? '';
+    const quote = quoteBody(url);
+    const ixs = swapInstructionsBody({ quoteResponse: quote as unknown as Record<string, string>, userPublicKey: taker });
+    state.swapInstructionCalls -= 1; // counted as a build, not a v1 swap-instructions call
+    const { tokenLedgerInstruction: _t, addressLookupTableAddresses: _a, prioritizationFeeLamports: _p, ...instructions } = ixs;
+    return {
+      ...quote, ...instructions, tipInstruction: null, addressesByLookupTableAddress: null,
+      blockhashWithMetadata: { blockhash: Array.from(world.pool.publicKey.toBytes()), lastValidBlockHeight: 1 },
+    };
+  };
+
   const readBody = async (req: IncomingMessage) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     return Buffer.concat(chunks).toString('utf8');
   };
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
   };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     void (async () => {
       try {
+        if (req.method === 'GET' && url.pathname === '/swap/v2/build') {
+          const key = req.headers['x-api-key'];
+          state.builds.push({
+            amount: url.searchParams.get('amount') ?? '', slippageBps: Number(url.searchParams.get('slippageBps')), taker: url.searchParams.get('taker') ?? '',
+            apiKey: typeof key === 'string' ? key : null,
+          });
+          const limit = state.rateLimit(state.builds.length);
+          if (limit?.status) return send(res, limit.status, { code: limit.status, message: limit.status === 429 ? 'Rate limit exceeded' : 'Invalid API key' }, limit.headers);
+          return send(res, 200, buildBody(url), limit?.headers);
+        }
         if (req.method === 'GET' && url.pathname === '/swap/v1/quote') return send(res, 200, quoteBody(url));
         if (req.method === 'POST' && url.pathname === '/swap/v1/swap-instructions') {
           return send(res, 200, swapInstructionsBody(JSON.parse(await readBody(req)) as { quoteResponse: Record<string, string>; userPublicKey: string }));
@@ -188,6 +226,7 @@ export async function fakeJupiter(world: World): Promise<FakeJupiter> {
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, {
     baseUrl: `http://127.0.0.1:${port}/swap/v1`,
+    v2BaseUrl: `http://127.0.0.1:${port}/swap/v2`,
     close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
   });
 }
