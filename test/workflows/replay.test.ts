@@ -14,15 +14,18 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { workflowBundle } from '../../src/runtime/worker.ts';
 
 const load = (name: string) => historyFromJSON(JSON.parse(readFileSync(new URL(`../fixtures/histories/${name}`, import.meta.url), 'utf8')));
-const HISTORIES = ['monitor.json', 'intervention.json', 'monitor-i9.json', 'intervention-i9.json', 'monitor-i10.json', 'intervention-i10.json'];
+const HISTORIES = [
+  'monitor.json', 'intervention.json', 'monitor-i9.json', 'intervention-i9.json', 'monitor-i10.json', 'intervention-i10.json',
+  'monitor-i10b.json', 'intervention-i10b.json', 'monitor-config-i10b.json', 'governance-i10b.json',
+];
 
 /** Patches no committed history takes, and why (each is a gap to close when its workflow gets a recorded run). */
 const NOT_RECORDED: Record<string, string> = {
   'quote-out-of-bound-alert': 'taken only when every slice is quoted below the floor; the recorded intervention swaps',
-  'governance-config-from-worker': 'in the governance workflow, which has no committed history yet',
-  'governance-change-rules': 'in the governance workflow, which has no committed history yet',
-  'governance-apply-by-update': 'in the governance workflow, which has no committed history yet',
-  'config-key-classes': 'taken when an updateConfig arrives; the recorded end-to-end run sends none',
+  'pump-sol-consensus': 'taken only when PUMP or SOL has no consensus (the intervention then ends); the recorded one is priced',
+  'governance-change-rules': 'taken only by a proposal whose change its type may not carry (it ends failed at once); the recorded one may',
+  'governance-config-from-worker': 'taken only by a proposal started without its governance config (the README\'s short CLI input); the recorded one has it',
+  'proposal-wait-activity': 'taken only by propose-only (Squads) treasuries; the recorded run is paper (test/workflows/proposal-wait.test.ts runs it)',
 };
 
 /** The ids the workflow code passes to patched(): literal, or through a `…_PATCH = '…'` constant. */
@@ -73,6 +76,13 @@ describe('replaying committed histories', () => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-i10.json'), 'monitor/replay-i10');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i10.json'), 'intervention/replay-i10/1');
   }, 60_000);
+
+  it('replays the monitor, intervention, config change and passed proposal recorded with consensus, config versions and governed limits', async () => {
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-i10b.json'), 'monitor/replay-i10b');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i10b.json'), 'intervention/replay-i10b/1');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-config-i10b.json'), 'monitor/replay-config-i10b');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('governance-i10b.json'), 'proposal/replay-i10b');
+  }, 90_000);
 
   it('has, for every patch in the monitor and intervention code, a committed history that takes the patched branch', () => {
     const recorded = new Set(HISTORIES.flatMap((name) => patchesIn(load(name))));
