@@ -98,7 +98,9 @@ describe('an operator\'s updateConfig', () => {
 
   it('names a fixed key or a whole subtree without its value: an API key or a webhook URL never reaches the reason', () => {
     const key = decideConfigPatch(running, { oracle: { pyth: { apiKey: 'sk-live-123' } }, solana: { rpcUrl: 'https://rpc.example/?api-key=s3cret' } }, operator);
-    expect(key.why).toMatch(/oracle\.pyth \(fixed\) \(value not shown\)/);
+    // Refused before the key classes judge it: a secret written inline is never accepted, and never shown.
+    expect(key.ok).toBe(false);
+    expect(key.why).toMatch(/oracle\.pyth\.apiKey = "<not shown>"/);
     expect(key.why).not.toMatch(/sk-live-123|s3cret/);
     const sink = decideConfigPatch(running, { alerts: { sinks: [{ type: 'slack', webhookUrl: 'https://hooks.slack.com/services/T0/B0/s3cret' }] } }, operator);
     expect(sink).toMatchObject({ ok: true, why: 'alerts (value not shown)' });

@@ -40,6 +40,8 @@ beforeAll(async () => {
   world = await buildPaperWorld(config, { dataDir: dir });
   // No monitor runs here: its control record (not paused, not latched) stands in, since accumulation fails closed without either.
   await world.store.saveControlState({ treasuryId: TREASURY, ...NEUTRAL_CONTROL, updatedAt: Date.now() });
+  // Nor its first config version, which the jobs read (the config authority): written as the monitor would.
+  await world.store.appendConfigVersion({ treasuryId: TREASURY, version: 1, config, source: 'file', by: null, at: Date.now() });
   worker = await createWorker({
     connection: server.env.nativeConnection, namespace: 'default',
     deps: paperDeps(config, world, server.env.client, pino({ level: 'silent' })),

@@ -31,7 +31,7 @@ import { startReceiver, type Receiver } from '../alerts/receiver.ts';
 import { FixtureServer } from '../oracles/fixture-server.ts';
 import { UNIT, fakeJupiter, makeWorld } from '../solana/world.ts';
 import { ephemeralDevServer, waitFor } from './fixtures/e2e.ts';
-import { DexProbeStub, FEEDS, LATEST_PATH, PythFixture, SWITCHBOARD_FEED, SwitchboardStub } from './fixtures/live-oracles.ts';
+import { DexProbeStub, FEEDS, LATEST_PATH, PythFixture, SWITCHBOARD_FEED, SwitchboardStub, SOL_PRICE } from './fixtures/live-oracles.ts';
 
 const SECRETS = {
   PSTR_SCAN_WEBHOOK_URL: 'whk-path-5e1c0a-secret',
@@ -165,6 +165,8 @@ describe('workflow histories of a run', () => {
       dataDir: join(dir, treasuryId), client: server.env.client, logger: pino({ level: 'silent' }),
       overrides: {
         chain: world.chain, cosigners: [world.pool], feedLoader: switchboard.loader, priceProbe: dex.probe,
+        // The second PUMP and SOL source of SPEC §2 (a Jupiter quote live), agreeing with Pyth, as in live-adapters.test.ts.
+        marketProbes: { pump: () => Promise.resolve(pyth.prices.pump), sol: () => Promise.resolve(SOL_PRICE) },
         resilience: { timeoutMs: 400, retries: 1, retryBackoffMs: 20, breaker: { failureThreshold: 3, cooldownMs: 500 } },
       },
     });

@@ -101,10 +101,14 @@ describe('an oracle that refuses our API key', () => {
     const log = capturingLogger();
     const client = createHermesClient({ endpoint: hermes.url, apiKey: SECRET, timeoutMs: 5_000 });
     const h = await harness(testConfig(), {
-      wrapDeps: (deps) => ({
-        ...realPyth(log.logger)(deps),
-        market: { ...deps.market, pumpPrice: async () => (await fetchPythReadings(client, [FEED], { source: 'pyth-market', maxStalenessSeconds: 60 }))[0]?.price ?? NaN },
-      }),
+      wrapDeps: (deps) => {
+        // The single market read (a market without PUMP/SOL consensus sources), whose Hermes request is refused.
+        const { priceSources: _consensusSources, ...market } = deps.market;
+        return {
+          ...realPyth(log.logger)(deps),
+          market: { ...market, pumpPrice: async () => (await fetchPythReadings(client, [FEED], { source: 'pyth-market', maxStalenessSeconds: 60 }))[0]?.price ?? NaN },
+        };
+      },
     });
     try {
       await h.run(async () => {
