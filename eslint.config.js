@@ -12,8 +12,9 @@ const noIoImports = {
       group: ['fs', 'path', 'os', 'crypto', 'http', 'https', 'net', 'child_process', 'worker_threads', 'timers', 'process'],
       message: 'No Node built-ins in the pure core or in workflows.',
     },
+    // @solana/offchain-messages only encodes bytes (the signed operator messages): pure, no I/O.
     {
-      group: ['better-sqlite3', 'drizzle-orm', 'drizzle-orm/*', 'pino', '@solana/*', '@pythnetwork/*', '@switchboard-xyz/*', '**/db/*', '**/activities/*', '**/cli/*', '**/paper/*', '**/runtime/*', '**/config.ts'],
+      group: ['better-sqlite3', 'drizzle-orm', 'drizzle-orm/*', 'pino', '@solana/*', '!@solana/offchain-messages', '@pythnetwork/*', '@switchboard-xyz/*', '**/db/*', '**/activities/*', '**/cli/*', '**/paper/*', '**/runtime/*', '**/config.ts'],
       message: 'No I/O in the pure core or in workflows: pass the data in, or call an activity (type-only imports are fine).',
       allowTypeImports: true,
     },

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { alertsConfigSchema } from './alerts/config.ts';
 import { opsSchema } from './ops/config.ts';
 import { rpcUrlSchema, secretRef, serviceIssues } from './config-secrets.ts';
+import { isPublicKey } from './domain/operator-message.ts';
 
 const fraction = z.number().min(0).max(1);
 const positive = z.number().positive();
@@ -198,6 +199,13 @@ export const configSchema = z.strictObject({
     approvalsRequired: z.number().int().min(1).default(1),
     approvalTimeoutHours: positive.default(24),
     operators: z.array(z.string().min(1)).default([]),
+    /**
+     * Operator name → ed25519 public key (a Solana address). With any key here, every operator
+     * message (approve, reject, pause, resume, emergency stop, config change, cancel) must be
+     * signed by the named operator's key (src/domain/operator-message.ts); live modes need a key
+     * for every operator. Empty: paper mode takes bare names, and says so loudly.
+     */
+    operatorKeys: z.record(z.string().min(1), z.string().refine(isPublicKey, { message: 'a base58 ed25519 public key (a Solana address)' })).default({}),
     sliceWindowMinutes: positive.default(60),
     trackHorizonsHours: z.array(positive).min(1).default([1, 24, 168]),
   }).prefault({}),
@@ -316,7 +324,32 @@ export const configSchema = z.strictObject({
       message: `mode ${c.mode} needs at least approvalsRequired (${c.intervention.approvalsRequired}) operators`,
     });
   }
+  for (const issue of operatorKeyIssues(c)) ctx.addIssue({ code: 'custom', ...issue });
 });
+
+/**
+ * Keys belong to listed operators; live modes refuse an operator without a key
+ * (a bare name in a payload proves nothing), paper allows bare names only when
+ * no key at all is configured.
+ */
+function operatorKeyIssues(c: { mode: string; intervention: { operators: readonly string[]; operatorKeys: Readonly<Record<string, string>> } }) {
+  const { operators, operatorKeys } = c.intervention;
+  const issues: { path: (string | number)[]; input: unknown; message: string }[] = [];
+  for (const name of Object.keys(operatorKeys)) {
+    if (!operators.includes(name)) issues.push({ path: ['intervention', 'operatorKeys', name], input: name, message: `"${name}" has a key but is not in intervention.operators` });
+  }
+  const keyless = operators.filter((name) => !Object.hasOwn(operatorKeys, name));
+  const signed = Object.keys(operatorKeys).length > 0;
+  if (keyless.length && (c.mode !== 'paper' || signed)) {
+    issues.push({
+      path: ['intervention', 'operatorKeys'], input: keyless,
+      message: c.mode !== 'paper'
+        ? `mode ${c.mode} needs a public key for every operator; missing for ${keyless.join(', ')}`
+        : `operators without a key (${keyless.join(', ')}): once any key is configured every operator needs one`,
+    });
+  }
+  return issues;
+}
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;

@@ -107,6 +107,7 @@ export const KEY_RULES: Readonly<Record<string, KeyRule>> = {
   // A shorter wait for approval expires sooner: nothing moves without a timely decision.
   'intervention.approvalTimeoutHours': tight('lower'),
   'intervention.operators': gov('protocolUpgrade'),
+  'intervention.operatorKeys': gov('protocolUpgrade'),
   'intervention.sliceWindowMinutes': tight('lower'),
   'intervention.trackHorizonsHours': op,
 
