@@ -3,18 +3,13 @@
  * refused when group or others may read it. Its bytes never appear in an
  * error, a log line or a record; `redactSecrets` scrubs values before logging.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { Keypair } from '@solana/web3.js';
+import { KeyFileError, readKeypairBytes } from './keypair-file.ts';
 
 /** Env variable naming the keypair file when the config has no solana.keypairPath. */
 export const KEYPAIR_PATH_ENV = 'SOLANA_KEYPAIR_PATH';
 
-export class KeyFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'KeyFileError';
-  }
-}
+export { KeyFileError, readKeypairBytes } from './keypair-file.ts';
 
 /** The keypair path from config (solana.keypairPath) or else the environment; null when neither names one. */
 export function keypairPathFrom(configPath: string | undefined, env: Record<string, string | undefined> = process.env): string | null {
@@ -23,32 +18,13 @@ export function keypairPathFrom(configPath: string | undefined, env: Record<stri
 }
 
 /**
- * Loads a keypair file. Refuses a file whose mode grants anything to group or
- * others (looser than 600), and any content that is not 64 bytes; the error
- * names the path, never the content.
+ * Loads a keypair file (permissions and content checked by readKeypairBytes);
+ * the error names the path, never the content.
  */
 export function loadKeypair(path: string): Keypair {
-  let mode: number;
+  const bytes = readKeypairBytes(path);
   try {
-    mode = statSync(path).mode;
-  } catch (error) {
-    throw new KeyFileError(`keypair file ${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
-  if ((mode & 0o077) !== 0) {
-    const octal = (mode & 0o777).toString(8).padStart(3, '0');
-    throw new KeyFileError(`keypair file ${path}: permissions ${octal} are looser than 600; run: chmod 600 ${path}`);
-  }
-  let bytes: unknown;
-  try {
-    bytes = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
-    throw new KeyFileError(`keypair file ${path}: not a JSON array of 64 bytes`);
-  }
-  if (!Array.isArray(bytes) || bytes.length !== 64 || !bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255)) {
-    throw new KeyFileError(`keypair file ${path}: not a JSON array of 64 bytes`);
-  }
-  try {
-    return Keypair.fromSecretKey(Uint8Array.from(bytes as number[]));
+    return Keypair.fromSecretKey(bytes);
   } catch {
     throw new KeyFileError(`keypair file ${path}: the 64 bytes are not a valid ed25519 keypair`);
   }
