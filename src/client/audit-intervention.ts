@@ -9,7 +9,8 @@
  * over the operators configured in the workflow's input, in history order.
  */
 import type { Config } from '../config-schema.ts';
-import { applySignal, NO_APPROVALS, timelockParams, type ApprovalState, type OperatorSignal } from '../domain/approval.ts';
+import { applyDecision, applySignal, NO_APPROVALS, timelockParams, voidApprovals, type ApprovalState, type OperatorSignal } from '../domain/approval.ts';
+import type { InterventionPlan } from '../domain/operator-message.ts';
 import { computeConsensus, consensusParams, type OracleReading } from '../domain/consensus.ts';
 import type { WireSwapRequest, WireSwapResult } from '../activities/intervention.ts';
 import type { InterventionInput, InterventionState, RecordStepInput, StepRecord } from '../workflows/contract.ts';
@@ -21,6 +22,9 @@ import type { DecodedEvent } from './history.ts';
 interface Ctx {
   config: Config | null;
   approvals: ApprovalState;
+  /** Decisions bound to plans (the validate step says so), and the plan published last. */
+  signedPlans: boolean;
+  plan: InterventionPlan | null;
   /** Inputs of scheduled activities by event id, to pair a result with its request. */
   scheduled: Map<number, unknown>;
 }
@@ -29,7 +33,7 @@ const pump = (ctx: Ctx, raw: unknown) => tokens(stringOr(raw), ctx.config?.token
 const pstr = (ctx: Ctx, raw: unknown) => tokens(stringOr(raw), ctx.config?.tokens.pstr.decimals ?? 6, 'PSTR');
 
 export function interventionTimeline(events: readonly DecodedEvent[]): string[] {
-  const ctx: Ctx = { config: null, approvals: NO_APPROVALS, scheduled: new Map() };
+  const ctx: Ctx = { config: null, approvals: NO_APPROVALS, signedPlans: false, plan: null, scheduled: new Map() };
   const lines: string[] = [];
   for (const e of events) {
     const common = commonLine(e);
@@ -100,6 +104,7 @@ function stepLines(t: number, step: StepRecord, ctx: Ctx): string[] {
   switch (name) {
     case 'validate':
     case 'recheck': {
+      if (inp.signedPlans === true) ctx.signedPlans = true;
       lines.push(detail(`fresh consensus ${price(numberOr(out.price))} vs VWAP ${price(numberOr(inp.vwap30))}: ${out.triggered === true ? 'at or below the trigger' : 'not at the trigger'}`));
       const readings = (Array.isArray(inp.readings) ? inp.readings : []) as OracleReading[];
       for (const r of readings) {
@@ -124,6 +129,10 @@ function stepLines(t: number, step: StepRecord, ctx: Ctx): string[] {
     case 'size':
       lines.push(detail(`drawdown ${pct(numberOr(inp.drawdown))} · PUMP balance ${pump(ctx, inp.pumpBalance)} · RR ${num(numberOr(inp.reserveRatio), 3)}`));
       lines.push(detail(`size: ${pct(numberOr(out.fraction))} = ${pump(ctx, out.pumpAmount)} ≈ ${usd(numberOr(out.usdSize))}`));
+      lines.push(...planLines(out.plan, ctx));
+      break;
+    case 'resize':
+      lines.push(...planLines(out.plan, ctx));
       break;
     case 'timelock': {
       const a = rec(out.approvals) as Partial<ApprovalState>;
@@ -150,17 +159,29 @@ function swapResult(r: WireSwapResult, ctx: Ctx): string {
   return `confirmed — ${pump(ctx, r.pumpIn)} → ${pstr(ctx, r.pstrOut)} (reference ${r.reference})${r.alreadyDone ? ', found already done on a retry' : ''}`;
 }
 
+/** A published plan, in words; later decisions are checked against it (a re-size voids earlier approvals). */
+function planLines(raw: unknown, ctx: Ctx): string[] {
+  if (typeof raw !== 'object' || raw === null) return [];
+  const plan = raw as InterventionPlan;
+  if (ctx.plan && plan.revision !== ctx.plan.revision) ctx.approvals = voidApprovals(ctx.approvals, ctx.plan, plan, ctx.approvals.approvals.at(-1)?.at ?? 0);
+  ctx.plan = plan;
+  return [detail(`plan ${plan.revision}: ${pump(ctx, plan.pumpIn)} in, at least ${pstr(ctx, plan.minPstrOut)} out, sized at ${price(plan.consensusPrice)}, config version ${plan.configVersion ?? 'none'}; approvals accepted until ${utc(plan.expiresAt)}`)];
+}
+
 function signalLines(t: number, name: string, arg: unknown, identity: string | null, ctx: Ctx, via: 'signal' | 'update' = 'signal'): string[] {
   const from = identity ? ` (from ${identity})` : '';
   if ((name !== 'approve' && name !== 'reject') || !ctx.config) return [at(t, `${via} ${name}${from}: ${brief(arg)}`)];
   // The workflow parses the payload first: a malformed one is refused and counts for nothing.
   const d = parseMessage(operatorDecisionMessage, arg);
   if (!d.ok) return [at(t, `${name} ${via}${from}: REFUSED — malformed ${name}: ${d.why}`)];
-  const { operator, reason } = d.value;
-  const signal: OperatorSignal = { kind: name, operator, at: t, ...(reason ? { reason } : {}) };
-  const r = applySignal(ctx.approvals, signal, timelockParams(ctx.config));
+  const { reason } = d.value;
+  const operator = d.value.operator ?? '(named in the signed message)';
+  const r = ctx.signedPlans
+    ? applyDecision(ctx.approvals, name, { ...d.value, operator: d.value.operator ?? '' }, ctx.plan, t, timelockParams(ctx.config))
+    : applySignal(ctx.approvals, { kind: name, operator, at: t, ...(reason ? { reason } : {}) } satisfies OperatorSignal, timelockParams(ctx.config));
   ctx.approvals = r.state;
-  return [at(t, `${name} ${via} by ${operator}${reason ? ` ("${reason}")` : ''}${from}: ${r.accepted ? r.why : `REFUSED — ${r.why}`}`)];
+  const signed = d.value.signature ? ' (signed)' : '';
+  return [at(t, `${name} ${via} by ${operator}${signed}${reason ? ` ("${reason}")` : ''}${from}: ${r.accepted ? r.why : `REFUSED — ${r.why}`}`)];
 }
 
 function ended(t: number, s: InterventionState | undefined, ctx: Ctx): string[] {

@@ -11,6 +11,7 @@ import type { ControlRecord } from '../domain/control.ts';
 import type { Tally } from '../domain/governance.ts';
 import type { HealthLevel } from '../domain/health.ts';
 import type { InterventionDecision } from '../domain/intervention.ts';
+import type { InterventionPlan } from '../domain/operator-message.ts';
 
 export const TASK_QUEUE = 'pstr-treasury';
 
@@ -181,6 +182,9 @@ export interface CycleSummary {
 export interface OperatorDecision {
   operator: string;
   reason?: string;
+  /** The signed one-line message (src/domain/operator-message.ts planMessage) and its base58 signature: required once operator keys are configured. */
+  message?: string;
+  signature?: string;
 }
 
 export const approveSignal = defineSignal<[OperatorDecision]>('approve');
@@ -189,6 +193,18 @@ export const rejectSignal = defineSignal<[OperatorDecision]>('reject');
 export const approveUpdate = defineUpdate<DecisionResult, [OperatorDecision]>('approve');
 export const rejectUpdate = defineUpdate<DecisionResult, [OperatorDecision]>('reject');
 export const interventionStateQuery = defineQuery<InterventionState>('state');
+/** The plan operators sign (null until sizing), and whether decisions must be signed. */
+export const planQuery = defineQuery<PlanView>('plan');
+
+export interface PlanView {
+  plan: InterventionPlan | null;
+  signing: boolean;
+  /** Where the decision stands: approvals of this plan so far and how many are needed. */
+  approvals: number;
+  approvalsRequired: number;
+  stage: InterventionStage;
+  status: FinalInterventionStatus | 'running';
+}
 
 export interface DecisionResult {
   accepted: boolean;
@@ -231,6 +247,8 @@ export interface InterventionState {
   usdSize: number | null;
   timelock: { required: boolean; unlockAt: number | null; expiresAt: number | null; verdict: TimelockVerdict | null };
   approvals: ApprovalState;
+  /** What operators approve: published after sizing, a new revision when re-sized (absent in states from before signed plans). */
+  plan?: InterventionPlan | null;
   steps: StepRecord[];
   result: { pumpSpent: string; pstrBought: string; realizedPrice: number | null; slippage: number | null; unfilledPump: string } | null;
   roi: Record<string, number | null>;

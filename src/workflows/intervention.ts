@@ -18,7 +18,8 @@ import { raiseAlerts } from './alerts.ts';
 import type { Config } from '../config-schema.ts';
 import { formatAmount, mulFraction, toTokens } from '../domain/amount.ts';
 import { interventionExecutedAlert, priceConsensusAlert, proposalAbandonedAlert, swapFailedAlert, swapQuoteOutOfBoundAlert, swapSliceFailedAlert, systemFailureAlert, type Alert } from '../domain/alerts.ts';
-import { applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, type OperatorSignal } from '../domain/approval.ts';
+import { applyDecision, applySignal, needsTimelock, NO_APPROVALS, timelockParams, timelockVerdict, voidApprovals, type OperatorSignal } from '../domain/approval.ts';
+import { signingRequired, type InterventionPlan } from '../domain/operator-message.ts';
 import { HOUR_MS, deploymentFraction, evaluateGates, interventionParams, isTriggered, tierAt } from '../domain/intervention.ts';
 import { describeFill, haltReason, NON_RETRYABLE_SWAP_ERRORS, sliceHalt, type Fill } from '../domain/settle.ts';
 import { buybackRoi, impliedOutput, slippage, slippageFloor, withinSlippage } from '../domain/swap.ts';
@@ -27,7 +28,7 @@ import { marketPriceProblem } from '../domain/market-consensus.ts';
 import { drawdown } from '../domain/vwap.ts';
 import { amount, type TokenAmount } from '../domain/amount.ts';
 import {
-  approveSignal, approveUpdate, interventionSettledSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, rejectSignal, rejectUpdate,
+  approveSignal, approveUpdate, interventionSettledSignal, interventionStateQuery, interventionWorkflowId, monitorWorkflowId, planQuery, rejectSignal, rejectUpdate,
   type DecisionResult, type FinalInterventionStatus, type InterventionInput, type InterventionState, type MarketObservation, type StepRecord,
 } from './contract.ts';
 import { consensusOf, stateOf } from './monitor-cycle.ts';
@@ -80,6 +81,8 @@ class Ended extends Error {
   }
 }
 
+const maxOf = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+
 /** The deepest message of an activity failure (its cause is the activity's own error). */
 function messageOf(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return `${err.activityType ?? 'activity'}: ${err.cause.message}`;
@@ -96,6 +99,13 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     id, stage: 'validate', status: 'running', startedAt: input.startedAt, tier: null, fraction: null, pumpAmount: null, usdSize: null,
     timelock: { required: false, unlockAt: null, expiresAt: null, verdict: null }, approvals: NO_APPROVALS, steps: [], result: null, roi: {}, reason: null,
   };
+  /**
+   * Issue #11: decisions bind to a published plan (and, with operator keys, to
+   * a signature over it). Taken once at the start, before any handler runs, so
+   * every decision of one run follows one rule.
+   */
+  const signedPlans = patched('signed-plan-approvals');
+  if (signedPlans) st.plan = null;
   let signals = 0;
   /** Applies one approve/reject, parsed first: a malformed one is refused into approvals.refused and changes nothing else. Never throws. */
   const onOperator = (kind: OperatorSignal['kind']) => (raw: unknown): DecisionResult => {
@@ -109,11 +119,10 @@ export async function intervention(input: InterventionInput): Promise<Interventi
         log.info(`${kind} refused`, { workflowId: id, why });
         return { accepted: false, why, approvals: st.approvals };
       }
-      const signal: OperatorSignal = { kind, operator: d.value.operator, at: Date.now(), ...(d.value.reason ? { reason: d.value.reason } : {}) };
-      const r = applySignal(st.approvals, signal, tl);
+      const r = decideOn(kind, d.value);
       st.approvals = r.state;
       signals++;
-      log.info(`${kind} ${r.accepted ? 'accepted' : 'refused'}`, { workflowId: id, operator: d.value.operator, why: r.why });
+      log.info(`${kind} ${r.accepted ? 'accepted' : 'refused'}`, { workflowId: id, operator: st.approvals.approvals.at(-1)?.operator ?? d.value.operator, why: r.why });
       return { accepted: r.accepted, why: r.why, approvals: st.approvals };
     } catch (err) {
       log.warn(`${kind} not applied`, { workflowId: id, error: String(err).slice(0, 200) });
@@ -128,12 +137,30 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   const decisionValidator = (kind: OperatorSignal['kind']) => (raw: unknown): void => {
     const d = parseMessage(operatorDecisionMessage, raw);
     if (!d.ok) throw ApplicationFailure.nonRetryable(`malformed ${kind}: ${d.why}`, 'OperatorActionRefused');
+    // Signed decisions: a bad signature, another plan, an expired or replayed message never enters history.
+    if (signedPlans && signingRequired(tl.operatorKeys)) {
+      const r = decideOn(kind, d.value);
+      if (!r.accepted) throw ApplicationFailure.nonRetryable(`${kind} refused: ${r.why}`, 'OperatorActionRefused');
+    }
   };
+  /** One decision against the current plan (pure; the validator runs it on the same state to refuse early). */
+  function decideOn(kind: OperatorSignal['kind'], d: { operator?: string | undefined; reason?: string | undefined; message?: string | undefined; signature?: string | undefined }) {
+    const payload = {
+      operator: d.operator ?? '', ...(d.reason ? { reason: d.reason } : {}), ...(d.message ? { message: d.message } : {}), ...(d.signature ? { signature: d.signature } : {}),
+    };
+    if (signedPlans) return applyDecision(st.approvals, kind, payload, st.plan ?? null, Date.now(), tl);
+    const signal: OperatorSignal = { kind, operator: payload.operator, at: Date.now(), ...(d.reason ? { reason: d.reason } : {}) };
+    return applySignal(st.approvals, signal, tl);
+  }
   setHandler(approveSignal, (raw: unknown) => void onOperator('approve')(raw));
   setHandler(rejectSignal, (raw: unknown) => void onOperator('reject')(raw));
   setHandler(approveUpdate, onOperator('approve'), { validator: decisionValidator('approve') });
   setHandler(rejectUpdate, onOperator('reject'), { validator: decisionValidator('reject') });
   setHandler(interventionStateQuery, () => st);
+  setHandler(planQuery, () => ({
+    plan: st.plan ?? null, signing: signingRequired(tl.operatorKeys), approvals: st.approvals.approvals.length,
+    approvalsRequired: tl.approvalsRequired, stage: st.stage, status: st.status,
+  }));
 
   const swapActs = swapActivities(config);
   // Steps the store did not take: kept in the state (so queries and history have them) and written again at the end.
@@ -202,7 +229,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     const unpricedAtStart = unpriced(v.obs, 'validate');
     const triggered = v.price !== null && isTriggered(v.price, input.vwap30, config.strategy.triggerThreshold);
     const validated = unpricedAtStart ? `refused: ${unpricedAtStart.why}` : triggered ? `still triggered at ${v.price}` : `not triggered: ${v.why}`;
-    await record('validate', validated, { vwap30: input.vwap30, readings: v.obs.readings }, { price: v.price, triggered, excluded: v.excluded });
+    await record('validate', validated, { vwap30: input.vwap30, readings: v.obs.readings, ...(signedPlans ? { signedPlans: true } : {}) }, { price: v.price, triggered, excluded: v.excluded });
     if (unpricedAtStart) throw unpricedAtStart;
     if (!triggered || v.price === null) throw new Ended('invalidated', `fresh consensus no longer at the trigger (${v.why})`);
 
@@ -224,7 +251,9 @@ export async function intervention(input: InterventionInput): Promise<Interventi
     const balance = amount('PUMP', BigInt(v.obs.balances.pump), config.tokens.pump.decimals);
     const size = mulFraction(balance, fraction);
     Object.assign(st, { tier: tier.tier, fraction, pumpAmount: size.raw.toString(), usdSize: toTokens(size) * v.obs.pumpPrice });
-    await record('size', `tier ${tier.tier}: ${(fraction * 100).toFixed(2)} % of PUMP${reduced ? ' (halved below RR 2.0)' : ''}`, { drawdown: dd, pumpBalance: v.obs.balances.pump, reserveRatio: state.reserveRatio }, { tier, fraction, pumpAmount: st.pumpAmount, usdSize: st.usdSize });
+    // The plan operators approve: published with the size (the size step's record carries it for the audit).
+    if (signedPlans) st.plan = planFor(1, size.raw, v.obs, v.price);
+    await record('size', `tier ${tier.tier}: ${(fraction * 100).toFixed(2)} % of PUMP${reduced ? ' (halved below RR 2.0)' : ''}`, { drawdown: dd, pumpBalance: v.obs.balances.pump, reserveRatio: state.reserveRatio }, { tier, fraction, pumpAmount: st.pumpAmount, usdSize: st.usdSize, ...(st.plan ? { plan: st.plan } : {}) });
     await save();
     if (size.raw === 0n) throw new Ended('aborted', 'nothing to deploy: the PUMP balance is zero');
 
@@ -234,27 +263,24 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       st.stage = 'timelock';
       st.timelock = { required: true, unlockAt: input.startedAt + tl.timelockMinutes * 60_000, expiresAt: input.startedAt + tl.approvalTimeoutHours * HOUR_MS, verdict: null };
       for (;;) {
-        const verdict = timelockVerdict(st.approvals, input.startedAt, Date.now(), tl);
-        st.timelock.verdict = verdict;
-        if (verdict.kind !== 'waiting') break;
-        const seen = signals;
-        await condition(() => signals !== seen, Math.max(1, verdict.until - Date.now()));
+        await decided();
+        const verdict = st.timelock.verdict;
+        await record('timelock', verdict?.kind ?? 'unknown', { threshold: tl.timelockThresholdUsd, usdSize: st.usdSize }, { verdict, approvals: st.approvals });
+        if (verdict?.kind === 'rejected') throw new Ended('rejected', `rejected by ${verdict.by}${st.approvals.rejection?.reason ? `: ${st.approvals.rejection.reason}` : ''}`);
+        if (verdict?.kind === 'expired') throw new Ended('expired', `no decision within ${tl.approvalTimeoutHours} h`);
+        // When the wait ends the trigger is checked once more.
+        last = await fresh();
+        const unpricedAfterWait = unpriced(last.obs, 'recheck');
+        const still = last.price !== null && isTriggered(last.price, input.vwap30, config.strategy.triggerThreshold);
+        const rechecked = unpricedAfterWait ? `refused: ${unpricedAfterWait.why}` : still ? `still triggered at ${last.price}` : `recovered: ${last.why}`;
+        await record('recheck', rechecked, { vwap30: input.vwap30 }, { price: last.price, triggered: still });
+        if (unpricedAfterWait) throw unpricedAfterWait;
+        if (!still || last.price === null) throw new Ended('invalidated', `price recovered above the trigger during the timelock (${last.why})`);
+        // An operator's pause or emergency stop during the wait also holds the swap.
+        const again = await acts.gateContext({ treasuryId, excludeId: id });
+        if (again.paused || again.emergencyStop) throw new Ended('aborted', again.paused ? 'monitor paused during the timelock' : 'emergency stop during the timelock');
+        if (!(await resized(last.obs, last.price))) break;
       }
-      const verdict = st.timelock.verdict;
-      await record('timelock', verdict?.kind ?? 'unknown', { threshold: tl.timelockThresholdUsd, usdSize: st.usdSize }, { verdict, approvals: st.approvals });
-      if (verdict?.kind === 'rejected') throw new Ended('rejected', `rejected by ${verdict.by}${st.approvals.rejection?.reason ? `: ${st.approvals.rejection.reason}` : ''}`);
-      if (verdict?.kind === 'expired') throw new Ended('expired', `no decision within ${tl.approvalTimeoutHours} h`);
-      // When the wait ends the trigger is checked once more.
-      last = await fresh();
-      const unpricedAfterWait = unpriced(last.obs, 'recheck');
-      const still = last.price !== null && isTriggered(last.price, input.vwap30, config.strategy.triggerThreshold);
-      const rechecked = unpricedAfterWait ? `refused: ${unpricedAfterWait.why}` : still ? `still triggered at ${last.price}` : `recovered: ${last.why}`;
-      await record('recheck', rechecked, { vwap30: input.vwap30 }, { price: last.price, triggered: still });
-      if (unpricedAfterWait) throw unpricedAfterWait;
-      if (!still) throw new Ended('invalidated', `price recovered above the trigger during the timelock (${last.why})`);
-      // An operator's pause or emergency stop during the wait also holds the swap.
-      const again = await acts.gateContext({ treasuryId, excludeId: id });
-      if (again.paused || again.emergencyStop) throw new Ended('aborted', again.paused ? 'monitor paused during the timelock' : 'emergency stop during the timelock');
     }
 
     // 5. Swap: only the slice in flight is shielded from cancellation (inside swap()).
@@ -273,6 +299,56 @@ export async function intervention(input: InterventionInput): Promise<Interventi
   }
   st.stage = 'done';
   return st;
+
+  /** Waits until the timelock's verdict is no longer `waiting` (a decision, the unlock time, or the deadline). */
+  async function decided(): Promise<void> {
+    for (;;) {
+      const verdict = timelockVerdict(st.approvals, input.startedAt, Date.now(), tl);
+      st.timelock.verdict = verdict;
+      if (verdict.kind !== 'waiting') return;
+      const seen = signals;
+      await condition(() => signals !== seen, Math.max(1, verdict.until - Date.now()));
+    }
+  }
+
+  /** The plan for `pumpIn` at an observation's prices: the least PSTR out is the swap's own slippage floor. */
+  function planFor(revision: number, pumpIn: bigint, obs: MarketObservation, price: number): InterventionPlan {
+    const ideal = impliedOutput(amount('PUMP', pumpIn, decimals.pump), obs.pumpPrice, price, decimals.pstr).raw;
+    return {
+      treasuryId, interventionId: id, revision, tier: st.tier ?? 0, pumpIn: pumpIn.toString(), minPstrOut: slippageFloor(ideal, config.risk.maxSlippage).toString(),
+      consensusPrice: price, configVersion: input.configVersion ?? null, expiresAt: input.startedAt + tl.approvalTimeoutHours * HOUR_MS,
+    };
+  }
+
+  /**
+   * After the wait: an approved plan is a ceiling. When the PUMP balance now
+   * gives a smaller size, the plan is re-sized (the next revision), earlier
+   * approvals no longer count, and the wait starts again for the new plan.
+   * A larger balance keeps the approved size. True when re-sized.
+   */
+  async function resized(obs: MarketObservation, price: number): Promise<boolean> {
+    const plan = st.plan;
+    if (!signedPlans || !plan || st.fraction === null) return false;
+    const now = mulFraction(amount('PUMP', BigInt(obs.balances.pump), decimals.pump), st.fraction).raw;
+    if (now >= BigInt(plan.pumpIn)) return false;
+    const next = planFor(plan.revision + 1, now, obs, price);
+    st.approvals = voidApprovals(st.approvals, plan, next, Date.now());
+    st.plan = next;
+    Object.assign(st, { pumpAmount: now.toString(), usdSize: toTokens({ raw: now, decimals: decimals.pump }) * obs.pumpPrice });
+    signals++;
+    await record('resize', `re-sized to plan ${next.revision}: PUMP in ${plan.pumpIn} → ${next.pumpIn}; approvals of plan ${plan.revision} no longer count`, { pumpBalance: obs.balances.pump, fraction: st.fraction }, { plan: next });
+    await save();
+    if (now === 0n) throw new Ended('aborted', 'nothing to deploy: the PUMP balance is zero');
+    return true;
+  }
+
+  /** The least PSTR a slice of `pumpIn` may return under the approved plan (its share of the plan's minimum, rounded up). */
+  function planFloor(pumpIn: bigint): bigint {
+    const plan = st.plan;
+    if (!signedPlans || !plan || BigInt(plan.pumpIn) === 0n) return 0n;
+    const total = BigInt(plan.pumpIn);
+    return (BigInt(plan.minPstrOut) * pumpIn + total - 1n) / total;
+  }
 
   /** How the intervention ends, from what stopped it; never rethrows. */
   function endWith(err: unknown): void {
@@ -383,7 +459,9 @@ export async function intervention(input: InterventionInput): Promise<Interventi
       if (sliceSize > run.remaining) sliceSize = run.remaining;
       const ideal = impliedOutput(amount('PUMP', sliceSize, pumpDecimals), obs.pumpPrice, price, decimals.pstr).raw;
       const quote = BigInt(await acts.quoteSwap({ pumpIn: sliceSize.toString() }));
-      if (!withinSlippage(quote, ideal, config.risk.maxSlippage)) {
+      // The approved plan's minimum holds too: a price that moved against it after approval does not lower the floor.
+      const approvedFloor = planFloor(sliceSize);
+      if (!withinSlippage(quote, ideal, config.risk.maxSlippage) || quote < approvedFloor) {
         // Too big for the bound: halve the slice until a quote stays within it (SPEC §5 step 5).
         if (sliceSize > 1n && sliceSize > BigInt(st.pumpAmount ?? '0') / 4096n) {
           sliceSize /= 2n;
@@ -393,7 +471,7 @@ export async function intervention(input: InterventionInput): Promise<Interventi
         break;
       }
       const request: WireSwapRequest = {
-        treasuryId, interventionId: id, slice, pumpIn: sliceSize.toString(), minPstrOut: slippageFloor(ideal, config.risk.maxSlippage).toString(), impliedPstrOut: ideal.toString(),
+        treasuryId, interventionId: id, slice, pumpIn: sliceSize.toString(), minPstrOut: maxOf(slippageFloor(ideal, config.risk.maxSlippage), approvedFloor).toString(), impliedPstrOut: ideal.toString(),
         // The executor bounds the trade by this intervention's config version, not the worker file (activity input only: no patch).
         maxSlippageBps: Math.round(config.risk.maxSlippage * 10_000), ...(input.configVersion !== undefined ? { configVersion: input.configVersion } : {}),
       };

@@ -76,7 +76,16 @@ export const interventionSettledMessage = z.object({
 
 /* ---------- Intervention ---------- */
 
-export const operatorDecisionMessage = z.object({ operator: name, reason: reason.optional() });
+/**
+ * An approve/reject: a bare name (paper without operator keys), or a signed
+ * one-line message and its signature (the operator is then the signed one).
+ */
+export const operatorDecisionMessage = z.object({
+  operator: name.optional(),
+  reason: reason.optional(),
+  message: z.string().min(1).max(2000, 'at most 2000 characters').optional(),
+  signature: z.string().min(1).max(200, 'at most 200 characters').optional(),
+}).refine((d) => d.operator !== undefined || d.message !== undefined, { message: 'operator: required (or a signed message naming it)', path: ['operator'] });
 export const approveMessage = operatorDecisionMessage;
 export const rejectMessage = operatorDecisionMessage;
 
