@@ -7,7 +7,7 @@
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { audit, auditFile } from './src/client/commands-audit.ts';
 import { proposals, propose, vote } from './src/client/commands-governance.ts';
-import { decide, interventionId, interventions } from './src/client/commands-intervention.ts';
+import { decide, interventionId, interventions, signPlan } from './src/client/commands-intervention.ts';
 import { cancelIntervention, operate, report, status } from './src/client/commands-monitor.ts';
 import { connect, targetFromEnv } from './src/client/connect.ts';
 import type { Ctx } from './src/client/context.ts';
@@ -53,18 +53,29 @@ program.command('interventions')
   .action(() => run(interventions));
 
 program.command('approve')
-  .description('approve an intervention waiting in its timelock (id intervention/<treasury>/<n>, or just <n>)')
+  .description('approve an intervention waiting in its timelock (id intervention/<treasury>/<n>, or just <n>): signs its current plan with the operator\'s key')
   .argument('<id>', 'intervention workflow id or number')
   .requiredOption('--operator <name>', 'who approves (must be a configured operator)')
+  .option('--key <file>', "the operator's Solana CLI keypair file (default: $PSTR_DATA_DIR/operator-keys/<operator>.json when it exists; data/ by default)")
   .option('--reason <text>', 'why')
-  .action((id: string, o: { operator: string; reason?: string }) => run((ctx) => decide(ctx, 'approve', id, o)));
+  .action((id: string, o: { operator: string; reason?: string; key?: string }) => run((ctx) => decide(ctx, 'approve', id, o)));
 
 program.command('reject')
   .description('reject an intervention before its swap (it ends without moving funds)')
   .argument('<id>', 'intervention workflow id or number')
   .requiredOption('--operator <name>', 'who rejects (must be a configured operator)')
+  .option('--key <file>', "the operator's Solana CLI keypair file (default: $PSTR_DATA_DIR/operator-keys/<operator>.json when it exists)")
   .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
-  .action((id: string, o: { operator: string; reason: string }) => run((ctx) => decide(ctx, 'reject', id, o)));
+  .action((id: string, o: { operator: string; reason: string; key?: string }) => run((ctx) => decide(ctx, 'reject', id, o)));
+
+program.command('sign-plan')
+  .description("print the signed approve (or --reject) payload for an intervention's current plan, as one line of JSON to paste into the Temporal Web UI's signal box or `temporal workflow signal --input`; sends nothing")
+  .argument('<id>', 'intervention workflow id or number')
+  .requiredOption('--operator <name>', 'who signs')
+  .option('--key <file>', "the operator's Solana CLI keypair file (default: $PSTR_DATA_DIR/operator-keys/<operator>.json when it exists)")
+  .option('--reject', 'sign a rejection instead of an approval')
+  .option('--reason <text>', 'why (signed with the decision)')
+  .action((id: string, o: { operator: string; reason?: string; key?: string; reject?: boolean }) => run((ctx) => signPlan(ctx, id, o)));
 
 const monitorActions = [
   ['pause', 'pause', 'pause interventions and accumulation until resume'],

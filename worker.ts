@@ -14,6 +14,7 @@ import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfigFile, type Config } from './src/config.ts';
 import { demoConfig } from './src/runtime/demo.ts';
+import { demoOperatorKeys } from './src/runtime/demo-keys.ts';
 import { startOps } from './src/runtime/ops.ts';
 import { createWorker } from './src/runtime/worker.ts';
 import { LiveModeError } from './src/runtime/live-world.ts';
@@ -48,9 +49,10 @@ async function main(): Promise<void> {
   if (!process.env.TEMPORAL_ADDRESS) {
     throw new UsageError('set TEMPORAL_ADDRESS to the Temporal frontend, or use npm start for the embedded server');
   }
-  const config: Config = opts.config ? loadConfigFile(opts.config) : demoConfig();
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  // The demo's operators sign with keys kept in the data directory (written on the first start).
+  const config: Config = opts.config ? loadConfigFile(opts.config) : demoConfig(demoOperatorKeys(dataDir));
   const identity = `worker@${hostname()}/${process.pid}`;
   const ops = await startOps(config, { destination: opts.logFile === '-' ? 'stdout' : resolve(opts.logFile ?? resolve(dataDir, 'agent.log')), identity });
   const { logger } = ops;

@@ -11,6 +11,8 @@ import { Command } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfigFile, type Config } from './config.ts';
 import { demoConfig } from './runtime/demo.ts';
+import { demoOperatorKeys } from './runtime/demo-keys.ts';
+import { signingRequired } from './domain/operator-message.ts';
 import { ensureMonitorDetailed, ensureSchedules } from './runtime/ensure.ts';
 import { startOps } from './runtime/ops.ts';
 import { createWorker } from './runtime/worker.ts';
@@ -43,13 +45,19 @@ function statusLine(s: MonitorStatus): string {
 
 async function main(): Promise<void> {
   const opts = program.parse().opts<Options>();
-  const config: Config = opts.config ? loadConfigFile(opts.config) : demoConfig();
   const dataDir = resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  // The demo's operators sign with keys kept in the data directory (written on the first start).
+  const config: Config = opts.config ? loadConfigFile(opts.config) : demoConfig(demoOperatorKeys(dataDir));
   const ops = await startOps(config, { destination: resolve(dataDir, 'agent.log') });
   Runtime.install({ logger: new DefaultLogger('WARN') });
 
   console.log(`Starting the PSTR treasury agent (${opts.config ? `config ${opts.config}` : 'demo profile'}, ${config.mode} mode, treasury "${config.treasuryId}")`);
+  if (!signingRequired(config.intervention.operatorKeys)) {
+    console.log('WARNING: operators act by bare name (paper mode, no intervention.operatorKeys): anyone who can reach the Temporal namespace can approve, pause or resume as any operator. Configure operator keys before trusting it with anything.');
+  } else {
+    console.log(`Operators sign their decisions: ${Object.keys(config.intervention.operatorKeys).join(', ')}${opts.config ? '' : ` (demo keys in ${resolve(dataDir, 'operator-keys')})`}`);
+  }
   const temporal = await connectOrStart({ dataDir, port: Number(opts.port), uiPort: Number(opts.uiPort) });
   console.log(`Temporal at ${temporal.address}${temporal.uiUrl ? ` · Web UI ${temporal.uiUrl}` : ''}`);
   const world = await openWorld(config, { dataDir, client: temporal.client, logger: ops.logger, databaseUrl: process.env.DATABASE_URL });

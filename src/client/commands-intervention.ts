@@ -5,6 +5,7 @@ import { configOrDefault, describeOpen, listWorkflows, query, stateOf, type Ctx 
 import { checked, runUpdate } from './updates.ts';
 import { CliError } from './errors.ts';
 import { interventionLines, utc } from './format.ts';
+import { decisionPayload, planLines, planOf } from './sign.ts';
 
 /** "3" is shorthand for intervention/<treasury>/3. */
 export function interventionId(ctx: Pick<Ctx, 'treasuryId'>, id: string): string {
@@ -27,7 +28,14 @@ export async function interventions(ctx: Ctx): Promise<void> {
 /** Where a decision can still change the outcome: before the swap starts. */
 const DECIDABLE: readonly InterventionState['stage'][] = ['validate', 'assess', 'size', 'timelock'];
 
-export async function decide(ctx: Ctx, kind: 'approve' | 'reject', rawId: string, opts: { operator: string; reason?: string }): Promise<void> {
+export interface DecideOptions {
+  operator: string;
+  reason?: string;
+  /** A Solana CLI keypair file; default: the data directory's operator-keys/<operator>.json when it exists. */
+  key?: string;
+}
+
+export async function decide(ctx: Ctx, kind: 'approve' | 'reject', rawId: string, opts: DecideOptions): Promise<void> {
   const id = interventionId(ctx, rawId);
   await describeOpen(ctx, id, 'intervention', 'intervention');
   const read = () => query(ctx, id, interventionStateQuery, `no intervention ${id}`);
@@ -35,11 +43,39 @@ export async function decide(ctx: Ctx, kind: 'approve' | 'reject', rawId: string
   if (before.status !== 'running' || !DECIDABLE.includes(before.stage)) {
     throw new CliError(`intervention ${id} is past its decision (status ${before.status}, stage ${before.stage}${before.reason ? `: ${before.reason}` : ''}); nothing to ${kind}`);
   }
-  const arg = checked(operatorDecisionMessage, { operator: opts.operator, ...(opts.reason ? { reason: opts.reason } : {}) }, kind);
+  const { payload, lines } = await signedDecision(ctx, id, kind, opts);
+  lines.forEach((l) => ctx.out(l));
+  const arg = checked(operatorDecisionMessage, payload, kind);
   const r = await runUpdate(ctx, id, kind === 'approve' ? approveUpdate : rejectUpdate, arg, `${kind} on ${id}`, `no intervention ${id}`);
   if (!r.accepted) throw new CliError(`${kind} by ${opts.operator} refused by ${id}: ${r.why}`);
   const after = await read();
   decisionLines(id, kind, opts.operator, after).forEach((l) => ctx.out(l));
+}
+
+/** The payload for a decision on the intervention's current plan, and the plan in words. */
+async function signedDecision(ctx: Ctx, id: string, kind: 'approve' | 'reject', opts: DecideOptions) {
+  const config = await configOrDefault(ctx);
+  const view = await planOf(ctx, id).catch(() => null);
+  // An intervention from before signed plans has no plan query: a bare name, as then.
+  if (!view) return { payload: { operator: opts.operator, ...(opts.reason ? { reason: opts.reason } : {}) }, lines: [] };
+  const payload = decisionPayload(view, kind, opts, config.intervention.operatorKeys ?? {});
+  const decimals = { pump: config.tokens.pump.decimals, pstr: config.tokens.pstr.decimals };
+  return { payload, lines: view.plan ? planLines(view.plan, decimals) : [] };
+}
+
+/**
+ * `sign-plan`: the exact one-line JSON of a signed decision, to paste into the
+ * Temporal Web UI's signal box (signal `approve` or `reject`) or
+ * `temporal workflow signal --input`; nothing is sent.
+ */
+export async function signPlan(ctx: Ctx, rawId: string, opts: DecideOptions & { reject?: boolean }): Promise<void> {
+  const id = interventionId(ctx, rawId);
+  const kind = opts.reject ? 'reject' : 'approve';
+  const view = await planOf(ctx, id);
+  if (!view.plan) throw new CliError(`no plan yet: ${id} is at stage ${view.stage}; sign once it has sized and published its plan`);
+  const config = await configOrDefault(ctx);
+  const payload = decisionPayload({ ...view, signing: true }, kind, opts, config.intervention.operatorKeys ?? {});
+  ctx.out(JSON.stringify(payload));
 }
 
 export function decisionLines(id: string, kind: 'approve' | 'reject', operator: string, s: InterventionState): string[] {
