@@ -10,6 +10,8 @@ import { proposals, propose, vote } from './src/client/commands-governance.ts';
 import { decide, interventionId, interventions, signPlan } from './src/client/commands-intervention.ts';
 import { cancelIntervention, operate, report, status } from './src/client/commands-monitor.ts';
 import { connect, targetFromEnv } from './src/client/connect.ts';
+import { signAction } from './src/client/sign-action.ts';
+import type { MonitorAction } from './src/domain/operator-message.ts';
 import type { Ctx } from './src/client/context.ts';
 import { CliError } from './src/client/errors.ts';
 import { PROPOSAL_TYPES } from './src/client/proposal.ts';
@@ -86,16 +88,31 @@ for (const [name, action, description] of monitorActions) {
   program.command(name)
     .description(description)
     .requiredOption('--by <name>', 'who does it')
+    .option('--key <file>', "the operator's Solana CLI keypair file, to sign (default: $PSTR_DATA_DIR/operator-keys/<by>.json when it exists)")
     .option('--reason <text>', 'why (recorded with the event)')
-    .action((o: { by: string; reason?: string }) => run((ctx) => operate(ctx, action, o)));
+    .action((o: { by: string; reason?: string; key?: string }) => run((ctx) => operate(ctx, action, o)));
 }
+
+program.command('sign-action')
+  .description('print a signed monitor action (pause, resume, emergencyStop, cancelIntervention, updateConfig) as one line of JSON to paste into the Temporal Web UI or `temporal workflow signal --input`; valid 10 minutes, once; sends nothing')
+  .addArgument(new Argument('<action>', 'the action').choices(['pause', 'resume', 'emergencyStop', 'cancelIntervention', 'updateConfig']))
+  .requiredOption('--by <name>', 'who signs')
+  .option('--key <file>', "the operator's Solana CLI keypair file (default: $PSTR_DATA_DIR/operator-keys/<by>.json when it exists)")
+  .option('--reason <text>', 'why (signed with the action)')
+  .option('--intervention <id>', 'cancelIntervention: the intervention id')
+  .option('--patch <json>', 'updateConfig: the config patch, as JSON')
+  .action((action: string, o: { by: string; reason?: string; key?: string; intervention?: string; patch?: string }) => run((ctx) => signAction(ctx, action as MonitorAction, {
+    by: o.by, ...(o.reason ? { reason: o.reason } : {}), ...(o.key ? { key: o.key } : {}),
+    ...(o.intervention ? { interventionId: interventionId(ctx, o.intervention) } : {}), ...(o.patch !== undefined ? { patchJson: o.patch } : {}),
+  })));
 
 program.command('cancel-intervention')
   .description('cancel an intervention of this treasury that is in flight, before its swap (refused for any other id)')
   .argument('<id>', 'intervention workflow id or number')
   .requiredOption('--by <name>', 'who does it (must be a configured operator)')
+  .option('--key <file>', "the operator's Solana CLI keypair file, to sign (default: $PSTR_DATA_DIR/operator-keys/<by>.json when it exists)")
   .option('--reason <text>', 'why (recorded with the event)')
-  .action((id: string, o: { by: string; reason?: string }) => run((ctx) => cancelIntervention(ctx, interventionId(ctx, id), o)));
+  .action((id: string, o: { by: string; reason?: string; key?: string }) => run((ctx) => cancelIntervention(ctx, interventionId(ctx, id), o)));
 
 program.command('propose')
   .description('open a governance proposal (proposal/<n>) with the running governance settings')

@@ -9,8 +9,9 @@ import {
 import { cancelInterventionMessage, operatorActionSchema } from '../workflows/messages.ts';
 import { lastWatchdogVerdict, livenessLines } from './liveness.ts';
 import { call } from './connect.ts';
-import { monitorConfig, noMonitor, query, type Ctx } from './context.ts';
+import { configOrDefault, monitorConfig, noMonitor, query, type Ctx } from './context.ts';
 import { checked, runUpdate } from './updates.ts';
+import { actionPayload } from './sign-action.ts';
 import { renderOperatorReport } from '../report/html.ts';
 import type { OperatorReport } from '../workflows/report.ts';
 import { CliError } from './errors.ts';
@@ -50,17 +51,17 @@ export function newEvents(before: readonly OperatorEvent[], after: readonly Oper
  * Sends the action as an Update and reports what the monitor did: accepted, or refused with its reason (then the
  * exit code is 1). A malformed payload never leaves the tool; a refused action is recorded by the monitor.
  */
-export async function operate(ctx: Ctx, action: MonitorAction, opts: { by: string; reason?: string }): Promise<void> {
+export async function operate(ctx: Ctx, action: MonitorAction, opts: { by: string; reason?: string; key?: string }): Promise<void> {
   const id = monitorWorkflowId(ctx.treasuryId);
-  const arg = checked(operatorActionSchema, { by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }, action);
+  const arg = checked(operatorActionSchema, actionPayload(ctx, await configOrDefault(ctx), action, opts), action);
   const r = await runUpdate(ctx, id, UPDATES[action], arg, `${action} on ${id}`, noMonitor(ctx));
   reportResult(ctx, r, arg, await query(ctx, id, statusQuery, noMonitor(ctx)));
 }
 
 /** `cancel-intervention`: asks the monitor to cancel an intervention of its treasury that is in flight. */
-export async function cancelIntervention(ctx: Ctx, interventionId: string, opts: { by: string; reason?: string }): Promise<void> {
+export async function cancelIntervention(ctx: Ctx, interventionId: string, opts: { by: string; reason?: string; key?: string }): Promise<void> {
   const id = monitorWorkflowId(ctx.treasuryId);
-  const arg = checked(cancelInterventionMessage, { interventionId, by: opts.by, ...(opts.reason ? { reason: opts.reason } : {}) }, 'cancelIntervention');
+  const arg = checked(cancelInterventionMessage, actionPayload(ctx, await configOrDefault(ctx), 'cancelIntervention', { ...opts, interventionId }), 'cancelIntervention');
   const r = await runUpdate(ctx, id, cancelInterventionUpdate, arg, `cancelIntervention on ${id}`, noMonitor(ctx));
   reportResult(ctx, r, arg, await query(ctx, id, statusQuery, noMonitor(ctx)));
 }

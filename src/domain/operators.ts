@@ -5,6 +5,9 @@
  * store said; this module decides and says why.
  */
 import { resumeVerdict } from './intervention.ts';
+import {
+  checkActionMessage, parseMessage, replayVerdict, signingRequired, verifyOperatorMessage, type MonitorAction, type OperatorKeys,
+} from './operator-message.ts';
 
 export type MonitorOperatorAction = 'pause' | 'resume' | 'emergencyStop' | 'updateConfig' | 'cancelIntervention';
 
@@ -99,4 +102,53 @@ export function proposalActionVerdict(row: ProposalRowView | null | undefined, c
   if (typeof action !== 'string' || !proposalMayDo(row.kind, action)) return no(`a ${row.kind} proposal may not ${String(action)}`);
   if (canonicalJson(row.change) !== canonicalJson(claim.change)) return no(`the change differs from what proposal ${claim.proposalId} carries`);
   return yes(`passed proposal ${claim.proposalId} (${row.kind})`);
+}
+
+/** What a signed monitor action claims, as its payload carries it. */
+export interface SignedActionClaim {
+  readonly action: MonitorAction;
+  readonly treasuryId: string;
+  readonly by: string;
+  readonly message?: string | undefined;
+  readonly signature?: string | undefined;
+  readonly interventionId?: string | undefined;
+  readonly patch?: unknown;
+}
+
+/**
+ * Issue #11: with operator keys configured, a monitor action counts only when
+ * signed by the named operator's key, for this action on this treasury (the
+ * same intervention, the very same patch), unexpired, within the hour, and
+ * never seen before. Pure; `used` maps signatures already taken to their expiry.
+ * Returns the signer and the message's expiry (to remember the signature until then).
+ */
+export function signedActionVerdict(
+  claim: SignedActionClaim, keys: OperatorKeys, used: Readonly<Record<string, number>>, now: number,
+): { ok: true; operator: string; expires: number; signature: string } | { ok: false; why: string } {
+  const refuse = (why: string) => ({ ok: false as const, why: `${claim.action} refused: ${why}` });
+  const who = verifyOperatorMessage({ operator: claim.by, message: claim.message, signature: claim.signature }, keys, now);
+  if (!who.ok) return refuse(who.why);
+  const what = checkActionMessage(who.value, {
+    action: claim.action, treasuryId: claim.treasuryId,
+    ...(claim.interventionId !== undefined ? { interventionId: claim.interventionId } : {}),
+    ...(claim.action === 'updateConfig' ? { patch: canonicalJson(claim.patch) } : {}),
+  }, now);
+  if (!what.ok) return refuse(what.why);
+  const fresh = replayVerdict(claim.signature as string, used);
+  if (!fresh.ok) return refuse(fresh.why);
+  return { ok: true, operator: who.value.operator, expires: who.value.expires, signature: claim.signature as string };
+}
+
+/** The operator named inside a signed message (for a payload that carries only the message); null when none parses. */
+export function signedOperator(message: unknown): string | null {
+  const p = parseMessage(message);
+  return p.ok ? p.value.operator : null;
+}
+
+/** How operators are told apart, as the status and the start-up banner say it. */
+export function signingLine(keys: OperatorKeys, mode: string): string {
+  if (signingRequired(keys)) return `signed: every operator message must carry a signature by the operator's key (${Object.keys(keys).join(', ')})`;
+  return mode === 'paper'
+    ? 'WARNING: operators act by bare name (paper mode, no intervention.operatorKeys): anyone who can reach the Temporal namespace can act as any operator'
+    : 'unsigned: no operator keys configured';
 }

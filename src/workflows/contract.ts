@@ -113,6 +113,8 @@ export interface MonitorStatus {
   cycleIntervalSeconds: number;
   /** Who may pause, resume, stop, reconfigure and cancel (intervention.operators); says so when nobody may. */
   operators?: string;
+  /** How operators are told apart: signed, or (paper) a loud warning that bare names are trusted. Absent from older workers. */
+  signing?: string;
   /** The safety state as the store holds it (absent on monitors that predate it). */
   control?: ControlStatus;
   /** The configuration's version in the store (absent on monitors that predate config versions). */

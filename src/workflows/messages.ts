@@ -21,6 +21,8 @@ import { configSchema } from '../config-schema.ts';
  * replay as they ran, and the audit judges them by their own rules).
  */
 export const OPERATOR_CHECKS_PATCH = 'operator-messages-checked';
+/** Operator actions signed by an operator key once keys are configured (issue #11). */
+export const SIGNED_ACTIONS_PATCH = 'signed-operator-actions';
 
 /** An operator's, voter's or proposer's name. */
 export const NAME_MAX = 64;
@@ -58,6 +60,9 @@ export const operatorActionSchema = z.object({
   by: name,
   reason: reason.optional(),
   proposalId: workflowId.optional(),
+  /** A signed one-line message (src/domain/operator-message.ts actionMessage) and its base58 signature: required once operator keys are configured. */
+  message: z.string().min(1).max(4000, 'at most 4000 characters').optional(),
+  signature: z.string().min(1).max(200, 'at most 200 characters').optional(),
 });
 
 /* ---------- StrategyMonitor ---------- */

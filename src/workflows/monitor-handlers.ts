@@ -22,14 +22,15 @@ import { ConfigError, mergeConfig, type Config } from '../config-schema.ts';
 import { decideConfigPatch } from '../domain/config-policy.ts';
 import { executionDelayHours } from '../domain/governance.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
-import { authorize, operatorsLine, resumeDecision, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
+import { authorize, operatorsLine, resumeDecision, signedActionVerdict, signedOperator, signingLine, type MonitorOperatorAction, type Verdict } from '../domain/operators.ts';
+import { parseMessage as parseSigned, pruneUsed, signingRequired } from '../domain/operator-message.ts';
 import {
   applyProposalUpdate, cancelInterventionSignal, cancelInterventionUpdate, configQuery, configVersionQuery, emergencyStopSignal, emergencyStopUpdate, healthQuery, interventionSettledSignal,
   pauseSignal, pauseUpdate, resumeSignal, resumeUpdate, statusQuery, updateConfigSignal, updateConfigUpdate, wakeSignal,
   type ApplyProposalResult, type MonitorStatus, type OperatorResult, type ProposalChange,
 } from './contract.ts';
 import {
-  CONFIG_POLICY_PATCH, OPERATOR_CHECKS_PATCH, REASON_MAX, applyProposalMessage, cancelInterventionMessage, claimedName, emergencyStopMessage, interventionSettledMessage, parseMessage, pauseMessage, resumeMessage,
+  CONFIG_POLICY_PATCH, OPERATOR_CHECKS_PATCH, REASON_MAX, SIGNED_ACTIONS_PATCH, applyProposalMessage, cancelInterventionMessage, claimedName, emergencyStopMessage, interventionSettledMessage, parseMessage, pauseMessage, resumeMessage,
   updateConfigMessage, wakeMessage, type OperatorActionMessage, type Parsed,
 } from './messages.ts';
 import type { MonitorState } from './monitor.ts';
@@ -174,10 +175,44 @@ export function installMonitorHandlers(s: MonitorState): void {
    */
   const enforced = () => patched(OPERATOR_CHECKS_PATCH);
 
-  /** Parse, authorize: the first half of every operator message. */
-  const admit = <M extends OperatorActionMessage>(spec: ActionSpec<M>, raw: unknown, enforce = enforced()): { ok: true; m: M } | { ok: false; why: string; malformed: boolean } => {
-    const p = spec.parse(raw);
+  /**
+   * Issue #11: with operator keys configured, an operator's action counts only
+   * when signed (domain/operators.ts signedActionVerdict). Histories from
+   * before signed actions replay as they ran (a patch marker); validators
+   * always check.
+   */
+  const signedOnly = (check = patched(SIGNED_ACTIONS_PATCH)) => check && signingRequired(s.config.intervention.operatorKeys ?? {});
+  const signatureVerdict = <M extends OperatorActionMessage>(spec: ActionSpec<M>, m: M): Verdict => {
+    const v = signedActionVerdict({
+      action: spec.action, treasuryId, by: m.by, message: m.message, signature: m.signature,
+      ...('interventionId' in m ? { interventionId: String(m.interventionId) } : {}), ...('patch' in m ? { patch: m.patch } : {}),
+    }, s.config.intervention.operatorKeys ?? {}, s.usedSignatures ?? {}, Date.now());
+    return v.ok ? yes(`signed by ${v.operator}`) : no(v.why);
+  };
+  /** A payload that carries only a signed message is attributed to the operator the message names. */
+  const withSignedName = (raw: unknown): unknown => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+    const r = raw as Record<string, unknown>;
+    if (r.by !== undefined || typeof r.message !== 'string') return raw;
+    const by = signedOperator(r.message);
+    return by === null ? raw : { ...r, by };
+  };
+  /** Remembers an accepted signature until its message expires, so a replay (even after continue-as-new) is refused. */
+  const spend = (m: OperatorActionMessage): void => {
+    if (!m.signature || !m.message) return;
+    const p = parseSigned(m.message);
+    if (!p.ok) return;
+    s.usedSignatures = { ...pruneUsed(s.usedSignatures ?? {}, Date.now()), [m.signature]: p.value.expires };
+  };
+
+  /** Parse, check the signature, authorize: the first half of every operator message. */
+  const admit = <M extends OperatorActionMessage>(spec: ActionSpec<M>, raw: unknown, enforce = enforced(), signed = signedOnly()): { ok: true; m: M } | { ok: false; why: string; malformed: boolean } => {
+    const p = spec.parse(withSignedName(raw));
     if (!p.ok) return { ok: false, why: `malformed ${spec.action}: ${p.why}`, malformed: true };
+    if (p.value.proposalId === undefined && signed) {
+      const v = signatureVerdict(spec, p.value);
+      if (!v.ok) return { ok: false, why: v.why, malformed: false };
+    }
     if (p.value.proposalId === undefined && enforce) {
       const auth = authorize(spec.action, p.value.by, s.config.intervention.operators);
       if (!auth.ok) return { ok: false, why: auth.why, malformed: false };
@@ -187,6 +222,7 @@ export function installMonitorHandlers(s: MonitorState): void {
 
   /** Applies an admitted operator action and records it. */
   const applyOperator = <M extends OperatorActionMessage>(spec: ActionSpec<M>, m: M): Verdict => {
+    spend(m);
     const v = spec.apply(m, { kind: 'operator' });
     note(spec.action, who(m), v.ok, v.why);
     return v;
@@ -278,12 +314,20 @@ export function installMonitorHandlers(s: MonitorState): void {
    * `accepted: false` with the reason.
    */
   const validatorFor = <M extends OperatorActionMessage>(spec: ActionSpec<M>) => (raw: unknown): void => {
-    const p = spec.parse(raw);
+    const p = spec.parse(withSignedName(raw));
     if (!p.ok) {
       log.info(`operator ${spec.action} update refused`, { treasuryId, by: claimedName(raw, 'by'), why: bounded(p.why) });
       throw ApplicationFailure.nonRetryable(bounded(`malformed ${spec.action}: ${p.why}`), 'OperatorActionRefused');
     }
     if (p.value.proposalId !== undefined) throw ApplicationFailure.nonRetryable('governance changes arrive as signals from their proposal workflow, not as Updates', 'OperatorActionRefused');
+    // An unsigned, forged, misdirected, expired or replayed action never enters history: the caller gets the reason.
+    if (signedOnly(true)) {
+      const v = signatureVerdict(spec, p.value);
+      if (!v.ok) {
+        log.info(`operator ${spec.action} update refused`, { treasuryId, by: p.value.by, why: bounded(v.why) });
+        throw ApplicationFailure.nonRetryable(bounded(v.why), 'OperatorActionRefused');
+      }
+    }
   };
   const updateFor = <M extends OperatorActionMessage>(spec: ActionSpec<M>, after?: (m: M) => Promise<Verdict>) => async (raw: unknown): Promise<OperatorResult> => {
     try {
@@ -346,7 +390,7 @@ export function installMonitorHandlers(s: MonitorState): void {
   }, {
     validator: (raw: unknown) => {
       validatorFor(updateConfig)(raw);
-      const a = admit(updateConfig, raw, true);
+      const a = admit(updateConfig, raw, true, signedOnly(true));
       // Refused here, before history: what cannot be attributed or is no valid config at all (a ceiling passed). A
       // valid change the key classes refuse passes, so that the handler records its refusal.
       const why = !a.ok ? a.why : (() => {
@@ -428,6 +472,7 @@ export function installMonitorHandlers(s: MonitorState): void {
     noValidPriceStreak: s.noValidPriceStreak, recentOperatorEvents: s.operatorEvents, cycleIntervalSeconds: s.config.monitor.cycleIntervalSeconds,
     undeliveredCritical: s.undeliveredCritical ?? { count: 0, oldest: null },
     operators: operatorsLine(s.config.intervention.operators),
+    signing: signingLine(s.config.intervention.operatorKeys ?? {}, s.config.mode),
     control: controlStatus(s),
     configAuthority: configAuthorityStatus(s),
   }));

@@ -44,6 +44,8 @@ export interface MonitorState extends MonitorMemory, UnrecordedCycles {
   operatorEvents: OperatorEvent[];
   wake: boolean;
   undeliveredCritical: MonitorStatus['undeliveredCritical'];
+  /** Signatures of operator actions already taken → their messages' expiry: a replay is refused, across continue-as-new too. */
+  usedSignatures?: Record<string, number>;
   /** Governance proposals whose change this monitor applied (each applies once); absent in older runs. */
   appliedProposals?: string[];
   /** The safety state's place in the store (src/workflows/monitor-control.ts); absent in states carried from older runs. */
