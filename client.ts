@@ -5,23 +5,25 @@
  * live in src/client/.
  */
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import { audit, auditFile } from './src/client/commands-audit.ts';
-import { proposals, propose, vote } from './src/client/commands-governance.ts';
-import { decide, interventionId, interventions, signPlan } from './src/client/commands-intervention.ts';
-import { cancelIntervention, operate, report, status } from './src/client/commands-monitor.ts';
-import { connect, targetFromEnv } from './src/client/connect.ts';
-import { signAction } from './src/client/sign-action.ts';
-import type { MonitorAction } from './src/domain/operator-message.ts';
+import { Output, quietOnClosedPipe } from './src/cli/output.ts';
 import type { Ctx } from './src/client/context.ts';
-import { CliError } from './src/client/errors.ts';
-import { PROPOSAL_TYPES } from './src/client/proposal.ts';
-import { defaultConfig, loadConfigFile } from './src/config.ts';
-import { formatPricesReport, readPricesReport } from './src/oracles/prices-command.ts';
+import type { MonitorAction } from './src/domain/operator-message.ts';
+import { PROPOSAL_TYPES } from './src/client/proposal-types.ts';
+
+// Command modules load when their command runs: `--help` and a typo answer without loading the Temporal client.
+const intervention = () => import('./src/client/commands-intervention.ts');
+const monitor = () => import('./src/client/commands-monitor.ts');
+const governance = () => import('./src/client/commands-governance.ts');
+const auditing = () => import('./src/client/commands-audit.ts');
+
+quietOnClosedPipe(process.stdout);
+quietOnClosedPipe(process.stderr);
 
 const program = new Command()
-  .name('client.ts')
+  .name('pstr')
   .description('Operate the PSTR treasury agent through Temporal (TEMPORAL_ADDRESS, default 127.0.0.1:7233; TEMPORAL_NAMESPACE, default "default").')
   .option('--treasury <id>', 'the treasury to act on', treasuryId, 'pstr-main')
+  .option('--json', 'print one JSON document (the command\'s result, or its lines; errors as {"error": …})')
   .showHelpAfterError('(run with --help for usage)');
 
 function treasuryId(value: string): string {
@@ -35,24 +37,37 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** Connects, runs one command, and always closes the connection. */
-async function run(action: (ctx: Ctx) => Promise<void>): Promise<void> {
+const output = (json = false) => new Output(json || Boolean(program.opts<{ json?: boolean }>().json));
+let current: Output | null = null;
+
+/** Connects, runs one command, and always closes the connection; under --json prints one document at the end. */
+async function run(action: (ctx: Ctx) => Promise<void>, opts: { json?: boolean | undefined } = {}): Promise<void> {
+  const o = (current = output(opts.json));
+  const { connect, targetFromEnv } = await import('./src/client/connect.ts');
   const session = await connect(targetFromEnv(process.env));
   try {
-    await action({ ...session, treasuryId: program.opts<{ treasury: string }>().treasury, out: (line) => console.log(line), now: () => Date.now() });
+    await action({ ...session, treasuryId: program.opts<{ treasury: string }>().treasury, out: o.out, emit: o.emit, now: () => Date.now() });
+    o.finish();
   } finally {
     await session.close();
   }
 }
 
+/** A command that needs no Temporal (prices, a history file, the signing helpers' help). */
+async function offline(action: (o: Output) => Promise<void> | void, opts: { json?: boolean | undefined } = {}): Promise<void> {
+  const o = (current = output(opts.json));
+  await action(o);
+  o.finish();
+}
+
 program.command('status')
   .description("the monitor's status and health: mode, pause/emergency stop, the last cycle, pending interventions, recent operator events")
   .option('--json', 'print the raw status and health as JSON')
-  .action((o: { json?: boolean }) => run((ctx) => status(ctx, o)));
+  .action((o: { json?: boolean }) => run(async (ctx) => (await monitor()).status(ctx, { json: Boolean(o.json ?? program.opts<{ json?: boolean }>().json) }), o));
 
 program.command('interventions')
   .description("the treasury's interventions with status, stage, tier and size")
-  .action(() => run(interventions));
+  .action(() => run(async (ctx) => (await intervention()).interventions(ctx)));
 
 program.command('approve')
   .description('approve an intervention waiting in its timelock (id intervention/<treasury>/<n>, or just <n>): signs its current plan with the operator\'s key')
@@ -60,7 +75,7 @@ program.command('approve')
   .requiredOption('--operator <name>', 'who approves (must be a configured operator)')
   .option('--key <file>', "the operator's Solana CLI keypair file (default: $PSTR_DATA_DIR/operator-keys/<operator>.json when it exists; data/ by default)")
   .option('--reason <text>', 'why')
-  .action((id: string, o: { operator: string; reason?: string; key?: string }) => run((ctx) => decide(ctx, 'approve', id, o)));
+  .action((id: string, o: { operator: string; reason?: string; key?: string }) => run(async (ctx) => (await intervention()).decide(ctx, 'approve', id, o)));
 
 program.command('reject')
   .description('reject an intervention before its swap (it ends without moving funds)')
@@ -68,7 +83,7 @@ program.command('reject')
   .requiredOption('--operator <name>', 'who rejects (must be a configured operator)')
   .option('--key <file>', "the operator's Solana CLI keypair file (default: $PSTR_DATA_DIR/operator-keys/<operator>.json when it exists)")
   .requiredOption('--reason <text>', 'why (recorded in the audit trail)')
-  .action((id: string, o: { operator: string; reason: string; key?: string }) => run((ctx) => decide(ctx, 'reject', id, o)));
+  .action((id: string, o: { operator: string; reason: string; key?: string }) => run(async (ctx) => (await intervention()).decide(ctx, 'reject', id, o)));
 
 program.command('sign-plan')
   .description("print the signed approve (or --reject) payload for an intervention's current plan, as one line of JSON to paste into the Temporal Web UI's signal box or `temporal workflow signal --input`; sends nothing")
@@ -77,7 +92,7 @@ program.command('sign-plan')
   .option('--key <file>', "the operator's Solana CLI keypair file (default: $PSTR_DATA_DIR/operator-keys/<operator>.json when it exists)")
   .option('--reject', 'sign a rejection instead of an approval')
   .option('--reason <text>', 'why (signed with the decision)')
-  .action((id: string, o: { operator: string; reason?: string; key?: string; reject?: boolean }) => run((ctx) => signPlan(ctx, id, o)));
+  .action((id: string, o: { operator: string; reason?: string; key?: string; reject?: boolean }) => run(async (ctx) => (await intervention()).signPlan(ctx, id, o)));
 
 const monitorActions = [
   ['pause', 'pause', 'pause interventions and accumulation until resume'],
@@ -90,7 +105,7 @@ for (const [name, action, description] of monitorActions) {
     .requiredOption('--by <name>', 'who does it')
     .option('--key <file>', "the operator's Solana CLI keypair file, to sign (default: $PSTR_DATA_DIR/operator-keys/<by>.json when it exists)")
     .option('--reason <text>', 'why (recorded with the event)')
-    .action((o: { by: string; reason?: string; key?: string }) => run((ctx) => operate(ctx, action, o)));
+    .action((o: { by: string; reason?: string; key?: string }) => run(async (ctx) => (await monitor()).operate(ctx, action, o)));
 }
 
 program.command('sign-action')
@@ -101,9 +116,9 @@ program.command('sign-action')
   .option('--reason <text>', 'why (signed with the action)')
   .option('--intervention <id>', 'cancelIntervention: the intervention id')
   .option('--patch <json>', 'updateConfig: the config patch, as JSON')
-  .action((action: string, o: { by: string; reason?: string; key?: string; intervention?: string; patch?: string }) => run((ctx) => signAction(ctx, action as MonitorAction, {
+  .action((action: string, o: { by: string; reason?: string; key?: string; intervention?: string; patch?: string }) => run(async (ctx) => (await import('./src/client/sign-action.ts')).signAction(ctx, action as MonitorAction, {
     by: o.by, ...(o.reason ? { reason: o.reason } : {}), ...(o.key ? { key: o.key } : {}),
-    ...(o.intervention ? { interventionId: interventionId(ctx, o.intervention) } : {}), ...(o.patch !== undefined ? { patchJson: o.patch } : {}),
+    ...(o.intervention ? { interventionId: (await intervention()).interventionId(ctx, o.intervention) } : {}), ...(o.patch !== undefined ? { patchJson: o.patch } : {}),
   })));
 
 program.command('cancel-intervention')
@@ -112,7 +127,7 @@ program.command('cancel-intervention')
   .requiredOption('--by <name>', 'who does it (must be a configured operator)')
   .option('--key <file>', "the operator's Solana CLI keypair file, to sign (default: $PSTR_DATA_DIR/operator-keys/<by>.json when it exists)")
   .option('--reason <text>', 'why (recorded with the event)')
-  .action((id: string, o: { by: string; reason?: string; key?: string }) => run((ctx) => cancelIntervention(ctx, interventionId(ctx, id), o)));
+  .action((id: string, o: { by: string; reason?: string; key?: string }) => run(async (ctx) => (await monitor()).cancelIntervention(ctx, (await intervention()).interventionId(ctx, id), o)));
 
 program.command('propose')
   .description('open a governance proposal (proposal/<n>) with the running governance settings')
@@ -120,35 +135,38 @@ program.command('propose')
   .option('--change <json>', 'the change: {"action":"updateConfig","patch":{...}} | {"action":"pause"} | {"action":"resume"} | {"action":"cancelIntervention","interventionId":"..."}')
   .requiredOption('--description <text>', 'what and why')
   .requiredOption('--proposer <name>', 'who proposes')
-  .action((type: string, o: { change?: string; description: string; proposer: string }) => run((ctx) => propose(ctx, type, o)));
+  .action((type: string, o: { change?: string; description: string; proposer: string }) => run(async (ctx) => (await governance()).propose(ctx, type, o)));
 
 program.command('vote')
   .description('vote on an open proposal (a later vote by the same holder replaces the earlier)')
   .argument('<proposal>', 'proposal workflow id or number')
   .requiredOption('--voter <name>', 'the holder voting')
   .addOption(new Option('--choice <choice>', 'the vote').choices(['yes', 'no', 'abstain']).makeOptionMandatory())
-  .action((id: string, o: { voter: string; choice: string }) => run((ctx) => vote(ctx, id, o)));
+  .action((id: string, o: { voter: string; choice: string }) => run(async (ctx) => (await governance()).vote(ctx, id, o)));
 
 program.command('proposals')
   .description('every proposal with its tally, votes and outcome')
-  .action(() => run(proposals));
+  .action(() => run(async (ctx) => (await governance()).proposals(ctx)));
 
 program.command('report')
   .description('run the operator report once, now: interventions, growth, Sharpe, drawdown, VaR/ES, RR and health trends, oracle deviation, accumulation, liquidity')
   .option('--html <file>', 'also write the report with its charts as one self-contained HTML page')
   .option('--days <n>', 'the period, in days up to now (default 30)', positiveInt)
-  .action((o: { html?: string; days?: number }) => run((ctx) => report(ctx, o)));
+  .action((o: { html?: string; days?: number }) => run(async (ctx) => (await monitor()).report(ctx, o)));
 
 program.command('prices')
   .description("each oracle source's reading, which were excluded and why, and the consensus, from the configured endpoints (no Temporal needed)")
   .option('--config <file>', 'the agent\'s config file (its oracle endpoints and feeds); default: the defaults')
   .option('--json', 'print the report as JSON')
-  .action(async (o: { config?: string; json?: boolean }) => {
+  .action((o: { config?: string; json?: boolean }) => offline(async (out) => {
+    const { defaultConfig, loadConfigFile } = await import('./src/config.ts');
+    const { formatPricesReport, readPricesReport } = await import('./src/oracles/prices-command.ts');
     const config = o.config ? loadConfigFile(o.config) : defaultConfig();
     const reportOf = await readPricesReport(config);
-    console.log(o.json ? JSON.stringify(reportOf, null, 2) : formatPricesReport(reportOf));
+    out.out(formatPricesReport(reportOf));
+    out.emit(reportOf);
     if (!reportOf.consensus.ok) process.exitCode = 1;
-  });
+  }, o));
 
 program.command('audit')
   .description("a workflow's history as a timeline (UTC): a monitor's cycles, or an intervention's steps, approvals and swap")
@@ -157,17 +175,19 @@ program.command('audit')
   .option('--last <n>', 'monitor: only the last n cycles of the run', positiveInt)
   .option('--file <history.json>', 'audit a history exported with `temporal workflow show --output json` instead of asking the server')
   .action((id: string, o: { run?: string; last?: number; file?: string }) => {
-    if (o.file) return auditFile({ out: (l) => console.log(l) }, id, o.file, o);
-    return run((ctx) => audit(ctx, id, o));
+    if (o.file) return offline(async (out) => (await auditing()).auditFile(out, id, o.file as string, o));
+    return run(async (ctx) => (await auditing()).audit(ctx, id, o));
   });
 
-program.parseAsync().catch((err: unknown) => {
+program.parseAsync().catch(async (err: unknown) => {
+  const { CliError } = await import('./src/client/errors.ts');
+  const o = current ?? output();
   if (err instanceof CliError) {
-    console.error(`error: ${err.message}`);
+    o.fail(err.message);
     process.exitCode = err.exitCode;
   } else {
     // An unexpected failure: its message, and the stack only when asked for (DEBUG=1).
-    console.error(`error: ${err instanceof Error ? ((process.env.DEBUG ? err.stack : undefined) ?? err.message) : String(err)}`);
+    o.fail(err instanceof Error ? ((process.env.DEBUG ? err.stack : undefined) ?? err.message) : String(err));
     process.exitCode = 1;
   }
 });

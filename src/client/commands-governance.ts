@@ -68,8 +68,11 @@ export async function proposals(ctx: Ctx): Promise<void> {
     ctx.out('no proposals yet');
     return;
   }
+  const docs: unknown[] = [];
+  ctx.emit?.({ proposals: docs });
   for (const wf of rows) {
     const t = await stateOf(ctx, wf, tallyQuery);
+    docs.push({ id: wf.workflowId, execution: wf.status.name, tally: t });
     if (t) proposalLines(t).forEach((l) => ctx.out(l));
     else ctx.out(`${wf.workflowId}  ${wf.status.name.toLowerCase()} (no tally: the workflow did not complete normally)`);
   }

@@ -19,8 +19,11 @@ export async function interventions(ctx: Ctx): Promise<void> {
     return;
   }
   const decimals = (await configOrDefault(ctx)).tokens.pump.decimals;
+  const docs: unknown[] = [];
+  ctx.emit?.({ interventions: docs });
   for (const wf of rows) {
     const state = await stateOf(ctx, wf, interventionStateQuery);
+    docs.push({ id: wf.workflowId, execution: wf.status.name, startTime: wf.startTime.getTime(), state });
     interventionLines({ id: wf.workflowId, execution: wf.status.name, startTime: wf.startTime.getTime(), state }, decimals).forEach((l) => ctx.out(l));
   }
 }
@@ -49,6 +52,7 @@ export async function decide(ctx: Ctx, kind: 'approve' | 'reject', rawId: string
   const r = await runUpdate(ctx, id, kind === 'approve' ? approveUpdate : rejectUpdate, arg, `${kind} on ${id}`, `no intervention ${id}`);
   if (!r.accepted) throw new CliError(`${kind} by ${opts.operator} refused by ${id}: ${r.why}`);
   const after = await read();
+  ctx.emit?.({ id, kind, result: r, state: after });
   decisionLines(id, kind, opts.operator, after).forEach((l) => ctx.out(l));
 }
 
@@ -75,6 +79,7 @@ export async function signPlan(ctx: Ctx, rawId: string, opts: DecideOptions & { 
   if (!view.plan) throw new CliError(`no plan yet: ${id} is at stage ${view.stage}; sign once it has sized and published its plan`);
   const config = await configOrDefault(ctx);
   const payload = decisionPayload({ ...view, signing: true }, kind, opts, config.intervention.operatorKeys ?? {});
+  ctx.emit?.(payload);
   ctx.out(JSON.stringify(payload));
 }
 

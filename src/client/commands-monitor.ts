@@ -30,8 +30,10 @@ export async function status(ctx: Ctx, opts: { json?: boolean }): Promise<void> 
     if (!opts.json) livenessLines(null, watchdog, ctx.now()).forEach((l) => ctx.out(l));
     throw err;
   }
-  if (opts.json) ctx.out(JSON.stringify({ status: s, health: h, watchdog: watchdog.kind === 'verdict' ? watchdog.verdict : null }, null, 2));
-  else [...statusReport(s, h, ctx.now()), ...livenessLines(s, watchdog, ctx.now())].forEach((l) => ctx.out(l));
+  const doc = { status: s, health: h, watchdog: watchdog.kind === 'verdict' ? watchdog.verdict : null };
+  ctx.emit?.(doc);
+  if (opts.json && !ctx.emit) ctx.out(JSON.stringify(doc, null, 2));
+  else if (!opts.json) [...statusReport(s, h, ctx.now()), ...livenessLines(s, watchdog, ctx.now())].forEach((l) => ctx.out(l));
 }
 
 export type MonitorAction = 'pause' | 'resume' | 'emergencyStop';
@@ -67,6 +69,7 @@ export async function cancelIntervention(ctx: Ctx, interventionId: string, opts:
 }
 
 function reportResult(ctx: Ctx, r: OperatorResult, arg: { by: string; reason?: string | undefined }, after: MonitorStatus): void {
+  ctx.emit?.({ result: r, status: after });
   ctx.out(operatorEvent({ at: ctx.now(), action: r.action, by: arg.by, reason: arg.reason ?? null, accepted: r.accepted, detail: r.detail }));
   ctx.out(statusLine(after));
   if (!r.accepted) throw new CliError(`${r.action} refused: ${r.detail}`);
@@ -87,6 +90,7 @@ export async function report(ctx: Ctx, opts: { html?: string; days?: number } = 
     if (err instanceof WorkflowFailedError) throw new CliError(`${workflowId} did not complete: ${err.cause?.message ?? err.message} (is a worker running, \`npm start\`?)`);
     throw err;
   }) as OperatorReport;
+  ctx.emit?.({ workflowId, report: result });
   operatorReportLines(workflowId, result).forEach((l) => ctx.out(l));
   if (opts.html) {
     writeAtomically(opts.html, renderOperatorReport(result, { title: `PSTR treasury ${ctx.treasuryId} — operator report`, generatedAt: new Date(ctx.now()).toISOString() }));

@@ -13,6 +13,8 @@ import { CliError } from './errors.ts';
 export interface Ctx extends Session {
   treasuryId: string;
   out(line: string): void;
+  /** The command's machine-readable result (printed under --json instead of its lines). */
+  emit?(doc: unknown): void;
   now(): number;
 }
 

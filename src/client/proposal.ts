@@ -16,12 +16,9 @@ import { ACTIONS_BY_KIND as DOMAIN_ACTIONS_BY_KIND } from '../domain/operators.t
 import type { ProposalChange } from '../workflows/contract.ts';
 import { CliError } from './errors.ts';
 
-export const PROPOSAL_TYPES: Readonly<Record<string, ProposalKind>> = {
-  'parameter-adjustment': 'parameterAdjustment',
-  'treasury-strategy': 'treasuryStrategy',
-  'protocol-upgrade': 'protocolUpgrade',
-  'emergency-action': 'emergencyAction',
-};
+import { PROPOSAL_TYPES } from './proposal-types.ts';
+
+export { PROPOSAL_TYPES };
 
 /** The same table the monitor checks a passed proposal's change against. */
 const ACTIONS_BY_KIND: Readonly<Record<ProposalKind, readonly ProposalChange['action'][]>> = DOMAIN_ACTIONS_BY_KIND;
