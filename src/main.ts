@@ -19,7 +19,8 @@ import { createWorker } from './runtime/worker.ts';
 import { LiveModeError } from './runtime/live-world.ts';
 import { openWorld } from './runtime/world.ts';
 import { connectOrStart } from './temporal/server.ts';
-import { monitorWorkflowId, statusQuery, type MonitorStatus } from './workflows/contract.ts';
+import { monitorWorkflowId, type MonitorStatus } from './workflows/contract.ts';
+import { operateLines, watchLive } from './runtime/live-console.ts';
 
 interface Options {
   config?: string;
@@ -70,25 +71,17 @@ async function main(): Promise<void> {
   console.log(`Monitor ${monitorWorkflowId(config.treasuryId)}: ${monitor.outcome}${monitor.note ? ` (${monitor.note})` : ''}`);
   const schedules = await ensureSchedules(temporal.client, config);
   console.log(`Schedules: ${[...schedules.created.map((s) => `${s} (created)`), ...schedules.existing].join(', ')}`);
-  console.log(`Metrics: ${ops.metricsUrl ?? 'off'} · Operate it with: npx tsx client.ts status | interventions | approve <id> --operator alice · logs in ${resolve(dataDir, 'agent.log')}`);
+  console.log(`Metrics: ${ops.metricsUrl ?? 'off'} · logs in ${resolve(dataDir, 'agent.log')}`);
+  for (const line of operateLines(temporal.address, dataDir)) console.log(line);
 
-  let lastCycle = -1;
-  const handle = temporal.client.workflow.getHandle(monitorWorkflowId(config.treasuryId));
-  const poll = setInterval(() => {
-    handle.query(statusQuery).then((s) => {
-      if (s.cycles !== lastCycle) {
-        lastCycle = s.cycles;
-        console.log(statusLine(s));
-      }
-    }, () => undefined);
-  }, 1000);
+  const stopWatching = watchLive(temporal.client, config.treasuryId, statusLine);
 
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
     console.log('Stopping (workflows stay durable; start again to resume)...');
-    clearInterval(poll);
+    stopWatching();
     worker.shutdown();
   };
   process.on('SIGINT', stop);
