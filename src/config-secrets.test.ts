@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type ConfigError } from './config-schema.ts';
 import { jupiterApi, jupiterBaseUrl } from './config-secrets.ts';
+import { TEST_OPERATOR_KEYS } from '../test/support/operator-keys.ts';
 
 const problemsOf = (input: unknown): string[] => {
   try {
@@ -40,7 +41,7 @@ describe('secret-bearing config fields', () => {
   it('refuse requiresKey: false for Pyth\'s own Hermes, and allow it for a self-hosted one in live mode', () => {
     expect(problemsOf({ oracle: { pyth: { requiresKey: false } } })).toEqual([expect.stringMatching(/^oracle\.pyth\.requiresKey = false: .*needs an API key since 31 July 2026/)]);
     const live = {
-      mode: 'devnet', tokens: { pstr: { mint: 'a' }, pump: { mint: 'b' }, usdc: { mint: 'c' } }, intervention: { operators: ['alice'] },
+      mode: 'devnet', tokens: { pstr: { mint: 'a' }, pump: { mint: 'b' }, usdc: { mint: 'c' } }, intervention: { operators: ['alice'], operatorKeys: { alice: TEST_OPERATOR_KEYS.alice } },
       solana: { rpcUrl: 'http://127.0.0.1:8899', keypairPath: '/k.json', jupiter: { apiKey: { env: 'J' } } },
     };
     expect(problemsOf({ ...live, oracle: { pyth: { endpoint: 'http://hermes.internal:8080', requiresKey: false } } })).toEqual([]);

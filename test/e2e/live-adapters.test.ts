@@ -41,6 +41,7 @@ import { spyChain, type Spy } from '../solana/litesvm-chain.ts';
 import { UNIT, fakeJupiter, makeWorld, type FakeJupiter, type World } from '../solana/world.ts';
 import { ephemeralDevServer, repoRoot, waitFor } from './fixtures/e2e.ts';
 import { DexProbeStub, FEEDS, PythFixture, SOL_PRICE, SWITCHBOARD_FEED, SwitchboardStub } from './fixtures/live-oracles.ts';
+import { TEST_OPERATOR_KEYS } from '../support/operator-keys.ts';
 
 /** The oracles' PSTR price, the seeded history's (20 % above), and PUMP's. */
 const PSTR_USD = 0.01;
@@ -108,7 +109,7 @@ async function startLive(treasuryId: string, setup: (live: Omit<Live, 'open' | '
     solana: { rpcUrl: 'http://127.0.0.1:9/', keypairPath, jupiter: { api: 'v1', baseUrl: jup.baseUrl } },
     monitor: { cycleIntervalSeconds: 1 },
     // 400,000 PUMP at $0.005 is $2,000: far under this, so no timelock.
-    intervention: { operators: ['alice'], timelockThresholdUsd: 1_000_000 },
+    intervention: { operators: ['alice'], operatorKeys: { alice: TEST_OPERATOR_KEYS.alice }, timelockThresholdUsd: 1_000_000 },
     // Market cap $50,000 against ~$135,000 of treasury: RR ≈ 2.7, above the 2.0 below which sizes halve.
     treasury: { pstrCirculatingSupply: '5000000' },
   });

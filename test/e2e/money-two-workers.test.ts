@@ -25,6 +25,7 @@ import { freshDatabase, postgresUrl } from '../support/pg.ts';
 import { serveChain, type ChainShim, type ShimCall } from './fixtures/chain-shim.ts';
 import { ephemeralDevServer, repoRoot, waitFor } from './fixtures/e2e.ts';
 import { FEEDS, SWITCHBOARD_FEED } from './fixtures/live-oracles.ts';
+import { TEST_OPERATOR_KEYS } from '../support/operator-keys.ts';
 
 const T = 'pstr-two';
 const QUEUE = 'money-two-workers';
@@ -106,7 +107,7 @@ describe.skipIf(!postgresUrl)('two worker processes sharing one PostgreSQL store
       oracle: { pyth: { endpoint: 'http://127.0.0.1:9/', requiresKey: false, feeds: { pstr: FEEDS.pstr, pump: FEEDS.pump, sol: FEEDS.sol } }, switchboard: { pstrFeed: SWITCHBOARD_FEED }, dex: { pool: world.pool.publicKey.toBase58() } },
       // Never dialled: the chain is the shim.
       solana: { rpcUrl: 'http://127.0.0.1:9/', keypairPath, jupiter: { api: 'v1', baseUrl: jup.baseUrl } },
-      intervention: { operators: ['alice'] },
+      intervention: { operators: ['alice'], operatorKeys: { alice: TEST_OPERATOR_KEYS.alice } },
     }));
 
     // The first confirmation read of the first transaction sent, by the worker that sent it, waits until released.

@@ -32,6 +32,7 @@ import { FixtureServer } from '../oracles/fixture-server.ts';
 import { UNIT, fakeJupiter, makeWorld } from '../solana/world.ts';
 import { ephemeralDevServer, waitFor } from './fixtures/e2e.ts';
 import { DexProbeStub, FEEDS, LATEST_PATH, PythFixture, SWITCHBOARD_FEED, SwitchboardStub, SOL_PRICE } from './fixtures/live-oracles.ts';
+import { TEST_OPERATOR_KEYS } from '../support/operator-keys.ts';
 
 const SECRETS = {
   PSTR_SCAN_WEBHOOK_URL: 'whk-path-5e1c0a-secret',
@@ -158,7 +159,7 @@ describe('workflow histories of a run', () => {
       },
       solana: { rpcUrl: { env: 'PSTR_SCAN_RPC_URL' }, keypairPath, jupiter: { api: 'v2', baseUrl: jup.v2BaseUrl, apiKey: { env: 'PSTR_SCAN_JUPITER_KEY' } } },
       monitor: { cycleIntervalSeconds: 1 },
-      intervention: { operators: ['alice'], timelockThresholdUsd: 1_000_000 },
+      intervention: { operators: ['alice'], operatorKeys: { alice: TEST_OPERATOR_KEYS.alice }, timelockThresholdUsd: 1_000_000 },
       treasury: { pstrCirculatingSupply: '5000000' },
     });
     const open = await openWorld(config, {

@@ -13,6 +13,7 @@ import { vaultAddress } from '../../src/solana/squads.ts';
 import { squadsBufferProgram } from './squads-buffer-fake.ts';
 import type { SquadsBufferProgram } from './squads-buffer-fake.ts';
 import { storeWithIntervention, tenToOneQuote } from './world.ts';
+import { TEST_OPERATOR_KEYS } from '../support/operator-keys.ts';
 
 const { Multisig, Proposal } = multisig.accounts;
 const { vaultTransactionCreateStruct, proposalCreateStruct } = multisig.generated;
@@ -277,7 +278,7 @@ describe('the live world in propose-only mode', () => {
       tokens: { pstr: { mint: mints.pstr.toBase58() }, pump: { mint: mints.pump.toBase58() }, usdc: { mint: mints.usdc.toBase58() } },
       oracle: { pyth: { endpoint: 'http://127.0.0.1:9/', requiresKey: false, streaming: false, feeds: { pstr: 'a'.repeat(64), pump: 'b'.repeat(64), sol: 'c'.repeat(64) } } },
       solana: { rpcUrl: 'http://127.0.0.1:9/', multisig: { address: multisigPda.toBase58(), vaultIndex: 0 }, jupiter: { api: 'v1' } },
-      intervention: { operators: ['alice'] },
+      intervention: { operators: ['alice'], operatorKeys: { alice: TEST_OPERATOR_KEYS.alice } },
     });
     const live = buildLiveWorld(config, { dataDir: '/nonexistent', overrides: { chain, payer: member, storePath: ':memory:' } });
     try {

@@ -17,6 +17,7 @@ const load = (name: string) => historyFromJSON(JSON.parse(readFileSync(new URL(`
 const HISTORIES = [
   'monitor.json', 'intervention.json', 'monitor-i9.json', 'intervention-i9.json', 'monitor-i10.json', 'intervention-i10.json',
   'monitor-i10b.json', 'intervention-i10b.json', 'monitor-config-i10b.json', 'governance-i10b.json',
+  'monitor-i11.json', 'intervention-i11.json', 'monitor-config-i11.json', 'governance-i11.json',
 ];
 
 /** Patches no committed history takes, and why (each is a gap to close when its workflow gets a recorded run). */
@@ -82,6 +83,13 @@ describe('replaying committed histories', () => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i10b.json'), 'intervention/replay-i10b/1');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-config-i10b.json'), 'monitor/replay-config-i10b');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('governance-i10b.json'), 'proposal/replay-i10b');
+  }, 90_000);
+
+  it('replays the monitor, intervention, config change and proposal recorded with signed plan approvals and checked operator actions', async () => {
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-i11.json'), 'monitor/replay-i11');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i11.json'), 'intervention/replay-i11/1');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-config-i11.json'), 'monitor/replay-config-i11');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('governance-i11.json'), 'proposal/replay-i11');
   }, 90_000);
 
   it('has, for every patch in the monitor and intervention code, a committed history that takes the patched branch', () => {
