@@ -267,6 +267,12 @@ export const configSchema = z.strictObject({
   alerts: alertsConfigSchema,
   /** Metrics endpoint and log level of the worker. */
   ops: opsSchema,
+  /** The web console and its HTTP API, served by the worker process (src/console/); loopback by default. */
+  console: z.strictObject({
+    enabled: z.boolean().default(true),
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8787),
+  }).prefault({}),
   backtest: z.strictObject({
     /** Constant-product pool depth in USD (both sides together); absent: swaps fill at the row's price. */
     poolDepthUsd: positive.optional(),

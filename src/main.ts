@@ -21,6 +21,7 @@ import { openWorld } from './runtime/world.ts';
 import { connectOrStart } from './temporal/server.ts';
 import { monitorWorkflowId, type MonitorStatus } from './workflows/contract.ts';
 import { operateLines, watchLive } from './runtime/live-console.ts';
+import { startConsole, watchdogReader } from './console/server.ts';
 
 interface Options {
   config?: string;
@@ -72,6 +73,13 @@ async function main(): Promise<void> {
   const schedules = await ensureSchedules(temporal.client, config);
   console.log(`Schedules: ${[...schedules.created.map((s) => `${s} (created)`), ...schedules.existing].join(', ')}`);
   console.log(`Metrics: ${ops.metricsUrl ?? 'off'} · logs in ${resolve(dataDir, 'agent.log')}`);
+  const web = config.console.enabled
+    ? await startConsole({
+      client: temporal.client, treasuries: [config.treasuryId], store: world.store, host: config.console.host, port: config.console.port,
+      watchdog: watchdogReader(temporal.client, { address: temporal.address, namespace: temporal.namespace, apiKey: null }),
+    })
+    : null;
+  console.log(`Console: ${web ? `${web.url} (status, charts, interventions to approve with a signature, audit, alerts; API at ${web.url}openapi.json)` : 'off (console.enabled is false)'}`);
   for (const line of operateLines(temporal.address, dataDir)) console.log(line);
 
   const stopWatching = watchLive(temporal.client, config.treasuryId, statusLine);
@@ -82,6 +90,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log('Stopping (workflows stay durable; start again to resume)...');
     stopWatching();
+    void web?.close();
     worker.shutdown();
   };
   process.on('SIGINT', stop);

@@ -93,6 +93,8 @@ export const KEY_RULES: Readonly<Record<string, KeyRule>> = {
   'oracle.breaker.*': op,
   // The sources themselves (endpoints, keys, feed ids, pools) are built by the worker at start-up.
   'oracle.pyth.*': fixed,
+  // The console's address is bound when the worker starts.
+  'console.*': fixed,
   'oracle.switchboard.*': fixed,
   'oracle.dex.*': fixed,
 

@@ -194,6 +194,16 @@ describe('operatorFigures on the small recorded dataset', () => {
   });
 });
 
+describe('price history before the first cycle', () => {
+  it('charts the price samples of buckets no cycle priced (the seeded history), and the cycles\' consensus where there is one', () => {
+    const samples = [0, 1, 2].map((h) => ({ at: F + h * H + 10 * MIN, pstrUsd: 10 + h, solUsd: null }));
+    const cycle = { at: F + 2 * H + 20 * MIN, consensus: 20, vwap30: 11, readings: [] };
+    const s = chartSeries(bucketCycles({ snapshots: [], cycles: [cycle], poolPrices: samples }, [], { from: F, bucketMs: H }));
+    expect(s.pstrUsd).toEqual([10, 11, 20]);
+    expect(s.vwap30).toEqual([null, null, 11]);
+  });
+});
+
 describe('empty and bad input', () => {
   it('reports nothing measured for an empty period instead of inventing numbers', () => {
     const f = operatorFigures({

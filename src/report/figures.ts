@@ -136,6 +136,8 @@ export function bucketCycles(
   });
   rows.poolPrices.forEach((p, i) => {
     const b = at(p.at, `poolPrices[${i}]`);
+    // A bucket no cycle priced (the paper world's seeded history, a gap in the cycle log) charts its samples' price.
+    if (b.validCycles === 0 && p.pstrUsd > 0 && Number.isFinite(p.pstrUsd)) b.pstrUsd = p.pstrUsd;
     for (const pos of positions) {
       const price = poolPrice(pos.quote, p);
       const range = rangeAt(pos.epochs, p.at);
