@@ -40,7 +40,7 @@ describe('the console API on the dev server', () => {
   });
   const call = async (path: string, init?: RequestInit): Promise<Reply> => {
     const r = await fetch(new URL(path, web.url), init);
-    return { status: r.status, body: await r.json() as unknown };
+    return { status: r.status, body: await r.json() };
   };
   const post = (path: string, body: unknown) => call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
   /** Asserts the body matches the document's schema `name`, and returns it. */
