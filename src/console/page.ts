@@ -33,6 +33,7 @@ const STYLE = String.raw`
   button.approve { background: #16a34a; color: #fff; border-color: #15803d; }
   button.reject { background: #dc2626; color: #fff; border-color: #b91c1c; }
   .note { color: #475569; font-size: .85rem; }
+  main { overflow-wrap: break-word; }
   .error { color: #b91c1c; font-weight: 600; }
   #live li { font-family: ui-monospace, monospace; font-size: .8rem; }
   .table-wrap { overflow-x: auto; }
@@ -186,8 +187,11 @@ const SCRIPT = String.raw`(function () {
   }
   var BAND_COLORS = ['#0f172a', '#d97706', '#f97316', '#dc2626', '#7f1d1d'];
   function renderChart() {
-    var pts = (state.history && state.history.points) || [];
+    var pts = ((state.history && state.history.points) || []).slice();
     var bands = (state.status && state.status.bands) || [];
+    // The last cycle's consensus is newer than the history fetched: draw it at once.
+    var lc = state.status && state.status.status.lastCycle;
+    if (lc && lc.consensusPrice && (!pts.length || lc.at > pts[pts.length - 1].at)) pts.push({ at: lc.at, price: lc.consensusPrice });
     var box = $('chart');
     if (!pts.length) { box.textContent = 'No price history yet.'; state.chart = null; return; }
     var data = [pts.map(function (p) { return p.at / 1000; }), pts.map(function (p) { return p.price; })];
@@ -196,6 +200,7 @@ const SCRIPT = String.raw`(function () {
       data.push(pts.map(function () { return b.price; }));
       series.push({ label: b.label, stroke: BAND_COLORS[i % BAND_COLORS.length], width: 1, dash: i === 0 ? [] : [6, 4] });
     });
+    if (state.chart && state.chart.series.length === series.length) { state.chart.setData(data); box.setAttribute('data-points', String(pts.length)); return; }
     var width = Math.max(280, box.clientWidth || 600);
     if (state.chart) state.chart.destroy();
     box.textContent = '';
@@ -356,7 +361,14 @@ const SCRIPT = String.raw`(function () {
 
   // ── Loading and live updates ──
   function show(err) { $('problem').textContent = err ? String(err.message || err) : ''; }
-  function refreshStatus() { return api(base() + '/status').then(function (v) { state.status = v; renderStatus(); renderWallet(); }); }
+  function refreshStatus() {
+    return api(base() + '/status').then(function (v) {
+      state.status = v; renderStatus(); renderWallet();
+      // Bands arrive with the status: draw the chart when it has none yet, else add the new cycle to it.
+      if (!state.chart) return refreshHistory();
+      renderChart();
+    });
+  }
   function refreshInterventions() { return api(base() + '/interventions').then(function (v) { state.interventions = v.interventions; renderInterventions(); tick(); }); }
   function refreshHistory() { return api(base() + '/history').then(function (v) { state.history = v; if (state.status) renderChart(); }); }
   function refreshSide() {
