@@ -22,7 +22,7 @@ const noIoImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', 'drizzle/**', 'out/**', 'data/**'] },
+  { ignores: ['node_modules/**', '.tools/**', 'drizzle/**', 'out/**', 'data/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

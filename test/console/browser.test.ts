@@ -17,7 +17,6 @@ import { startConsole, type RunningConsole } from '../../src/console/server.ts';
 import { messageBytes, planMessage, type InterventionPlan } from '../../src/domain/operator-message.ts';
 import { ensureMonitor } from '../../src/runtime/ensure.ts';
 import { interventionStateQuery, type InterventionState } from '../../src/workflows/contract.ts';
-import { waitFor } from '../e2e/fixtures/e2e.ts';
 import { startPaperRig, type PaperRig } from '../e2e/fixtures/paper-rig.ts';
 import { TEST_OPERATOR_KEYS, TEST_OPERATOR_SEEDS } from '../support/operator-keys.ts';
 import { colouredPixels, decodePng } from '../support/png.ts';
