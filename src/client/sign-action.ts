@@ -56,5 +56,6 @@ export async function signAction(ctx: Ctx, action: MonitorAction, o: ActionOptio
   const config = await configOrDefault(ctx);
   const payload = actionPayload(ctx, { ...config, intervention: { ...config.intervention } }, action, { ...o, ...(patch !== undefined ? { patch } : {}), key: o.key ?? keyFileFor(o.by, undefined) ?? undefined });
   ctx.out(JSON.stringify(payload));
-  ctx.out(`# temporal workflow signal --workflow-id ${monitorWorkflowId(ctx.treasuryId)} --name ${action} --input '<the line above>'   (valid for ${ACTION_TTL_MS / 60_000} minutes, once)`);
+  // The hint goes to stderr: stdout is exactly the payload, for `--input "$(pstr sign-action …)"`.
+  process.stderr.write(`# temporal workflow signal --workflow-id ${monitorWorkflowId(ctx.treasuryId)} --name ${action} --input '<the line above>'   (valid for ${ACTION_TTL_MS / 60_000} minutes, once)\n`);
 }

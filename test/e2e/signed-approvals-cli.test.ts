@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { demoOperatorKeys, operatorKeyPath } from '../../src/runtime/demo-keys.ts';
 import { ensureMonitor } from '../../src/runtime/ensure.ts';
-import { interventionStateQuery, type InterventionState } from '../../src/workflows/contract.ts';
+import { interventionStateQuery, monitorWorkflowId, statusQuery, type InterventionState } from '../../src/workflows/contract.ts';
 import { waitFor } from './fixtures/e2e.ts';
 import { runProgram, startPaperRig, type PaperRig } from './fixtures/paper-rig.ts';
 
@@ -100,4 +100,33 @@ describe('signed approvals through the client and the temporal CLI on the dev se
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(JSON.stringify(await state())).not.toContain(readFileSync(operatorKeyPath('alice', keysDir), 'utf8'));
   }, 60_000);
+
+  it('takes a sign-action payload pasted into `temporal workflow signal` for pause, once; a replay, an unsigned and a null input are refused and recorded, and a signed resume by Update lifts it', async () => {
+    const monitor = rig.client.workflow.getHandle(monitorWorkflowId(TREASURY));
+    const events = async (n: number) => waitFor(`${n} operator events`, async () => {
+      const e = (await monitor.query(statusQuery)).recentOperatorEvents;
+      return e.length >= n ? e : undefined;
+    }, { timeoutMs: 20_000 });
+    const before = (await monitor.query(statusQuery)).recentOperatorEvents.length;
+    const signed = await client(['sign-action', 'pause', '--by', 'bob', '--reason', 'pool looks thin']);
+    expect(signed.code, signed.stderr).toBe(0);
+    const payload = signed.stdout.trim();
+    expect(JSON.parse(payload)).toMatchObject({ by: 'bob', message: expect.stringMatching(/^pstr-treasury-agent v1; action=pause; treasury=pstr-main; operator=bob; nonce=/) as unknown });
+    const signal = (input: string) => rig.temporal(['workflow', 'signal', '--workflow-id', monitorWorkflowId(TREASURY), '--name', 'pause', '--input', input]);
+
+    expect((await signal(payload)).code).toBe(0);
+    await waitFor('paused', async () => ((await monitor.query(statusQuery)).paused ? true : undefined), { timeoutMs: 20_000 });
+    expect((await signal(payload)).code).toBe(0);
+    expect((await signal('{"by":"bob","reason":"unsigned"}')).code).toBe(0);
+    expect((await signal('null')).code).toBe(0);
+    const recorded = (await events(before + 4)).slice(before);
+    expect(recorded.map((e) => [e.action, e.accepted])).toEqual([['pause', true], ['pause', false], ['pause', false], ['pause', false]]);
+    expect(recorded[1]?.detail).toContain('already used (replayed)');
+    expect(recorded[2]?.detail).toMatch(/signature is missing/);
+
+    const resume = await client(['sign-action', 'resume', '--by', 'alice', '--reason', 'checked']);
+    const r = await rig.temporal(['workflow', 'update', 'execute', '--workflow-id', monitorWorkflowId(TREASURY), '--name', 'resume', '--input', resume.stdout.trim()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await monitor.query(statusQuery)).paused).toBe(false);
+  }, 90_000);
 });
