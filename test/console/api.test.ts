@@ -55,7 +55,7 @@ describe('the console API on the dev server', () => {
 
   beforeAll(async () => {
     rig = await startPaperRig(config, { prefix: 'pstr-console-api' });
-    web = await startConsole({ client: rig.client, treasuries: [T], store: rig.world.store, host: '127.0.0.1', port: 0 });
+    web = await startConsole({ client: rig.client, treasuries: [T, 'pstr-other'], store: rig.world.store, host: '127.0.0.1', port: 0 });
     const doc = await call('/openapi.json');
     ajv.addSchema({ ...(doc.body as object), $id: 'console' });
     await ensureMonitor(rig.client, config);
@@ -76,7 +76,7 @@ describe('the console API on the dev server', () => {
   });
 
   it('answers every read endpoint with a body its schema accepts', async () => {
-    valid('Treasuries', await call('/api/treasuries'));
+    expect(valid<{ treasuries: { id: string }[] }>('Treasuries', await call('/api/treasuries')).treasuries).toEqual([{ id: T }, { id: 'pstr-other' }]);
     const status = valid<{ bands: { label: string }[]; operators: { name: string; publicKey: string }[] }>('Status', await call(`/api/treasuries/${T}/status`));
     expect(status.bands.map((b) => b.label)).toEqual(['VWAP 30d', 'trigger (15 % under)', 'tier 1 (15 % drawdown)', 'tier 2 (20 % drawdown)', 'tier 3 (30 % drawdown)']);
     expect(status.operators).toEqual([{ name: 'alice', publicKey: TEST_OPERATOR_KEYS.alice }, { name: 'bob', publicKey: TEST_OPERATOR_KEYS.bob }]);
@@ -96,8 +96,11 @@ describe('the console API on the dev server', () => {
     expect(report.series.pstrUsd.filter((p) => p !== null).length).toBeGreaterThan(100);
   }, 120_000);
 
-  it('answers unknown treasuries, interventions and bad numbers with an Error body', async () => {
-    expect(valid<{ error: string }>('Error', await call('/api/treasuries/ghost/status'), 404).error).toBe('treasury "ghost" is not run by this fleet (pstr-main)');
+  it('serves several treasuries: answers unknown treasuries, a fleet treasury without a monitor, unknown interventions and bad numbers with an Error body', async () => {
+    expect(valid<{ error: string }>('Error', await call('/api/treasuries/ghost/status'), 404).error).toBe('treasury "ghost" is not run by this fleet (pstr-main, pstr-other)');
+    // A treasury of the fleet whose monitor is not running (yet): 404, and the other treasury is unaffected.
+    expect(valid<{ error: string }>('Error', await call('/api/treasuries/pstr-other/status'), 404).error).toMatch(/monitor\/pstr-other/);
+    valid('Interventions', await call('/api/treasuries/pstr-other/interventions'));
     valid('Error', await call(`/api/treasuries/${T}/interventions/99`), 404);
     expect(valid<{ error: string }>('Error', await call(`/api/treasuries/${T}/interventions/x1`), 400).error).toBe('n: "x1" is not an intervention number');
   });
