@@ -2,11 +2,13 @@
  * The console in Debian's headless Chromium (driven by playwright-core), on
  * the real dev server with the paper world: the status page draws its price
  * chart from the seeded history (checked on the screenshot's pixels), the
- * intervention appears by itself, approving in the page signs with a Wallet
- * Standard wallet holding a test key, and the swap shows up live without a
- * reload. Nothing is requested from another origin, and the page fits a
- * phone's width. Playwright gives the browser a fresh profile. CONSOLE_SCREENSHOT=docs/console.png refreshes the README's
- * screenshot. Skipped where /usr/bin/chromium is absent (CI installs it).
+ * intervention appears by itself, alice approves in the page with a Wallet
+ * Standard wallet holding a test key, bob pastes a signature made elsewhere,
+ * and the swap shows up live without a reload. Nothing is requested from
+ * another origin, and the page fits a phone's width. Playwright gives the
+ * browser a fresh profile. CONSOLE_SCREENSHOT=docs/console.png refreshes the
+ * README's screenshot. Skipped where /usr/bin/chromium is absent (CI
+ * installs it).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -14,7 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.ts';
 import { startConsole, type RunningConsole } from '../../src/console/server.ts';
-import { messageBytes, planMessage, type InterventionPlan } from '../../src/domain/operator-message.ts';
+import { messageBytes, planMessage, signMessage, type InterventionPlan } from '../../src/domain/operator-message.ts';
 import { ensureMonitor } from '../../src/runtime/ensure.ts';
 import { interventionStateQuery, type InterventionState } from '../../src/workflows/contract.ts';
 import { startPaperRig, type PaperRig } from '../e2e/fixtures/paper-rig.ts';
@@ -53,7 +55,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in headless Chromium', () =>
   const config = parseConfig({
     treasuryId: T,
     monitor: { cycleIntervalSeconds: 1 },
-    intervention: { operators: ['alice', 'bob'], operatorKeys: TEST_OPERATOR_KEYS, timelockMinutes: 0.1 },
+    intervention: { operators: ['alice', 'bob'], operatorKeys: TEST_OPERATOR_KEYS, timelockMinutes: 0.1, approvalsRequired: 2 },
     treasury: { initial: { pump: '40000000', usdc: '700000' } },
     liquidity: { enabled: false },
     paper: { drawdown: { startInSeconds: 4, depth: 0.17, rampSeconds: 1, holdSeconds: 3600 } },
@@ -103,7 +105,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in headless Chromium', () =>
     expect(await page.textContent('#mode')).toContain('signed: every operator message must carry a signature');
   }, 60_000);
 
-  it('shows the intervention by itself with its plan in words and the timelock, and approves it with the wallet; the swap shows up live', async () => {
+  it('shows the intervention by itself with its plan in words and the timelock, and approves it with a wallet and with a pasted signature; the swap shows up live', async () => {
     const card = page.locator(`.iv[data-id="${IV}"]`);
     await card.locator('button[data-action="approve"]').waitFor({ timeout: 45_000 });
     await expect.poll(() => card.locator('.plan').textContent()).toMatch(/^Spend [\d,.]+ PUMP for at least [\d,.]+ PSTR — tier 1, sized at \$0\.000\d+ PSTR\/USD/);
@@ -118,10 +120,24 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in headless Chromium', () =>
     expect(after?.approvals.approvals.map((a) => a.operator)).toEqual(['alice']);
     expect(signed[0]).toEqual(messageBytes(planMessage(after?.plan as InterventionPlan, 'approve', 'alice'), TEST_OPERATOR_KEYS.alice));
 
+    // Two approvals are required: alice's alone swaps nothing.
+    expect(await rig.world.ledger.swapCount()).toBe(0);
+    // bob has no wallet here: he signs elsewhere (the CLI, a hardware key) and pastes what sign-plan prints.
+    await card.locator('button[data-action="approve"]').click();
+    await card.locator('.sign select').selectOption('bob');
+    await card.locator('.sign button', { hasText: 'Sign elsewhere' }).click();
+    const shown = await card.locator('pre.message').textContent();
+    expect(shown).toBe(planMessage(after?.plan as InterventionPlan, 'approve', 'bob'));
+    expect(await card.locator('.sign pre').first().textContent()).toBe(`npx pstr sign-plan ${IV} --operator bob --key <bob.json>`);
+    await card.locator('.sign textarea').fill(JSON.stringify({ operator: 'bob', ...signMessage(shown ?? '', TEST_OPERATOR_SEEDS.bob) }));
+    await card.locator('.sign button', { hasText: 'Send signed approve' }).click();
+    await expect.poll(() => page.locator('#live').textContent(), { timeout: 20_000 }).toContain('approve by bob accepted');
+
     await expect.poll(() => card.locator('h3').textContent(), { timeout: 45_000 }).toContain('executed');
     expect(await card.locator('.result').textContent()).toMatch(/^Swapped [\d,.]+ PUMP → [\d,.]+ PSTR$/);
     expect(await page.locator('#live').textContent()).toMatch(/intervention\/pstr-main\/1: executed/);
     expect(await rig.world.ledger.swapCount()).toBe(1);
+    expect((await state())?.approvals.approvals.map((a) => a.operator)).toEqual(['alice', 'bob']);
   }, 120_000);
 
   it("opens the operator report, whose price chart draws the seeded month on the first minute's data", async () => {

@@ -3,9 +3,12 @@
  * emergency stop, a config change and a cancel only when signed by the named
  * operator's key, for this action on this treasury, unexpired and new. Real
  * time-skipping server, real worker, paper world on a real SQLite file. The
- * monitor continues as new after every cycle here, so "a replay is refused"
- * is checked across continue-as-new. Refused Updates come last: one stops the
- * time-skipping clock (test/workflows/monitor-update.test.ts).
+ * monitor continues as new after three cycles here, so "a replay is refused"
+ * is checked across continue-as-new. The actions are sent between two
+ * continue-as-new: the Java time-skipping server loses a query that reaches a
+ * run as it continues as new and then stops its clock (the dev server does
+ * not). Refused Updates come last: one stops the time-skipping clock too
+ * (test/workflows/monitor-update.test.ts).
  */
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -45,9 +48,10 @@ describe('a monitor with operator keys configured', () => {
     const h = await harness(testConfig({ intervention: { operatorKeys: keys } }));
     await h.run(async () => {
       const monitor = await h.env.client.workflow.start(strategyMonitor, {
-        taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config, cyclesPerRun: 1 }],
+        taskQueue: h.taskQueue, workflowId: monitorWorkflowId(h.treasuryId), args: [{ config: h.config, cyclesPerRun: 3 }],
       });
-      // A first cycle measures RR, which a resume out of the emergency stop needs.
+      // A first cycle measures RR, which a resume out of the emergency stop needs;
+      // the second is at 5 minutes, the config change's wake-up the third.
       await h.env.sleep(6 * MINUTE);
       let nonce = 0;
       const now = await h.env.currentTimeMs();
@@ -74,7 +78,7 @@ describe('a monitor with operator keys configured', () => {
         ['pause', 'alice'], ['updateConfig', 'bob'], ['emergencyStop', 'alice'], ['resume', 'alice'],
       ]);
 
-      // Continue-as-new after each cycle: the replayed pause is refused by the next run too.
+      // Continue-as-new after the third cycle (16 minutes): the replayed pause is refused by the next run too.
       const runBefore = (await monitor.describe()).runId;
       await h.env.sleep(25 * MINUTE);
       expect((await monitor.describe()).runId).not.toBe(runBefore);
