@@ -40,7 +40,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/domain/**/*.ts', 'src/workflows/**/*.ts'],
+    files: ['src/domain/**/*.ts', 'src/workflows/**/*.ts', 'src/programs/**/*.ts'],
     languageOptions: { globals: { ...globals.es2022 } },
     rules: {
       'no-restricted-imports': ['error', noIoImports],
@@ -59,6 +59,19 @@ export default tseslint.config(
       'no-restricted-properties': ['error',
         { object: 'Date', property: 'now', message: 'Pass `now` in: the core has no clock.' },
         { object: 'Math', property: 'random', message: 'Pass randomness in: the core is deterministic.' },
+      ],
+    },
+  },
+  {
+    // The programs run on Temporal and in the backtest: time, patches and cancellation come from their interpreter.
+    files: ['src/programs/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [...noIoImports.patterns, { group: ['@temporalio/*'], message: 'Programs run outside Temporal too: take time, patches and cancellation from ProgramEnv.' }],
+      }],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'Use env.now(): the backtest runs programs on a virtual clock.' },
+        { object: 'Math', property: 'random', message: 'Programs are deterministic.' },
       ],
     },
   },

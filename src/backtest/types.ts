@@ -9,8 +9,27 @@ export interface PriceRow {
   pumpPrice: number;
   /** Absent column: the config's `backtest.initialSolPrice` (held constant). */
   solPrice?: number;
+  /**
+   * Per-source PSTR readings (columns `<source>_price`, `<source>_conf`, optional `<source>_lag_s`), when the
+   * file carries them: the backtest then runs SPEC §2's consensus over them exactly as live. A source whose
+   * price cell is empty on a row did not answer that cycle (absent from the record). Without these columns
+   * the row's `pstrPrice` is the consensus, as before.
+   */
+  sources?: Partial<Record<RowSource, SourceReading>>;
   /** 1-based line number in the file, for error messages. */
   line: number;
+}
+
+/** The PSTR/USD sources a price file may carry, as SPEC §2 names them (Pyth, Switchboard, a DEX TWAP). */
+export const ROW_SOURCES = ['pyth', 'switchboard', 'dex'] as const;
+export type RowSource = (typeof ROW_SOURCES)[number];
+
+/** One source's reading on a row: USD price, confidence (USD, ≥ 0), and how long before the row it was published. */
+export interface SourceReading {
+  price: number;
+  conf: number;
+  /** Seconds between the reading's publish time and the row's timestamp (≥ 0); 0 when the file has no lag column. */
+  lagSeconds: number;
 }
 
 export type InterventionStatus = 'executed' | 'invalidated' | 'expired' | 'rejected' | 'aborted';

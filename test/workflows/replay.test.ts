@@ -29,13 +29,15 @@ const NOT_RECORDED: Record<string, string> = {
   'proposal-wait-activity': 'taken only by propose-only (Squads) treasuries; the recorded run is paper (test/workflows/proposal-wait.test.ts runs it)',
 };
 
-/** The ids the workflow code passes to patched(): literal, or through a `…_PATCH = '…'` constant. */
+/** The ids the workflow code (and the programs it runs) passes to patched(): literal, or through a `…_PATCH = '…'` constant. */
 function patchIdsInCode(): string[] {
-  const dir = fileURLToPath(new URL('../../src/workflows/', import.meta.url));
   const ids = new Set<string>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
-    const text = readFileSync(join(dir, file), 'utf8');
-    for (const m of text.matchAll(/patched\('([^']+)'\)|_PATCH = '([^']+)'/g)) ids.add(m[1] ?? m[2] ?? '');
+  for (const folder of ['../../src/workflows/', '../../src/programs/']) {
+    const dir = fileURLToPath(new URL(folder, import.meta.url));
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))) {
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const m of text.matchAll(/patched\('([^']+)'\)|_PATCH = '([^']+)'/g)) ids.add(m[1] ?? m[2] ?? '');
+    }
   }
   return [...ids].sort();
 }
