@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { CsvError, parsePriceCsv, readPriceCsv } from './csv.ts';
-import type { PriceRow } from './types.ts';
+import type { PriceRow, SourceReading } from './types.ts';
 
 const HEADER = 'timestamp,pstr_price,pstr_volume,pump_price';
 const T0 = Date.UTC(2025, 0, 1);
@@ -187,6 +187,141 @@ describe('parsePriceCsv: the header', () => {
   });
 });
 
+const positive = fc.double({ min: 1e-12, max: 1e9, noNaN: true, noDefaultInfinity: true });
+
+const SOURCES_HEADER = `${HEADER},pyth_price,pyth_conf,pyth_lag_s,switchboard_price,switchboard_conf,switchboard_lag_s,dex_price,dex_conf,dex_lag_s`;
+
+describe('parsePriceCsv: per-source columns', () => {
+  it('reads each source price, confidence and publish lag into row.sources', () => {
+    const [row] = parsePriceCsv(csv(SOURCES_HEADER, '2025-01-01T00:00:00Z,1,2,3,1.01,0.002,2,0.99,0.003,4.5,1.002,0,6'), 'p.csv');
+    expect(row).toEqual({
+      timestamp: T0, pstrPrice: 1, pstrVolume: 2, pumpPrice: 3, line: 2,
+      sources: {
+        pyth: { price: 1.01, conf: 0.002, lagSeconds: 2 },
+        switchboard: { price: 0.99, conf: 0.003, lagSeconds: 4.5 },
+        dex: { price: 1.002, conf: 0, lagSeconds: 6 },
+      },
+    });
+  });
+
+  it('accepts source columns in any order among the others', () => {
+    const header = 'dex_conf,timestamp,pyth_lag_s,dex_price,pstr_price,pyth_conf,pstr_volume,pyth_price,pump_price';
+    const [row] = parsePriceCsv(csv(header, '0.01,2025-01-01T00:00:00Z,3,1.1,1,0.02,2,1.2,3'), 'p.csv');
+    expect(row?.sources).toEqual({ pyth: { price: 1.2, conf: 0.02, lagSeconds: 3 }, dex: { price: 1.1, conf: 0.01, lagSeconds: 0 } });
+  });
+
+  it('gives a lag of 0 to a source whose file has no lag column', () => {
+    const [row] = parsePriceCsv(csv(`${HEADER},switchboard_price,switchboard_conf`, '2025-01-01T00:00:00Z,1,2,3,1.5,0.1'), 'p.csv');
+    expect(row?.sources).toEqual({ switchboard: { price: 1.5, conf: 0.1, lagSeconds: 0 } });
+  });
+
+  it('leaves out a source whose cells are all empty on a row, as a source that did not answer', () => {
+    const rows = parsePriceCsv(csv(SOURCES_HEADER,
+      '2025-01-01T00:00:00Z,1,2,3,1,0.01,2,,,,1,0.01,6',
+      '2025-01-01T00:01:00Z,1,2,3,,,,,,,,,'), 'p.csv');
+    expect(rows.map((r) => r.sources)).toEqual([
+      { pyth: { price: 1, conf: 0.01, lagSeconds: 2 }, dex: { price: 1, conf: 0.01, lagSeconds: 6 } },
+      {},
+    ]);
+  });
+
+  it('reads exponent notation and fractional lags in source cells', () => {
+    const [row] = parsePriceCsv(csv(`${HEADER},dex_price,dex_conf,dex_lag_s`, '2025-01-01T00:00:00Z,1,2,3,2e-4,1E-6,0.25'), 'p.csv');
+    expect(row?.sources).toEqual({ dex: { price: 0.0002, conf: 0.000001, lagSeconds: 0.25 } });
+  });
+
+  it('leaves row.sources absent when the file has no source columns', () => {
+    const [row] = parsePriceCsv(csv(HEADER, '2025-01-01T00:00:00Z,1,2,3'), 'p.csv');
+    expect(row).not.toHaveProperty('sources');
+  });
+
+  it('refuses a source price column without its confidence column, naming the missing one', () => {
+    const err = failure(csv(`${HEADER},pyth_price`, '2025-01-01T00:00:00Z,1,2,3,1'));
+    expect(err).toMatchObject({ line: 1, column: 'pyth_conf', value: null });
+    expect(err.message).toContain('the header has pyth_price but no pyth_conf column');
+  });
+
+  it('refuses a source confidence or lag column without its price column, naming the missing one', () => {
+    expect(failure(csv(`${HEADER},dex_conf`, '2025-01-01T00:00:00Z,1,2,3,1'))).toMatchObject({ line: 1, column: 'dex_price' });
+    const err = failure(csv(`${HEADER},switchboard_lag_s`, '2025-01-01T00:00:00Z,1,2,3,1'));
+    expect(err).toMatchObject({ line: 1, column: 'switchboard_price' });
+    expect(err.message).toContain('the header has switchboard_lag_s but no switchboard_price column');
+  });
+
+  it('refuses an unknown source column and lists the known columns', () => {
+    const err = failure(csv(`${HEADER},chainlink_price,chainlink_conf`, '2025-01-01T00:00:00Z,1,2,3,1,1'));
+    expect(err).toMatchObject({ line: 1, value: 'chainlink_price' });
+    expect(err.message).toContain('SOURCE_price with SOURCE_conf and an optional SOURCE_lag_s');
+    expect(err.message).toContain('pyth, switchboard, dex');
+  });
+
+  it('refuses a duplicated source column', () => {
+    expect(failure(csv(`${HEADER},pyth_price,pyth_conf,pyth_price`, '2025-01-01T00:00:00Z,1,2,3,1,1,1'))).toMatchObject({ line: 1, column: 'pyth_price' });
+  });
+
+  const PYTH = `${HEADER},pyth_price,pyth_conf,pyth_lag_s`;
+
+  it.each([
+    ['0', 'pyth_price', 'not positive'],
+    ['-1', 'pyth_price', 'not positive'],
+    ['abc', 'pyth_price', 'not a number'],
+  ])('refuses the source price %j naming its line and column', (value, column, problem) => {
+    const err = failure(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,1,0.1,2', `2025-01-01T00:01:00Z,1,2,3,${value},0.1,2`));
+    expect(err).toMatchObject({ line: 3, column, value });
+    expect(err.message).toContain(problem);
+  });
+
+  it('refuses a negative confidence or lag, and accepts zero for both', () => {
+    const conf = failure(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,1,-0.1,2'));
+    expect(conf).toMatchObject({ line: 2, column: 'pyth_conf', value: '-0.1' });
+    expect(conf.message).toBe('prices.csv line 2, column pyth_conf: "-0.1" is negative; a confidence must be 0 or more. Fix the row and run again.');
+    const lag = failure(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,1,0.1,-2'));
+    expect(lag).toMatchObject({ line: 2, column: 'pyth_lag_s', value: '-2' });
+    expect(lag.message).toContain('a lag in seconds must be 0 or more');
+    const [row] = parsePriceCsv(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,1,0,0'), 'p.csv');
+    expect(row?.sources).toEqual({ pyth: { price: 1, conf: 0, lagSeconds: 0 } });
+  });
+
+  it('refuses a confidence or lag on a row where the source price is empty, naming that cell', () => {
+    const conf = failure(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,,0.1,'));
+    expect(conf).toMatchObject({ line: 2, column: 'pyth_conf', value: '0.1' });
+    expect(conf.message).toContain('pyth_price is empty');
+    expect(failure(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,,,2'))).toMatchObject({ line: 2, column: 'pyth_lag_s', value: '2' });
+  });
+
+  it('refuses an empty confidence or lag on a row where the source price has a value', () => {
+    const conf = failure(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,1,,2'));
+    expect(conf).toMatchObject({ line: 2, column: 'pyth_conf', value: '' });
+    expect(conf.message).toContain('is empty but pyth_price has a value');
+    expect(failure(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,1,0.1,'))).toMatchObject({ line: 2, column: 'pyth_lag_s', value: '' });
+  });
+
+  it('still counts empty source cells as values when checking the row length', () => {
+    const err = failure(csv(PYTH, '2025-01-01T00:00:00Z,1,2,3,,'));
+    expect(err).toMatchObject({ line: 2, column: 'pyth_lag_s', value: null });
+    expect(err.message).toContain('the row has 6 values but the header names 7 columns');
+  });
+
+  it('parses back exactly the readings it was given, with any source silent on any row', () => {
+    const reading = fc.option(fc.record({ price: positive, conf: fc.oneof(fc.constant(0), positive), lagSeconds: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 120, noNaN: true })) }), { nil: undefined });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(reading, reading, reading), { minLength: 1, maxLength: 20 }), (specs) => {
+        const rows: PriceRow[] = specs.map(([pyth, switchboard, dex], i) => {
+          const sources: PriceRow['sources'] = {};
+          if (pyth) sources.pyth = pyth;
+          if (switchboard) sources.switchboard = switchboard;
+          if (dex) sources.dex = dex;
+          return { timestamp: T0 + i * 60_000, pstrPrice: 1, pstrVolume: 2, pumpPrice: 3, sources, line: i + 2 };
+        });
+        const cellsOf = (r: SourceReading | undefined) => (r ? `${r.price},${r.conf},${r.lagSeconds}` : ',,');
+        const lines = rows.map((r, i) => [`${r.timestamp},1,2,3`, ...(specs[i] ?? []).map(cellsOf)].join(','));
+        expect(parsePriceCsv(csv(SOURCES_HEADER, ...lines), 'p.csv')).toEqual(rows);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('readPriceCsv', () => {
   it('turns an unreadable file into a CsvError naming the path', () => {
     const err = (() => {
@@ -201,8 +336,6 @@ describe('readPriceCsv', () => {
     expect((err as CsvError).message).toContain('/nonexistent/prices.csv');
   });
 });
-
-const positive = fc.double({ min: 1e-12, max: 1e9, noNaN: true, noDefaultInfinity: true });
 
 describe('parsePriceCsv: round trip', () => {
   it('parses back exactly the rows it was given, in either timestamp form', () => {

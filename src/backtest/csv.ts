@@ -7,9 +7,14 @@
  * before handing them to Number(), and decodes the canonical ISO form
  * `YYYY-MM-DDTHH:MM:SS(.sss)?Z` from its digits. Every rule is still checked
  * on every row: a bad row stops the run with its file line and column.
+ *
+ * The per-source columns (pyth_price, pyth_conf, pyth_lag_s, … for SPEC §2's
+ * consensus) are optional; a file without them costs one integer compare more
+ * per cell, and its rows carry no `sources` at all.
  */
 import { readFileSync } from 'node:fs';
-import type { PriceRow } from './types.ts';
+import { ROW_SOURCES } from './types.ts';
+import type { PriceRow, RowSource, SourceReading } from './types.ts';
 
 export class CsvError extends Error {
   constructor(
@@ -33,9 +38,9 @@ function showValue(value: string): string {
   return JSON.stringify(shown);
 }
 
-type Field = 'timestamp' | 'pstr_price' | 'pstr_volume' | 'pump_price' | 'sol_price';
-const REQUIRED: readonly Field[] = ['timestamp', 'pstr_price', 'pstr_volume', 'pump_price'];
-const KNOWN: ReadonlySet<string> = new Set<Field>([...REQUIRED, 'sol_price']);
+type BaseField = 'timestamp' | 'pstr_price' | 'pstr_volume' | 'pump_price' | 'sol_price';
+const REQUIRED: readonly BaseField[] = ['timestamp', 'pstr_price', 'pstr_volume', 'pump_price'];
+const BASE_FIELDS: ReadonlySet<string> = new Set<BaseField>([...REQUIRED, 'sol_price']);
 
 // Column kinds as small integers: the per-cell switch is on the hot path.
 const TIMESTAMP = 0;
@@ -43,7 +48,7 @@ const PSTR_PRICE = 1;
 const PSTR_VOLUME = 2;
 const PUMP_PRICE = 3;
 const SOL_PRICE = 4;
-const KIND: Record<Field, number> = {
+const BASE_KIND: Record<BaseField, number> = {
   timestamp: TIMESTAMP,
   pstr_price: PSTR_PRICE,
   pstr_volume: PSTR_VOLUME,
@@ -51,21 +56,83 @@ const KIND: Record<Field, number> = {
   sol_price: SOL_PRICE,
 };
 
-function parseHeader(line: string, file: string): Field[] {
+/**
+ * Per-source columns get kinds from SOURCE_KIND up, three per source in ROW_SOURCES order
+ * (price, conf, lag), so `kind − SOURCE_KIND` is the cell's slot in the row's scratch array.
+ */
+const SOURCE_KIND = 5;
+const SOURCE_PARTS = ['price', 'conf', 'lag_s'] as const;
+const PRICE = 0;
+const CONF = 1;
+const LAG = 2;
+
+/** `pyth_price` → its kind; undefined for any other name. */
+const SOURCE_COLUMN_KIND: ReadonlyMap<string, number> = new Map(
+  ROW_SOURCES.flatMap((source, s) => SOURCE_PARTS.map((part, k) => [`${source}_${part}`, SOURCE_KIND + 3 * s + k] as const)),
+);
+
+const KNOWN_COLUMNS = 'timestamp,pstr_price,pstr_volume,pump_price and optionally sol_price and, per source ' +
+  `(${ROW_SOURCES.join(', ')}), SOURCE_price with SOURCE_conf and an optional SOURCE_lag_s, exact names`;
+
+/** A source the file carries: where its cells land in the row scratch array and in the line. */
+interface SourceColumns {
+  readonly source: RowSource;
+  /** Scratch slot of its price; conf and lag follow it. */
+  readonly slot: number;
+  readonly hasLag: boolean;
+  /** Header position of the price, conf and lag columns (-1 for an absent lag). */
+  readonly columnIndex: readonly number[];
+}
+
+interface Header {
+  readonly names: readonly string[];
+  readonly kinds: readonly number[];
+  /** Empty when the file has no per-source columns: rows then carry no `sources`. */
+  readonly sources: readonly SourceColumns[];
+}
+
+function columnKind(name: string, file: string): number {
+  if (BASE_FIELDS.has(name)) return BASE_KIND[name as BaseField];
+  const kind = SOURCE_COLUMN_KIND.get(name);
+  if (kind === undefined) throw new CsvError(file, 1, null, name, `is not a known column (expected ${KNOWN_COLUMNS})`);
+  return kind;
+}
+
+function parseHeader(line: string, file: string): Header {
   const names = line.split(',');
   const seen = new Set<string>();
-  for (const name of names) {
-    if (!KNOWN.has(name)) {
-      throw new CsvError(file, 1, null, name,
-        `is not a known column (expected timestamp,pstr_price,pstr_volume,pump_price and optionally sol_price, exact names)`);
-    }
+  const kinds = names.map((name) => {
+    const kind = columnKind(name, file);
     if (seen.has(name)) throw new CsvError(file, 1, name, null, `column ${name} appears twice in the header`);
     seen.add(name);
-  }
+    return kind;
+  });
   for (const name of REQUIRED) {
     if (!seen.has(name)) throw new CsvError(file, 1, name, null, `the header has no ${name} column`);
   }
-  return names as Field[];
+  return { names, kinds, sources: sourceColumns(kinds, file) };
+}
+
+/** The sources the header names, each checked to have its price and conf columns together (and a lag only beside them). */
+function sourceColumns(kinds: readonly number[], file: string): SourceColumns[] {
+  const found: SourceColumns[] = [];
+  ROW_SOURCES.forEach((source, s) => {
+    const slot = 3 * s;
+    const at = (part: number): number => kinds.indexOf(SOURCE_KIND + slot + part);
+    const [price, conf, lag] = [at(PRICE), at(CONF), at(LAG)] as [number, number, number];
+    if (price < 0 && conf < 0 && lag < 0) return;
+    if (price < 0) {
+      const present = conf >= 0 ? `${source}_conf` : `${source}_lag_s`;
+      throw new CsvError(file, 1, `${source}_price`, null,
+        `the header has ${present} but no ${source}_price column; a source's readings need its price`);
+    }
+    if (conf < 0) {
+      throw new CsvError(file, 1, `${source}_conf`, null,
+        `the header has ${source}_price but no ${source}_conf column; a source's price and confidence come together`);
+    }
+    found.push({ source, slot, hasLag: lag >= 0, columnIndex: [price, conf, lag] });
+  });
+  return found;
 }
 
 /**
@@ -84,13 +151,31 @@ function isNumeric(s: string): boolean {
   return digits > 0;
 }
 
-function parseNumber(s: string, file: string, line: number, column: string, allowZero: boolean): number {
+/** What a numeric column holds: a price must be > 0, every other quantity ≥ 0. Named in the error. */
+type Quantity = 'price' | 'volume' | 'confidence' | 'lag in seconds';
+
+function parseNumber(s: string, file: string, line: number, column: string, quantity: Quantity): number {
   if (s.length === 0) throw new CsvError(file, line, column, s, 'is empty; a number is required');
   const v = isNumeric(s) ? Number(s) : NaN;
   if (!Number.isFinite(v)) throw new CsvError(file, line, column, s, 'is not a number');
+  const allowZero = quantity !== 'price';
   if (allowZero ? v < 0 : v <= 0) {
-    throw new CsvError(file, line, column, s, allowZero ? 'is negative; a volume must be 0 or more' : 'is not positive; a price must be greater than 0');
+    throw new CsvError(file, line, column, s, allowZero ? `is negative; a ${quantity} must be 0 or more` : 'is not positive; a price must be greater than 0');
   }
+  return v;
+}
+
+const SOURCE_QUANTITY: readonly Quantity[] = ['price', 'confidence', 'lag in seconds'];
+
+/**
+ * One per-source cell in s[from, to): NaN when empty (the source did not answer; whether its
+ * other cells agree is checked once the whole row is read), else its validated value.
+ */
+function sourceCellAt(s: string, from: number, to: number, slot: number, file: string, line: number, column: string): number {
+  if (from === to) return NaN;
+  const part = slot % 3;
+  const v = plainDecimalAt(s, from, to);
+  if (Number.isNaN(v) || (v <= 0 && part === PRICE)) return parseNumber(s.slice(from, to), file, line, column, SOURCE_QUANTITY[part] ?? 'price');
   return v;
 }
 
@@ -194,6 +279,55 @@ function isoOf(ms: number): string {
   return new Date(ms).toISOString();
 }
 
+/** Where one row sits in the text, with what is needed to name a cell in an error. */
+interface RowAt {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  readonly file: string;
+  readonly line: number;
+  readonly names: readonly string[];
+}
+
+/** The raw text of the row's cell in header column `index` (error path only: it splits the line). */
+function cellText(at: RowAt, index: number): string {
+  return at.text.slice(at.start, at.end).split(',')[index] ?? '';
+}
+
+function strayCell(src: SourceColumns, part: number, at: RowAt): CsvError {
+  const index = src.columnIndex[part] ?? -1;
+  return new CsvError(at.file, at.line, at.names[index] ?? null, cellText(at, index),
+    `has a value but ${src.source}_price is empty; a source that did not answer leaves all its cells empty`);
+}
+
+function missingCell(src: SourceColumns, part: number, at: RowAt): CsvError {
+  return new CsvError(at.file, at.line, at.names[src.columnIndex[part] ?? -1] ?? null, '',
+    `is empty but ${src.source}_price has a value; a number is required (leave all its cells empty when the source did not answer)`);
+}
+
+/**
+ * The row's readings from its per-source cells (`cells` holds them by slot, NaN = empty). A source
+ * with an empty price did not answer and is left out, but only if its other cells are empty too: a
+ * confidence without a price is a broken row, not a silent outage.
+ */
+function rowSources(sources: readonly SourceColumns[], cells: Float64Array, at: RowAt): Partial<Record<RowSource, SourceReading>> {
+  const readings: Partial<Record<RowSource, SourceReading>> = {};
+  for (const src of sources) {
+    const price = cells[src.slot] ?? NaN;
+    const conf = cells[src.slot + CONF] ?? NaN;
+    const lagSeconds = src.hasLag ? (cells[src.slot + LAG] ?? NaN) : 0;
+    if (Number.isNaN(price)) {
+      if (!Number.isNaN(conf)) throw strayCell(src, CONF, at);
+      if (!Number.isNaN(lagSeconds)) throw strayCell(src, LAG, at);
+      continue;
+    }
+    if (Number.isNaN(conf)) throw missingCell(src, CONF, at);
+    if (Number.isNaN(lagSeconds)) throw missingCell(src, LAG, at);
+    readings[src.source] = { price, conf, lagSeconds };
+  }
+  return readings;
+}
+
 /**
  * Parses and validates a whole price file. With `onRow`, each row is handed
  * over as soon as it is validated and the returned array stays empty, so a
@@ -204,8 +338,12 @@ export function parsePriceCsv(text: string, file: string, onRow?: (row: PriceRow
   const len = text.length;
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0; // a UTF-8 BOM is not part of the first column name
   let lineNo = 0;
-  let columns: Field[] | null = null;
-  let kinds: number[] = [];
+  let header: Header | null = null;
+  let columns: readonly string[] = [];
+  let kinds: readonly number[] = [];
+  let hasSources = false;
+  // One row's per-source cells by slot. Every row fills every slot its header has (or fails), so it is never reset.
+  const cells = new Float64Array(3 * ROW_SOURCES.length);
   let prevTimestamp = -Infinity;
   let prevLine = 0;
   let blankLine = 0; // first blank line seen; fine only if nothing follows it
@@ -227,9 +365,11 @@ export function parsePriceCsv(text: string, file: string, onRow?: (row: PriceRow
     if (blankLine !== 0) {
       throw new CsvError(file, blankLine, null, null, `is blank but line ${lineNo} after it has data; remove the blank line`);
     }
-    if (columns === null) {
-      columns = parseHeader(text.slice(start, lineEnd), file);
-      kinds = columns.map((c) => KIND[c]);
+    if (header === null) {
+      header = parseHeader(text.slice(start, lineEnd), file);
+      columns = header.names;
+      kinds = header.kinds;
+      hasSources = header.sources.length > 0;
       continue;
     }
 
@@ -255,15 +395,18 @@ export function parsePriceCsv(text: string, file: string, onRow?: (row: PriceRow
         throw new CsvError(file, lineNo, null, extra,
           `is an extra value: the row has more values than the header's ${ncols} columns`);
       }
-      const kind = kinds[c];
+      const kind = kinds[c] ?? TIMESTAMP;
       if (kind === TIMESTAMP) {
         timestamp = parseCanonicalIso(text, cell, comma);
         if (Number.isNaN(timestamp)) timestamp = parseTimestamp(text.slice(cell, comma), file, lineNo);
+      } else if (kind >= SOURCE_KIND) {
+        const slot = kind - SOURCE_KIND;
+        cells[slot] = sourceCellAt(text, cell, comma, slot, file, lineNo, columns[c] ?? '');
       } else {
         let v = plainDecimalAt(text, cell, comma);
         if (Number.isNaN(v) || (v <= 0 && kind !== PSTR_VOLUME)) {
           const name = columns[c] ?? '';
-          v = parseNumber(text.slice(cell, comma), file, lineNo, name, kind === PSTR_VOLUME);
+          v = parseNumber(text.slice(cell, comma), file, lineNo, name, kind === PSTR_VOLUME ? 'volume' : 'price');
         }
         if (kind === PSTR_PRICE) pstrPrice = v;
         else if (kind === PSTR_VOLUME) pstrVolume = v;
@@ -283,11 +426,14 @@ export function parsePriceCsv(text: string, file: string, onRow?: (row: PriceRow
     const row: PriceRow = solPrice === undefined
       ? { timestamp, pstrPrice, pstrVolume, pumpPrice, line: lineNo }
       : { timestamp, pstrPrice, pstrVolume, pumpPrice, solPrice, line: lineNo };
+    if (hasSources) {
+      row.sources = rowSources(header.sources, cells, { text, start, end: lineEnd, file, line: lineNo, names: columns });
+    }
     if (onRow) onRow(row);
     else rows.push(row);
   }
 
-  if (columns === null) throw new CsvError(file, 1, null, null, 'the file is empty; it needs a header line and at least one row');
+  if (header === null) throw new CsvError(file, 1, null, null, 'the file is empty; it needs a header line and at least one row');
   if (count === 0) throw new CsvError(file, 1, null, null, 'the file has a header but no rows');
   return rows;
 }

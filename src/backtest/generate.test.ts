@@ -1,10 +1,14 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import {
-  CSV_HEADER, CSV_HEADER_NO_SOL, DAY_MS, DEFAULT_START, crashShape, formatPriceRow, generatePriceRows, parseCrash, parseInterval,
+  CSV_HEADER, CSV_HEADER_NO_SOL, DAY_MS, DEFAULT_START, SOURCE_COLUMNS, crashShape, csvHeader, formatPriceRow, generatePriceRows,
+  parseCrash, parseInterval, parseOutage, parseOutlier,
 } from './generate.ts';
 import type { GenerateOptions } from './generate.ts';
 import { parsePriceCsv } from './csv.ts';
+import { rowReadings } from './row-readings.ts';
+import { computeConsensus } from '../domain/consensus.ts';
+import { ROW_SOURCES } from './types.ts';
 import type { PriceRow } from './types.ts';
 
 function rowsOf(opts: GenerateOptions): PriceRow[] {
@@ -14,8 +18,7 @@ function rowsOf(opts: GenerateOptions): PriceRow[] {
 }
 
 function csvOf(opts: GenerateOptions): string {
-  const header = opts.withSol === false ? CSV_HEADER_NO_SOL : CSV_HEADER;
-  return [header, ...rowsOf(opts).map(formatPriceRow)].join('\n') + '\n';
+  return [csvHeader(opts), ...rowsOf(opts).map(formatPriceRow)].join('\n') + '\n';
 }
 
 function stdev(xs: number[]): number {
@@ -108,6 +111,96 @@ describe('generatePriceRows', () => {
   });
 });
 
+describe('generatePriceRows: per-source readings', () => {
+  const base = { days: 4, intervalMs: 3_600_000, seed: 21, crashes: [{ day: 1, depth: 0.3, recoveryDays: 1 }] };
+  const PARAMS = { maxStalenessSeconds: 60, maxPriceDeviation: 0.05, confidenceWeight: 0.3, minAgreeingSources: 2 };
+  const dayOf = (r: PriceRow) => (r.timestamp - DEFAULT_START) / DAY_MS;
+
+  it('gives the same rows as without sources, apart from the added readings', () => {
+    const withSources = rowsOf({ ...base, sources: true }).map(({ sources: _sources, ...rest }) => rest);
+    expect(withSources).toEqual(rowsOf(base));
+    expect(rowsOf({ ...base, sources: false })).toEqual(rowsOf(base));
+  });
+
+  it('has every source read the row price within ±0.2 %, with a 0.1–0.5 % confidence and lags of 2, 4 and 6 s', () => {
+    const rows = rowsOf({ ...base, sources: true });
+    for (const row of rows) {
+      expect(Object.keys(row.sources ?? {})).toEqual([...ROW_SOURCES]);
+      for (const [source, r] of Object.entries(row.sources ?? {})) {
+        expect(Math.abs(r.price / row.pstrPrice - 1)).toBeLessThanOrEqual(0.002 + 1e-7);
+        expect(r.conf / r.price).toBeGreaterThanOrEqual(0.001 - 1e-7);
+        expect(r.conf / r.price).toBeLessThanOrEqual(0.005 + 1e-7);
+        expect(r.lagSeconds).toBe({ pyth: 2, switchboard: 4, dex: 6 }[source]);
+      }
+    }
+    // Seeded noise, not a copy of the row price: the three sources disagree a little.
+    expect(new Set(rows.map((r) => r.sources?.pyth?.price)).size).toBe(rows.length);
+    expect(rows.some((r) => r.sources?.pyth?.price !== r.sources?.dex?.price)).toBe(true);
+  });
+
+  it('makes an outlier source read the row price times 1 + OFFSET on the rows of its window only', () => {
+    const plain = rowsOf({ ...base, sources: true });
+    const rows = rowsOf({ ...base, sources: true, outliers: [{ source: 'dex', fromDay: 2, toDay: 3, offset: 0.08 }] });
+    rows.forEach((row, i) => {
+      const inside = dayOf(row) >= 2 && dayOf(row) < 3;
+      // Rounded to 8 significant digits like every generated price.
+      if (inside) expect(Math.abs((row.sources?.dex?.price ?? NaN) / (row.pstrPrice * 1.08) - 1)).toBeLessThan(1e-7);
+      else expect(row.sources?.dex).toEqual(plain[i]?.sources?.dex);
+      expect(row.sources?.pyth).toEqual(plain[i]?.sources?.pyth);
+    });
+    expect(rows.filter((r) => dayOf(r) >= 2 && dayOf(r) < 3)).toHaveLength(24);
+  });
+
+  it('leaves an out source absent on the rows of its window and every other reading unchanged', () => {
+    const plain = rowsOf({ ...base, sources: true });
+    const rows = rowsOf({ ...base, sources: true, outages: [{ source: 'pyth', fromDay: 1.5, toDay: 2 }] });
+    rows.forEach((row, i) => {
+      const inside = dayOf(row) >= 1.5 && dayOf(row) < 2;
+      expect(row.sources?.pyth).toEqual(inside ? undefined : plain[i]?.sources?.pyth);
+      expect(row.sources?.switchboard).toEqual(plain[i]?.sources?.switchboard);
+    });
+  });
+
+  it('lets the consensus flag the outlier and fail closed during a two-source outage', () => {
+    const rows = rowsOf({
+      ...base, sources: true,
+      outliers: [{ source: 'switchboard', fromDay: 1, toDay: 2, offset: -0.1 }],
+      outages: [{ source: 'pyth', fromDay: 3, toDay: 4 }, { source: 'dex', fromDay: 3, toDay: 4 }],
+    });
+    const outcome = (day: number) => {
+      const row = rows[day * 24 + 12] as PriceRow;
+      const c = computeConsensus(rowReadings(row), row.timestamp, PARAMS);
+      return { ok: c.ok, outliers: c.outliers };
+    };
+    expect(outcome(0)).toEqual({ ok: true, outliers: [] });
+    expect(outcome(1)).toEqual({ ok: true, outliers: ['switchboard'] });
+    expect(outcome(3)).toEqual({ ok: false, outliers: [] });
+  });
+
+  it('writes CSV text the reader parses back to exactly the same readings, empty cells included', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.boolean(), (seed, withSol) => {
+        const opts: GenerateOptions = {
+          days: 2, intervalMs: 900_000, seed, withSol, sources: true,
+          outliers: [{ source: 'pyth', fromDay: 0.5, toDay: 1, offset: 0.2 }],
+          outages: [{ source: 'dex', fromDay: 1, toDay: 1.5 }, { source: 'pyth', fromDay: 0.75, toDay: 1.25 }],
+        };
+        expect(parsePriceCsv(csvOf(opts), 'gen.csv')).toEqual(rowsOf(opts));
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  it('refuses outliers or outages without sources, and bad windows, naming the field and value', () => {
+    const opts = { days: 1, intervalMs: 3_600_000, seed: 1 };
+    expect(() => rowsOf({ ...opts, outages: [{ source: 'dex', fromDay: 0, toDay: 1 }] })).toThrow('outages: need sources: true');
+    expect(() => rowsOf({ ...opts, sources: true, outages: [{ source: 'dex', fromDay: 1, toDay: 1 }] })).toThrow('outages[0].toDay: 1');
+    expect(() => rowsOf({ ...opts, sources: true, outliers: [{ source: 'dex', fromDay: 0, toDay: 1, offset: -1 }] })).toThrow('outliers[0].offset: -1');
+    const unknown = { source: 'chainlink', fromDay: 0, toDay: 1, offset: 0.1 } as unknown as NonNullable<GenerateOptions['outliers']>[number];
+    expect(() => rowsOf({ ...opts, sources: true, outliers: [unknown] })).toThrow('outliers[0].source: "chainlink"');
+  });
+});
+
 describe('crashShape', () => {
   const crash = { day: 10, depth: 0.35, recoveryDays: 4 };
 
@@ -152,6 +245,15 @@ describe('formatPriceRow', () => {
   });
 });
 
+describe('csvHeader', () => {
+  it('names the sol_price and per-source columns only when the options emit them', () => {
+    expect(csvHeader({})).toBe(CSV_HEADER);
+    expect(csvHeader({ withSol: false })).toBe(CSV_HEADER_NO_SOL);
+    expect(csvHeader({ sources: true })).toBe(`${CSV_HEADER},${SOURCE_COLUMNS}`);
+    expect(SOURCE_COLUMNS).toBe('pyth_price,pyth_conf,pyth_lag_s,switchboard_price,switchboard_conf,switchboard_lag_s,dex_price,dex_conf,dex_lag_s');
+  });
+});
+
 describe('CLI option parsers', () => {
   it('maps the four interval names to milliseconds and refuses others', () => {
     expect(['1m', '5m', '15m', '1h'].map(parseInterval)).toEqual([60_000, 300_000, 900_000, 3_600_000]);
@@ -165,5 +267,22 @@ describe('CLI option parsers', () => {
 
   it.each(['40', '40:abc', '40:1.2', '40:0.3:0', '-1:0.3', '40:0.3:5:1'])('refuses the crash spec %j naming it', (text) => {
     expect(() => parseCrash(text)).toThrow(`--crash "${text}"`);
+  });
+
+  it('reads SOURCE:FROM_DAY:TO_DAY:OFFSET outliers, negative offsets included', () => {
+    expect(parseOutlier('dex:40:41:0.08')).toEqual({ source: 'dex', fromDay: 40, toDay: 41, offset: 0.08 });
+    expect(parseOutlier('pyth:0:2.5:-0.1')).toEqual({ source: 'pyth', fromDay: 0, toDay: 2.5, offset: -0.1 });
+  });
+
+  it.each(['dex:40:41', 'chainlink:1:2:0.1', 'dex:2:1:0.1', 'dex:1:2:-1', 'dex:1:2:abc', 'dex:-1:2:0.1'])('refuses the outlier spec %j naming it', (text) => {
+    expect(() => parseOutlier(text)).toThrow(`--outlier "${text}"`);
+  });
+
+  it('reads SOURCE:FROM_DAY:TO_DAY outages', () => {
+    expect(parseOutage('switchboard:3:4.5')).toEqual({ source: 'switchboard', fromDay: 3, toDay: 4.5 });
+  });
+
+  it.each(['pyth:3', 'pyth:3:3', 'Pyth:1:2', 'pyth:1:2:0.1'])('refuses the outage spec %j naming it', (text) => {
+    expect(() => parseOutage(text)).toThrow(`--outage "${text}"`);
   });
 });

@@ -10,8 +10,12 @@
  *  - PSTR volume (USD per interval) is lognormal around a daily budget with a
  *    daily cycle, and swells while a crash is under way (panic selling).
  *  - PUMP and SOL: driftless geometric Brownian motion.
+ *  - Optionally, per-source PSTR readings (pyth, switchboard, dex) scattered
+ *    around the row price, with injected outliers and outages, drawn from a
+ *    second PRNG so that asking for them leaves every other number unchanged.
  */
-import type { PriceRow } from './types.ts';
+import { ROW_SOURCES } from './types.ts';
+import type { PriceRow, RowSource, SourceReading } from './types.ts';
 
 export interface CrashSpec {
   /** Days after the series start at which the fall begins. */
@@ -20,6 +24,22 @@ export interface CrashSpec {
   depth: number;
   /** Days from the bottom back to the undisturbed path. */
   recoveryDays: number;
+}
+
+/** A source that reads the row price × (1 + offset) on the rows in [fromDay, toDay) after the start. */
+export interface SourceOutlier {
+  source: RowSource;
+  fromDay: number;
+  toDay: number;
+  /** e.g. 0.08 for 8 % above, −0.1 for 10 % below; more than −1 so the price stays positive. */
+  offset: number;
+}
+
+/** A source that does not answer (empty cells) on the rows in [fromDay, toDay) after the start. */
+export interface SourceOutage {
+  source: RowSource;
+  fromDay: number;
+  toDay: number;
 }
 
 export interface GenerateOptions {
@@ -31,12 +51,25 @@ export interface GenerateOptions {
   crashes?: CrashSpec[];
   /** Emit a sol_price column; default true. */
   withSol?: boolean;
+  /** Emit per-source PSTR readings (the pyth_*, switchboard_*, dex_* columns); default false. */
+  sources?: boolean;
+  /** Need `sources`. Where an outage and an outlier overlap, the outage wins (the source is silent). */
+  outliers?: SourceOutlier[];
+  outages?: SourceOutage[];
 }
 
 export const DAY_MS = 86_400_000;
 export const DEFAULT_START = Date.UTC(2025, 0, 1);
 export const CSV_HEADER = 'timestamp,pstr_price,pstr_volume,pump_price,sol_price';
 export const CSV_HEADER_NO_SOL = 'timestamp,pstr_price,pstr_volume,pump_price';
+/** The per-source columns, in the order formatPriceRow writes them after the others. */
+export const SOURCE_COLUMNS = ROW_SOURCES.map((s) => `${s}_price,${s}_conf,${s}_lag_s`).join(',');
+
+/** The header line matching what generatePriceRows emits for these options. */
+export function csvHeader(opts: Pick<GenerateOptions, 'withSol' | 'sources'>): string {
+  const base = opts.withSol === false ? CSV_HEADER_NO_SOL : CSV_HEADER;
+  return opts.sources === true ? `${base},${SOURCE_COLUMNS}` : base;
+}
 
 /** Model constants; per-day rates and volatilities. */
 const PSTR_START = 0.0002;
@@ -53,6 +86,15 @@ const VOLUME_SIGMA = 0.6;
 const VOLUME_CYCLE = 0.6; // ±60 % around the mean, busiest at 14:00 UTC
 const CRASH_VOLUME_BOOST = 3;
 const PRICE_DIGITS = 8;
+/** Each source reads the row price × (1 + u), u uniform within ±SOURCE_NOISE: well inside SPEC §2's 5 % outlier limit. */
+const SOURCE_NOISE = 0.002;
+/** Confidence as a fraction of the reading: uniform in [0.1 %, 0.5 %]. */
+const CONF_MIN = 0.001;
+const CONF_SPAN = 0.004;
+/** How long before the row each source published, as the paper oracles lag (src/paper/sources.ts). */
+const SOURCE_LAG_SECONDS: Readonly<Record<RowSource, number>> = { pyth: 2, switchboard: 4, dex: 6 };
+/** Mixed into the seed for the source PRNG, so its stream is unrelated to the price path's. */
+const SOURCE_SEED_SALT = 0x5eed_50c5;
 
 /** mulberry32: a tiny 32-bit PRNG with good enough statistics for synthetic data. */
 function mulberry32(seed: number): () => number {
@@ -124,6 +166,49 @@ function validate(opts: GenerateOptions): void {
       throw new RangeError(`crashes[${i}].recoveryDays: ${c.recoveryDays} must be a positive number`);
     }
   }
+  validateSourceEvents(opts);
+}
+
+function validateWindow(name: string, e: SourceOutage): void {
+  if (!(ROW_SOURCES as readonly string[]).includes(e.source)) {
+    throw new RangeError(`${name}.source: "${e.source}" is not one of ${ROW_SOURCES.join(', ')}`);
+  }
+  if (!(Number.isFinite(e.fromDay) && e.fromDay >= 0)) throw new RangeError(`${name}.fromDay: ${e.fromDay} must be 0 or more`);
+  if (!(Number.isFinite(e.toDay) && e.toDay > e.fromDay)) throw new RangeError(`${name}.toDay: ${e.toDay} must be after fromDay ${e.fromDay}`);
+}
+
+function validateSourceEvents(opts: GenerateOptions): void {
+  const outliers = opts.outliers ?? [];
+  const outages = opts.outages ?? [];
+  if (opts.sources !== true && outliers.length + outages.length > 0) {
+    throw new RangeError(`${outliers.length > 0 ? 'outliers' : 'outages'}: need sources: true (they alter the per-source columns)`);
+  }
+  outliers.forEach((o, i) => {
+    validateWindow(`outliers[${i}]`, o);
+    if (!(Number.isFinite(o.offset) && o.offset > -1)) throw new RangeError(`outliers[${i}].offset: ${o.offset} must be more than -1`);
+  });
+  outages.forEach((o, i) => validateWindow(`outages[${i}]`, o));
+}
+
+function inWindow(e: SourceOutage, source: RowSource, dayOffset: number): boolean {
+  return e.source === source && dayOffset >= e.fromDay && dayOffset < e.toDay;
+}
+
+/**
+ * The row's per-source readings. Every source draws its two uniforms on every row, silent or
+ * not, so an outage or an outlier changes only its own cells and never shifts the others' noise.
+ */
+function sourceReadings(pstrPrice: number, dayOffset: number, uniform: () => number, opts: GenerateOptions): Partial<Record<RowSource, SourceReading>> {
+  const readings: Partial<Record<RowSource, SourceReading>> = {};
+  for (const source of ROW_SOURCES) {
+    const noise = SOURCE_NOISE * (2 * uniform() - 1);
+    const confShare = CONF_MIN + CONF_SPAN * uniform();
+    if ((opts.outages ?? []).some((o) => inWindow(o, source, dayOffset))) continue;
+    const outlier = (opts.outliers ?? []).find((o) => inWindow(o, source, dayOffset));
+    const price = roundSignificant(pstrPrice * (1 + (outlier ? outlier.offset : noise)), PRICE_DIGITS);
+    readings[source] = { price, conf: roundSignificant(price * confShare, PRICE_DIGITS), lagSeconds: SOURCE_LAG_SECONDS[source] };
+  }
+  return readings;
 }
 
 /**
@@ -140,6 +225,7 @@ export function generatePriceRows(opts: GenerateOptions, onRow: (row: PriceRow) 
   const dt = opts.intervalMs / DAY_MS;
   const sqrtDt = Math.sqrt(dt);
   const normal = normalSource(mulberry32(opts.seed));
+  const sourceUniform = opts.sources === true ? mulberry32(opts.seed ^ SOURCE_SEED_SALT) : undefined;
 
   const level0 = Math.log(PSTR_START);
   let level = level0;
@@ -179,6 +265,8 @@ export function generatePriceRows(opts: GenerateOptions, onRow: (row: PriceRow) 
       line: i + 2,
     };
     if (withSol) row.solPrice = roundSignificant(Math.exp(logSol), PRICE_DIGITS);
+    // Windows are tested on the exact day offset (one rounding, not i·dt's two), so a window edge on a whole day lands on its row.
+    if (sourceUniform) row.sources = sourceReadings(row.pstrPrice, (i * opts.intervalMs) / DAY_MS, sourceUniform, opts);
     onRow(row);
   }
 }
@@ -205,14 +293,23 @@ function isoTimestamp(ms: number): string {
   return milli === 0 ? `${time}Z` : `${time}.${String(milli).padStart(3, '0')}Z`;
 }
 
+/** A source's three cells; empty ones when it did not answer. */
+function sourceCells(reading: SourceReading | undefined): string {
+  return reading === undefined ? ',,' : `${reading.price},${reading.conf},${reading.lagSeconds}`;
+}
+
 /**
- * One CSV line (no newline) in the column order of CSV_HEADER; sol_price only
- * when the row has it. Numbers use JavaScript's shortest round-trip form, so
- * the CSV reader gets back exactly these values.
+ * One CSV line (no newline) in the column order of csvHeader: sol_price only
+ * when the row has it, the SOURCE_COLUMNS only when it has `sources`. Numbers
+ * use JavaScript's shortest round-trip form, so the CSV reader gets back
+ * exactly these values.
  */
 export function formatPriceRow(row: PriceRow): string {
   const base = `${isoTimestamp(row.timestamp)},${row.pstrPrice},${row.pstrVolume},${row.pumpPrice}`;
-  return row.solPrice === undefined ? base : `${base},${row.solPrice}`;
+  const withSol = row.solPrice === undefined ? base : `${base},${row.solPrice}`;
+  const sources = row.sources;
+  if (sources === undefined) return withSol;
+  return `${withSol},${sourceCells(sources.pyth)},${sourceCells(sources.switchboard)},${sourceCells(sources.dex)}`;
 }
 
 export const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000 };
@@ -235,4 +332,39 @@ export function parseCrash(text: string): CrashSpec {
   if (!(depth > 0 && depth < 1)) throw bad(`depth ${depth} must be between 0 and 1, exclusive`);
   if (!(recoveryDays > 0)) throw bad(`recovery days ${recoveryDays} must be more than 0`);
   return { day, depth, recoveryDays };
+}
+
+function sourceName(text: string, bad: (why: string) => RangeError): RowSource {
+  const source = ROW_SOURCES.find((s) => s === text);
+  if (source === undefined) throw bad(`source "${text}" is not one of ${ROW_SOURCES.join(', ')}`);
+  return source;
+}
+
+/** "FROM_DAY:TO_DAY" → the window, refused unless FROM < TO. */
+function dayWindow(from: string, to: string, bad: (why: string) => RangeError): { fromDay: number; toDay: number } {
+  if (!DECIMAL.test(from) || !DECIMAL.test(to)) throw bad('the days must be non-negative numbers');
+  const fromDay = Number(from);
+  const toDay = Number(to);
+  if (!(toDay > fromDay)) throw bad(`TO_DAY ${toDay} must be after FROM_DAY ${fromDay}`);
+  return { fromDay, toDay };
+}
+
+/** "SOURCE:FROM_DAY:TO_DAY:OFFSET" (e.g. "dex:40:41:0.08") → an outlier; OFFSET may be negative, above -1. */
+export function parseOutlier(text: string): SourceOutlier {
+  const bad = (why: string) => new RangeError(`--outlier "${text}": ${why} (expected SOURCE:FROM_DAY:TO_DAY:OFFSET, e.g. dex:40:41:0.08)`);
+  const parts = text.split(':');
+  if (parts.length !== 4) throw bad('needs four colon-separated fields');
+  const [source, from, to, offsetText] = parts as [string, string, string, string];
+  const offset = /^[+-]?\d+(\.\d+)?$/.test(offsetText) ? Number(offsetText) : NaN;
+  if (!(offset > -1)) throw bad(`OFFSET ${offsetText} must be a number more than -1`);
+  return { source: sourceName(source, bad), ...dayWindow(from, to, bad), offset };
+}
+
+/** "SOURCE:FROM_DAY:TO_DAY" (e.g. "pyth:40:42") → an outage. */
+export function parseOutage(text: string): SourceOutage {
+  const bad = (why: string) => new RangeError(`--outage "${text}": ${why} (expected SOURCE:FROM_DAY:TO_DAY, e.g. pyth:40:42)`);
+  const parts = text.split(':');
+  if (parts.length !== 3) throw bad('needs three colon-separated fields');
+  const [source, from, to] = parts as [string, string, string];
+  return { source: sourceName(source, bad), ...dayWindow(from, to, bad) };
 }

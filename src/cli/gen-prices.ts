@@ -1,5 +1,6 @@
 /**
  * npm run gen-prices -- --days 365 --interval 1m --seed 7 [--crash 40:0.35[:5]]... [--out prices.csv]
+ *   [--sources [--outlier dex:40:41:0.08]... [--outage pyth:40:42]...]
  *
  * Writes a seeded synthetic price file for the backtest. With --out the file
  * is written to FILE.tmp and renamed at the end, so a failure never leaves a
@@ -8,13 +9,13 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import {
-  CSV_HEADER, CSV_HEADER_NO_SOL, DAY_MS, DEFAULT_START, formatPriceRow, generatePriceRows, parseCrash, parseInterval,
+  DAY_MS, DEFAULT_START, csvHeader, formatPriceRow, generatePriceRows, parseCrash, parseInterval, parseOutage, parseOutlier,
 } from '../backtest/generate.ts';
-import type { CrashSpec } from '../backtest/generate.ts';
+import type { CrashSpec, SourceOutage, SourceOutlier } from '../backtest/generate.ts';
 
 /** Rows are copied into one reused block of this many bytes, written whenever it is nearly full. */
 const BLOCK_BYTES = 1 << 21;
-/** Far more than one CSV line can take (five numbers and a timestamp). */
+/** Far more than one CSV line can take (fourteen numbers and a timestamp). */
 const MAX_LINE_BYTES = 1024;
 
 function positiveNumber(flag: string) {
@@ -57,6 +58,14 @@ interface Options {
   out?: string;
   sol: boolean;
   start?: number;
+  sources?: boolean;
+  outlier?: SourceOutlier[];
+  outage?: SourceOutage[];
+}
+
+/** A repeatable option: each occurrence parsed and appended. */
+function repeatable<T>(parse: (text: string) => T) {
+  return (text: string, previous: T[] | undefined): T[] => [...(previous ?? []), wrap(parse)(text)];
 }
 
 const program = new Command()
@@ -65,10 +74,14 @@ const program = new Command()
   .requiredOption('--days <n>', 'length of the series in days', positiveNumber('--days'))
   .requiredOption('--interval <step>', 'row spacing: 1m, 5m, 15m or 1h', wrap(parseInterval))
   .requiredOption('--seed <n>', 'PRNG seed (same seed → identical file)', seedValue)
-  .option('--crash <day:depth[:days]>', 'inject a PSTR drawdown, e.g. 40:0.35:5 (repeatable)',
-    (text: string, previous: CrashSpec[] | undefined) => [...(previous ?? []), wrap(parseCrash)(text)])
+  .option('--crash <day:depth[:days]>', 'inject a PSTR drawdown, e.g. 40:0.35:5 (repeatable)', repeatable(parseCrash))
   .option('--start <iso>', 'time of the first row (default: 2025-01-01T00:00:00Z)', startValue)
   .option('--no-sol', 'omit the sol_price column (the backtest then uses backtest.initialSolPrice)')
+  .option('--sources', 'add per-source PSTR columns (pyth, switchboard, dex: price, conf, lag) for the backtest\'s consensus')
+  .option('--outlier <source:from:to:offset>', 'with --sources: SOURCE reads price × (1+OFFSET) from day FROM to TO, e.g. dex:40:41:0.08 (repeatable)',
+    repeatable(parseOutlier))
+  .option('--outage <source:from:to>', 'with --sources: SOURCE does not answer (empty cells) from day FROM to TO, e.g. pyth:40:42 (repeatable)',
+    repeatable(parseOutage))
   .option('--out <file>', 'write to FILE (atomically) instead of stdout')
   .showHelpAfterError('(run gen-prices --help for usage)');
 
@@ -76,8 +89,18 @@ program.parse();
 const opts = program.opts<Options>();
 const crashes = opts.crash ?? [];
 
+const outliers = opts.outlier ?? [];
+const outages = opts.outage ?? [];
+
 for (const c of crashes) {
   if (c.day >= opts.days) program.error(`error: --crash day ${c.day} is not inside the series (--days ${opts.days}).`, { exitCode: 1 });
+}
+for (const [flag, events] of [['--outlier', outliers], ['--outage', outages]] as const) {
+  // They edit the per-source columns; without --sources there are none, and silently ignoring them would hide a typo.
+  if (events.length > 0 && opts.sources !== true) program.error(`error: ${flag} needs --sources.`, { exitCode: 1 });
+  for (const e of events) {
+    if (e.fromDay >= opts.days) program.error(`error: ${flag} from day ${e.fromDay} is not inside the series (--days ${opts.days}).`, { exitCode: 1 });
+  }
 }
 
 /**
@@ -86,9 +109,13 @@ for (const c of crashes) {
  */
 function generate(write: (block: Buffer) => void): void {
   const block = Buffer.allocUnsafe(BLOCK_BYTES);
-  let used = block.write(`${opts.sol ? CSV_HEADER : CSV_HEADER_NO_SOL}\n`, 0, 'latin1');
+  const sources = opts.sources === true;
+  let used = block.write(`${csvHeader({ withSol: opts.sol, sources })}\n`, 0, 'latin1');
   generatePriceRows(
-    { days: opts.days, intervalMs: opts.interval, seed: opts.seed, start: opts.start ?? DEFAULT_START, crashes, withSol: opts.sol },
+    {
+      days: opts.days, intervalMs: opts.interval, seed: opts.seed, start: opts.start ?? DEFAULT_START, crashes, withSol: opts.sol,
+      sources, outliers, outages,
+    },
     (row) => {
       used += block.write(`${formatPriceRow(row)}\n`, used, 'latin1');
       if (used > BLOCK_BYTES - MAX_LINE_BYTES) {
