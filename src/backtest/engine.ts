@@ -1,7 +1,11 @@
 /**
  * The backtest: one CSV row = one monitoring cycle, run through the same
- * domain rules the live monitor uses. Streaming (`step` per row, `finish` at
- * the end) so a year of one-minute rows never sits in memory twice.
+ * domain rules the live monitor uses, and each intervention through the
+ * production lifecycle itself (src/programs/intervention.ts, bound to the
+ * price file and the model pool in intervention-run.ts) on a virtual clock
+ * (scheduler.ts): timers due before a row fire at their own times on the
+ * previous row's market. Streaming (`step` per row, `finish` at the end) so a
+ * year of one-minute rows never sits in memory twice.
  */
 import type { Config } from '../config.ts';
 import { add, amount, formatAmount, parseAmount, sub, toTokens, type TokenAmount } from '../domain/amount.ts';
@@ -12,11 +16,26 @@ import { simpleReturns } from '../domain/risk.ts';
 import { classValues, decideAccumulation, quantitiesOf, stateOf, type Holdings, type Quantities, type SkipReason, type TreasuryState } from '../domain/treasury.ts';
 import { DAY_MS, RollingVwap } from '../domain/vwap.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
-import { InterventionRun, type RowMarket } from './intervention-run.ts';
+import { alertParams, classifyCycle, INITIAL_ALERT_STATE, type CycleAlertState } from '../domain/alerts.ts';
+import type { GateContextResult } from '../activities/intervention.ts';
+import type { ConsensusResult } from '../domain/consensus.ts';
+import type { MarketObservation } from '../workflows/contract.ts';
+import { consensusOf } from '../workflows/monitor-cycle.ts';
+import { InterventionRun, scriptedOperators, type BacktestWorld, type RowMarket } from './intervention-run.ts';
+import { rowReadings } from './row-readings.ts';
+import { Scheduler } from './scheduler.ts';
+import { ROW_SOURCES } from './types.ts';
 import { LiquidityBook } from './liquidity-book.ts';
-import type { BacktestResult, ChartSeries, PriceRow } from './types.ts';
+import type { BacktestResult, BacktestSummary, ChartSeries, PriceRow } from './types.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
+
+/** A price file without per-source columns: its row price is the consensus (one reading, agreeing with itself). */
+function rowConsensus(row: PriceRow): ConsensusResult {
+  const p = row.pstrPrice;
+  const reading = { source: 'price file', price: p, confidence: 0, publishTime: row.timestamp };
+  return { ok: true, price: p, median: p, agreeingMedian: p, weightedMean: p, readings: [reading], agreeing: [reading], excluded: [], outliers: [] };
+}
 
 export class Backtest {
   private readonly vwap: RollingVwap;
@@ -35,7 +54,10 @@ export class Backtest {
   private lastSwapAt: number | null = null;
   private buys = 0;
   private usdSpent = 0;
-  private readonly skipped: Partial<Record<SkipReason, number>> = {};
+  private readonly skipped: Partial<Record<SkipReason | 'noValidPrice', number>> = {};
+  private alertState: CycleAlertState = INITIAL_ALERT_STATE;
+  /** Only for files with per-source readings: what SPEC §2 did with them. */
+  private oracleReport: NonNullable<BacktestSummary['oracles']> | undefined;
   private samples = 0;
   private firstT = 0;
   private lastT = 0;
@@ -46,9 +68,19 @@ export class Backtest {
   private lastState: TreasuryState | null = null;
   private lastPrice = 0;
   private lastVwap: number | null = null;
+  private readonly config: Config;
+  private readonly operators: Map<string, Uint8Array>;
+  private readonly scheduler = new Scheduler(0, () => this.operate());
+  /** The row at virtual time (the market every observation reads). */
+  private row: PriceRow | null = null;
+  private readonly world: BacktestWorld;
 
-  constructor(private readonly config: Config) {
+  constructor(config: Config) {
+    const scripted = scriptedOperators(config);
+    this.config = scripted.config;
+    this.operators = scripted.seeds;
     const t = config.tokens;
+    this.world = this.worldPorts();
     this.vwap = new RollingVwap(config.strategy.vwapWindowDays * DAY_MS);
     this.params = interventionParams(config);
     this.capacity = { minRrThreshold: config.risk.minRrThreshold, minReserveRatio: config.risk.minReserveRatio };
@@ -72,26 +104,86 @@ export class Backtest {
     return { pump: this.pump, usdc: this.usdc, sol: this.sol, pstrRetired: this.pstrRetired };
   }
 
-  private readonly ledger = {
-    pumpBalance: () => this.pump,
-    settle: (pumpIn: bigint, pstrOut: bigint) => {
-      this.cachedQuantities = null;
-      this.pump = sub(this.pump, amount('PUMP', pumpIn, this.pump.decimals));
-      this.pstrRetired = add(this.pstrRetired, amount('PSTR', pstrOut, this.pstrRetired.decimals));
-    },
-  };
+  /** What the interventions' lifecycle reads and moves here (intervention-run.ts binds it to the program's ports). */
+  private worldPorts(): BacktestWorld {
+    return {
+      scheduler: this.scheduler,
+      market: () => this.rowMarket(),
+      observation: () => this.observation(),
+      consensus: (obs, now) => this.consensus(obs, now),
+      gateContext: (excludeId) => this.gateContext(excludeId),
+      settleFill: (pumpIn, pstrOut) => {
+        this.cachedQuantities = null;
+        this.pump = sub(this.pump, amount('PUMP', pumpIn, this.pump.decimals));
+        this.pstrRetired = add(this.pstrRetired, amount('PSTR', pstrOut, this.pstrRetired.decimals));
+      },
+      settled: (e) => {
+        // The monitor's settle handler: out of flight, and a swap (a partial one too) dates the cooldown.
+        this.active = this.active.filter((r) => r.id !== e.interventionId);
+        if (e.executedAt !== null && (this.lastSwapAt === null || e.executedAt > this.lastSwapAt)) this.lastSwapAt = e.executedAt;
+      },
+    };
+  }
+
+  private currentRow(): PriceRow {
+    if (this.row === null) throw new Error('backtest: no price row yet');
+    return this.row;
+  }
+
+  private rowMarket(): RowMarket {
+    const row = this.currentRow();
+    return { t: this.scheduler.now(), pstr: row.pstrPrice, pump: row.pumpPrice, vwap: this.lastVwap };
+  }
+
+  /** The market as observeMarket reports it: the row's readings (or none), its PUMP and SOL prices, the balances now. */
+  private observation(): MarketObservation {
+    const row = this.currentRow();
+    const readings = rowReadings(row);
+    const failures = row.sources ? ROW_SOURCES.filter((s) => !row.sources?.[s]).map((source) => ({ source, error: 'no reading in the price file' })) : [];
+    return {
+      at: this.scheduler.now(), readings, failures, pumpPrice: row.pumpPrice, solPrice: row.solPrice ?? this.config.backtest.initialSolPrice,
+      volumeUsd: row.pstrVolume,
+      balances: { pump: this.pump.raw.toString(), usdc: this.usdc.raw.toString(), sol: this.sol.raw.toString(), pstrRetired: this.pstrRetired.raw.toString(), lpValueUsd: this.liquidity.valueUsd() },
+    };
+  }
+
+  /** SPEC §2 over the row's per-source readings as live; a file without them gives its row price as the consensus. */
+  private consensus(obs: MarketObservation, now: number): ConsensusResult {
+    const row = this.currentRow();
+    return row.sources ? consensusOf(obs, now, this.config) : rowConsensus(row);
+  }
+
+  private gateContext(excludeId: string): GateContextResult {
+    const others = this.runs.filter((r) => r.id !== excludeId);
+    return {
+      paused: false, emergencyStop: this.emergency, monitorRunning: true, lastExecutedSwapAt: this.lastSwapAt,
+      interventionStarts: others.map((r) => r.startedAt), inFlight: others.filter((r) => r.inFlight).map((r) => r.id), failClosed: false, reason: null,
+    };
+  }
+
+  /** The scripted operator looks at every intervention in its timelock whenever a program parks. */
+  private operate(): void {
+    for (const run of this.active) run.operate();
+  }
 
   step(row: PriceRow): void {
     const t = row.timestamp;
+    // Timers due before this row fire on the previous row's market; those due at it, on this row.
+    this.scheduler.runUntilBefore(t);
+    this.row = row;
+    this.scheduler.runDue();
+    const consensus = this.cycleConsensus(row, t);
+    if (!consensus.ok) return this.unpricedCycle(row, t);
+    const price = consensus.price;
     const solPrice = row.solPrice ?? this.config.backtest.initialSolPrice;
-    const prices = { pstr: row.pstrPrice, pump: row.pumpPrice, sol: solPrice };
+    const prices = { pstr: price, pump: row.pumpPrice, sol: solPrice };
     if (this.samples === 0) {
       this.firstT = t;
       if (this.config.liquidity.enabled) this.liquidity.fund(row.pstrPrice, solPrice);
     }
     this.samples++;
     this.lastT = t;
-    this.vwap.push({ timestamp: t, price: row.pstrPrice, volume: row.pstrVolume });
+    this.vwap.push({ timestamp: t, price, volume: row.pstrVolume });
     const vwap = this.vwap.at(t);
     this.liquidity.step(t, row.pstrPrice, solPrice, row.pstrVolume);
     const lpValueUsd = this.liquidity.valueUsd();
@@ -119,38 +211,34 @@ export class Backtest {
       }
     }
 
-    const market: RowMarket = { t, pstr: row.pstrPrice, pump: row.pumpPrice, vwap: vwap?.vwap ?? null };
-    if (this.active.length > 0) {
-      for (const run of this.active) run.step(market);
-      this.settleRuns();
-      changed = true;
-    }
+    this.lastVwap = vwap?.vwap ?? null;
+    if (this.active.length > 0) changed = true;
 
     const inFlight = this.active.some((r) => r.inFlight);
     // Only a cycle at or below the trigger can start one; decideIntervention applies the same test and the gates.
-    if (!inFlight && vwap !== null && isTriggered(row.pstrPrice, vwap.vwap, this.params.triggerThreshold)) {
+    if (!inFlight && vwap !== null && isTriggered(price, vwap.vwap, this.params.triggerThreshold)) {
       if (changed) state = stateOf(this.quantities(), lpValueUsd, prices, this.capacity);
       const decision = decideIntervention(
         {
-          now: t, price: row.pstrPrice, vwap, paused: false, emergencyStop: this.emergency,
+          now: t, price, vwap, paused: false, emergencyStop: this.emergency,
           lastExecutedSwapAt: this.lastSwapAt, interventionStarts: this.runs.map((r) => r.startedAt),
           inFlight, reserveRatio: state.reserveRatio,
         },
         this.params,
       );
       if (decision.intervene) {
-        const run = new InterventionRun(this.runs.length + 1, this.config, decision, market, this.ledger);
+        const decided = { t, pstr: price, pump: row.pumpPrice, vwap: vwap.vwap, consensus };
+        const run = new InterventionRun(this.runs.length + 1, this.config, decision, decided, this.world, this.operators);
         this.runs.push(run);
         this.active.push(run);
-        run.step(market);
-        this.settleRuns();
+        run.start();
         changed = true;
       }
     }
 
     if (changed) state = stateOf(this.quantities(), lpValueUsd, prices, this.capacity);
     this.lastState = state;
-    this.lastPrice = row.pstrPrice;
+    this.lastPrice = price;
     this.lastVwap = vwap?.vwap ?? null;
     const day = Math.floor(t / DAY_MS);
     if (day !== this.lastDay) {
@@ -160,19 +248,50 @@ export class Backtest {
     if (newHour) this.chartPoint(t);
   }
 
+  /**
+   * The cycle's PSTR consensus. A file with per-source columns runs SPEC §2 as live (outliers excluded, too few
+   * agreeing sources: no valid price) and the production alert rule over it (critical after N cycles without one);
+   * a file without them gives its row price.
+   */
+  private cycleConsensus(row: PriceRow, t: number): ConsensusResult {
+    if (!row.sources) return rowConsensus(row);
+    const c = consensusOf(this.observation(), t, this.config);
+    const { alerts, state } = classifyCycle(this.alertState, {
+      validPrice: c.ok, outliers: c.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null, failedSources: [],
+    }, alertParams(this.config));
+    this.alertState = state;
+    const report = (this.oracleReport ??= { noValidPriceCycles: 0, outlierReadings: 0, alerts: {} });
+    if (!c.ok) report.noValidPriceCycles++;
+    report.outlierReadings += c.outliers.length;
+    for (const a of alerts) report.alerts[a.kind] = (report.alerts[a.kind] ?? 0) + 1;
+    return c;
+  }
+
+  /** A cycle without a valid price fails closed, as live: no sample, no decision, no buy; the latch holds. */
+  private unpricedCycle(row: PriceRow, t: number): void {
+    if (this.samples === 0) this.firstT = t;
+    this.samples++;
+    this.lastT = t;
+    this.liquidity.step(t, row.pstrPrice, row.solPrice ?? this.config.backtest.initialSolPrice, row.pstrVolume);
+    const hour = Math.floor(t / HOUR_MS);
+    const newHour = hour !== this.lastHour;
+    if (newHour) {
+      this.lastHour = hour;
+      this.skipped.noValidPrice = (this.skipped.noValidPrice ?? 0) + 1;
+    }
+    const day = Math.floor(t / DAY_MS);
+    if (day !== this.lastDay && this.lastState) {
+      this.lastDay = day;
+      this.dailyValues.push(this.lastState.valueUsd);
+    }
+    if (newHour) this.chartPoint(t);
+  }
+
   /** Health of the last row's state (SPEC §6); computed where it is reported, not on every row. */
   private health(): number {
     const s = this.lastState;
     if (s === null) return 0;
     return healthScore({ reserveRatio: s.reserveRatio, interventionCapacity: s.interventionCapacity, diversification: diversification(classValues(s)) });
-  }
-
-  private settleRuns(): void {
-    for (const run of this.active) {
-      const at = run.swapCompletedAt;
-      if (at !== null && (this.lastSwapAt === null || at > this.lastSwapAt)) this.lastSwapAt = at;
-    }
-    if (this.active.some((r) => r.finished)) this.active = this.active.filter((r) => !r.finished);
   }
 
   private chartPoint(t: number): void {
@@ -209,6 +328,7 @@ export class Backtest {
         emergencyStops: this.emergencyStops,
         accumulation: { buys: this.buys, usdSpent: this.usdSpent, skipped },
         metrics,
+        ...(this.oracleReport ? { oracles: this.oracleReport } : {}),
       },
       charts: this.charts,
       details: {

@@ -1,16 +1,29 @@
 /**
- * One intervention's life inside a backtest, SPEC §5 steps 1–6 with the
- * timelock as a delay followed by automatic approval: validate and assess at
- * the deciding row, size, wait, re-check the trigger, swap (sliced against a
- * constant-product pool when one is configured), then track ROI.
+ * One intervention inside a backtest: the production lifecycle
+ * (src/programs/intervention.ts, the lines the Temporal workflow runs) bound
+ * to the backtest's world. Its market is the price-file row at virtual time,
+ * quotes and fills come from the model pool (constant product at
+ * `backtest.poolDepthUsd`, or the row price without one), and a scripted
+ * operator signs the published plan with test keys as soon as it appears, so
+ * it counts once the timelock allows. Validate, assess, the recheck after the
+ * wait (against the decision's VWAP), the gates before every slice, the
+ * halving of a slice against quotes and the wait of a cycle between slices
+ * are the production code's.
  */
-import type { Config } from '../config.ts';
-import { amount, formatAmount, mulFraction, toTokens, type TokenAmount } from '../domain/amount.ts';
-import { needsTimelock, timelockParams, type TimelockParams } from '../domain/approval.ts';
-import { HOUR_MS, isTriggered, type InterventionDecision } from '../domain/intervention.ts';
-import { buybackRoi, constantProductOut, impliedOutput, maxInputWithinSlippage, planSlices, poolReserves, withinSlippage } from '../domain/swap.ts';
-import type { InterventionRecord, InterventionStatus } from './types.ts';
+import type { GateContextResult, WireSwapRequest, WireSwapResult } from '../activities/intervention.ts';
+import type { Config } from '../config-schema.ts';
+import { amount, formatAmount, toTokens } from '../domain/amount.ts';
+import type { ConsensusResult } from '../domain/consensus.ts';
+import type { InterventionDecision } from '../domain/intervention.ts';
+import { planMessage, publicKeyOf, signMessage } from '../domain/operator-message.ts';
+import { constantProductOut, impliedOutput, poolReserves } from '../domain/swap.ts';
+import { startInterventionSession, type InterventionPorts, type InterventionSession } from '../programs/intervention.ts';
+import type { ProgramEnv } from '../programs/steps.ts';
+import type { FinalInterventionStatus, MarketObservation, StepRecord } from '../workflows/contract.ts';
+import type { Scheduler } from './scheduler.ts';
+import type { InterventionRecord } from './types.ts';
 
+/** The row at virtual time, as the backtest's interventions see it. */
 export interface RowMarket {
   readonly t: number;
   readonly pstr: number;
@@ -18,172 +31,160 @@ export interface RowMarket {
   readonly vwap: number | null;
 }
 
-/** What the run needs from the treasury it acts on. */
-export interface Ledger {
-  pumpBalance(): TokenAmount<'PUMP'>;
+/** What a run needs from the backtest that holds it. */
+export interface BacktestWorld {
+  readonly scheduler: Scheduler;
+  market(): RowMarket;
+  observation(): MarketObservation;
+  consensus(obs: MarketObservation, now: number): ConsensusResult;
+  gateContext(excludeId: string): GateContextResult;
   /** Moves PUMP out and PSTR in (retired). */
-  settle(pumpIn: bigint, pstrOut: bigint): void;
+  settleFill(pumpIn: bigint, pstrOut: bigint): void;
+  /** The monitor's side of the settle signal: the in-flight list and the cooldown. */
+  settled(e: { interventionId: string; status: FinalInterventionStatus; executedAt: number | null }): void;
 }
 
-type Phase = 'timelock' | 'swapping' | 'tracking' | 'done';
-
 const iso = (t: number) => new Date(t).toISOString();
+const NO_LOG = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The scripted operators: as many as approvals are required, each with a fixed test key (the plans they sign are verified as live). */
+export function scriptedOperators(config: Config): { config: Config; seeds: Map<string, Uint8Array> } {
+  const seeds = new Map<string, Uint8Array>();
+  for (let i = 0; i < config.intervention.approvalsRequired; i++) seeds.set(`backtest-operator-${i + 1}`, new Uint8Array(32).fill(i + 1));
+  const operatorKeys = Object.fromEntries([...seeds].map(([name, seed]) => [name, publicKeyOf(seed)]));
+  return { config: { ...config, intervention: { ...config.intervention, operators: [...seeds.keys()], operatorKeys } }, seeds };
+}
 
 export class InterventionRun {
-  private phase: Phase;
-  private readonly unlockAt: number;
-  private swapDeadline = 0;
-  private remaining = 0n;
-  private pumpSpent = 0n;
-  private pstrBought = 0n;
-  private impliedTotal = 0n;
+  readonly id: string;
+  readonly startedAt: number;
+  private readonly session: InterventionSession;
+  private readonly steps: StepRecord[] = [];
+  private settledAs: { status: FinalInterventionStatus; executedAt: number | null } | null = null;
   private usdValue = 0;
-  private status: InterventionStatus | null = null;
-  private reason = '';
-  private executedAt: number | null = null;
-  private readonly roi: Record<string, number | null> = {};
-  private readonly horizons: { key: string; at: number }[] = [];
-  private readonly tl: TimelockParams;
-  readonly pumpAmount: bigint;
+  private signedRevision = 0;
 
   constructor(
-    readonly id: number,
+    seq: number,
     private readonly config: Config,
     private readonly decision: InterventionDecision,
-    private readonly decided: RowMarket,
-    private readonly ledger: Ledger,
+    private readonly decided: RowMarket & { consensus: ConsensusResult },
+    private readonly world: BacktestWorld,
+    private readonly operators: Map<string, Uint8Array>,
   ) {
-    this.tl = timelockParams(config);
-    const size = mulFraction(ledger.pumpBalance(), decision.fraction);
-    this.pumpAmount = size.raw;
-    const usdSize = toTokens(size) * decided.pump;
-    const wait = needsTimelock(usdSize, this.tl);
-    this.unlockAt = decided.t + (wait ? this.tl.timelockMinutes * 60_000 : 0);
-    this.phase = 'timelock';
-    if (size.raw === 0n) this.end('aborted', 'nothing to deploy: the PUMP balance is zero');
-    else this.reason = wait ? `timelock: ${usdSize.toFixed(2)} USD exceeds ${this.tl.timelockThresholdUsd}; auto-approved after ${this.tl.timelockMinutes} min` : 'below the timelock threshold';
+    this.id = `intervention/${config.treasuryId}/${seq}`;
+    this.startedAt = decided.t;
+    const env: ProgramEnv = { now: () => world.scheduler.now(), patched: () => true, isCancellation: () => false, log: NO_LOG };
+    this.session = startInterventionSession({
+      id: this.id, treasuryId: config.treasuryId, seq, config, decidedInCycle: `${config.treasuryId}/backtest`, decision,
+      consensus: decided.consensus, vwap30: decided.vwap ?? 0, startedAt: decided.t,
+    }, env, this.ports());
   }
 
-  get startedAt(): number {
-    return this.decided.t;
+  /** Runs the lifecycle until it first waits (validate, assess and size happen at the deciding row). */
+  start(): void {
+    this.world.scheduler.spawn(this.session.program);
   }
 
+  /** Until it settles with the monitor: counted in flight by the gates. */
   get inFlight(): boolean {
-    return this.phase === 'timelock' || this.phase === 'swapping';
+    return this.settledAs === null;
   }
 
-  get finished(): boolean {
-    return this.phase === 'done';
-  }
-
-  /** The moment its swap completed, for the cooldown; null unless it executed. */
+  /** The moment its swap completed, for the cooldown; null unless something moved. */
   get swapCompletedAt(): number | null {
-    return this.status === 'executed' ? this.executedAt : null;
+    return this.settledAs?.executedAt ?? null;
   }
 
   get outcome(): { executed: boolean; roi7d: number | null } {
     const last = this.config.intervention.trackHorizonsHours.at(-1) ?? 168;
-    return { executed: this.status === 'executed', roi7d: this.roi[`${last}h`] ?? null };
+    return { executed: this.session.state.status === 'executed', roi7d: this.session.state.roi[`${last}h`] ?? null };
   }
 
-  /** Advances on a row; the deciding row itself is the first call. */
-  step(m: RowMarket): void {
-    if (this.phase === 'timelock' && m.t >= this.unlockAt) this.afterTimelock(m);
-    if (this.phase === 'swapping') this.swapSlice(m);
-    if (this.phase === 'tracking') this.track(m);
+  /** The step records, as the workflow writes them (for diagnostics: the first diverging step of a differential run). */
+  get recordedSteps(): readonly StepRecord[] {
+    return this.steps;
   }
 
-  private afterTimelock(m: RowMarket): void {
-    // Step 4's last check: a price that recovered above the trigger during the wait ends it with no swap.
-    if (this.unlockAt > this.decided.t && (m.vwap === null || !isTriggered(m.pstr, m.vwap, this.config.strategy.triggerThreshold))) {
-      this.end('invalidated', `price ${m.pstr} recovered above the trigger during the timelock`);
-      return;
+  /** The scripted operator: signs each new plan revision as every operator while the intervention is in its timelock. */
+  operate(): void {
+    const st = this.session.state;
+    const plan = st.plan;
+    if (st.stage !== 'timelock' || !plan || plan.revision === this.signedRevision) return;
+    this.signedRevision = plan.revision;
+    for (const [name, seed] of this.operators) {
+      const signed = signMessage(planMessage(plan, 'approve', name, 'backtest: approved when the timelock allows'), seed);
+      this.session.decide('approve', { operator: name, message: signed.message, signature: signed.signature });
     }
-    const available = this.ledger.pumpBalance().raw;
-    this.remaining = this.pumpAmount < available ? this.pumpAmount : available;
-    this.swapDeadline = m.t + this.config.intervention.sliceWindowMinutes * 60_000;
-    this.phase = 'swapping';
+    this.world.scheduler.notify();
   }
 
-  /** One slice per cycle: the largest the pool takes within maxSlippage (all of it without a pool model). */
-  private swapSlice(m: RowMarket): void {
-    if (m.t > this.swapDeadline) return this.finishSwap(m.t);
-    const decimals = this.config.tokens.pstr.decimals;
-    const pumpDecimals = this.config.tokens.pump.decimals;
+  private ports(): InterventionPorts {
+    const w = this.world;
+    return {
+      observe: () => w.observation(),
+      consensus: (obs, now) => w.consensus(obs, now),
+      recordStep: (step) => void this.steps.push(step),
+      save: () => undefined,
+      gateContext: () => w.gateContext(this.id),
+      quote: (pumpIn) => this.poolOut(BigInt(pumpIn)).toString(),
+      executeSlice: (request) => this.fill(request),
+      raiseAlerts: () => undefined,
+      settleWithMonitor: (e) => {
+        this.settledAs = { status: e.status, executedAt: e.executedAt };
+        w.settled(e);
+      },
+    };
+  }
+
+  /** The model pool's output now: constant product at the configured depth, or the row price without a pool model. */
+  private poolOut(pumpIn: bigint): bigint {
+    const m = this.world.market();
+    const d = { pump: this.config.tokens.pump.decimals, pstr: this.config.tokens.pstr.decimals };
     const depth = this.config.backtest.poolDepthUsd;
-    let slice = this.remaining;
-    let out: bigint;
-    const implied = (x: bigint) => impliedOutput(amount('PUMP', x, pumpDecimals), m.pump, m.pstr, decimals).raw;
-    if (depth === undefined) {
-      out = implied(slice);
-    } else {
-      const { pump: reservePump, pstr: reservePstr } = poolReserves(depth, m.pump, m.pstr, pumpDecimals, decimals);
-      const cap = maxInputWithinSlippage(reservePump, this.config.risk.maxSlippage);
-      slice = planSlices(this.remaining, cap)[0] ?? 0n;
-      out = constantProductOut(slice, reservePump, reservePstr);
-    }
-    const ideal = implied(slice);
-    if (slice === 0n || !withinSlippage(out, ideal, this.config.risk.maxSlippage)) {
-      if (this.pumpSpent === 0n) return this.end('aborted', `quote worse than the consensus-implied output by more than ${this.config.risk.maxSlippage}; nothing moved`);
-      return this.finishSwap(m.t);
-    }
-    this.ledger.settle(slice, out);
-    this.remaining -= slice;
-    this.pumpSpent += slice;
-    this.pstrBought += out;
-    this.impliedTotal += ideal;
-    this.usdValue += toTokens({ raw: slice, decimals: pumpDecimals }) * m.pump;
-    if (this.remaining === 0n) this.finishSwap(m.t);
+    if (depth === undefined) return impliedOutput(amount('PUMP', pumpIn, d.pump), m.pump, m.pstr, d.pstr).raw;
+    const reserves = poolReserves(depth, m.pump, m.pstr, d.pump, d.pstr);
+    return constantProductOut(pumpIn, reserves.pump, reserves.pstr);
   }
 
-  private finishSwap(t: number): void {
-    if (this.pumpSpent === 0n) return this.end('aborted', 'nothing was filled within the slice window');
-    this.executedAt = t;
-    this.status = 'executed';
-    const unfilled = this.remaining > 0n ? `; ${formatAmount({ raw: this.remaining, decimals: this.config.tokens.pump.decimals })} PUMP unfilled within ${this.config.intervention.sliceWindowMinutes} min` : '';
-    this.reason = `swapped${unfilled}`;
-    for (const h of this.config.intervention.trackHorizonsHours) {
-      this.horizons.push({ key: `${h}h`, at: t + h * HOUR_MS });
-      this.roi[`${h}h`] = null;
+  /** A fill at the pool's price, refused below the request's minimum (as the executor refuses it). */
+  private fill(request: WireSwapRequest): WireSwapResult {
+    const pumpIn = BigInt(request.pumpIn);
+    const out = this.poolOut(pumpIn);
+    const reference = `${this.id}/slice/${request.slice}`;
+    if (out < BigInt(request.minPstrOut)) {
+      return { status: 'failed', pumpIn: '0', pstrOut: '0', reference, alreadyDone: false, error: `the pool gives ${out} < the minimum ${request.minPstrOut}` };
     }
-    this.phase = 'tracking';
-  }
-
-  private track(m: RowMarket): void {
-    const bought = amount('PSTR', this.pstrBought, this.config.tokens.pstr.decimals);
-    while (this.horizons.length > 0 && m.t >= (this.horizons[0] as { at: number }).at) {
-      const h = this.horizons.shift() as { key: string };
-      this.roi[h.key] = buybackRoi(bought, m.pstr, this.usdValue);
-    }
-    if (this.horizons.length === 0) this.phase = 'done';
-  }
-
-  private end(status: InterventionStatus, reason: string): void {
-    this.status = status;
-    this.reason = reason;
-    this.phase = 'done';
+    this.world.settleFill(pumpIn, out);
+    this.usdValue += toTokens({ raw: pumpIn, decimals: this.config.tokens.pump.decimals }) * this.world.market().pump;
+    return { status: 'confirmed', pumpIn: pumpIn.toString(), pstrOut: out.toString(), reference, alreadyDone: false, error: null };
   }
 
   record(): InterventionRecord {
+    const st = this.session.state;
     const pump = this.config.tokens.pump.decimals;
     const pstr = this.config.tokens.pstr.decimals;
+    const result = st.result;
+    // A run still waiting when the data ends never reached a verdict: it counts as expired.
+    const running = st.status === 'running';
+    const executed = st.status === 'executed';
+    const roi = executed ? Object.fromEntries(this.config.intervention.trackHorizonsHours.map((h) => [`${h}h`, st.roi[`${h}h`] ?? null])) : {};
     return {
-      decidedAt: iso(this.decided.t),
-      executedAt: this.executedAt === null ? null : iso(this.executedAt),
-      // A run still waiting when the data ends never reached a verdict: it counts as expired.
-      status: this.status ?? 'expired',
+      decidedAt: iso(this.startedAt),
+      executedAt: this.settledAs?.executedAt == null ? null : iso(this.settledAs.executedAt),
+      status: st.status === 'running' ? 'expired' : st.status,
       price: this.decided.pstr,
       vwap30: this.decided.vwap ?? Number.NaN,
       drawdown: this.decision.drawdown ?? Number.NaN,
-      tier: this.decision.tier?.tier ?? 0,
-      fraction: this.decision.fraction,
-      pumpSpent: formatAmount({ raw: this.pumpSpent, decimals: pump }),
-      pstrBought: formatAmount({ raw: this.pstrBought, decimals: pstr }),
+      tier: st.tier ?? this.decision.tier?.tier ?? 0,
+      fraction: st.fraction ?? this.decision.fraction,
+      pumpSpent: formatAmount({ raw: BigInt(result?.pumpSpent ?? '0'), decimals: pump }),
+      pstrBought: formatAmount({ raw: BigInt(result?.pstrBought ?? '0'), decimals: pstr }),
       usdValue: this.usdValue,
-      reason: this.status === null ? 'the price data ended before the intervention finished' : this.reason,
-      slippage: this.impliedTotal > 0n ? 1 - Number(this.pstrBought) / Number(this.impliedTotal) : null,
-      unfilledPump: formatAmount({ raw: this.status === 'executed' ? this.remaining : 0n, decimals: pump }),
-      roi: { ...this.roi },
+      reason: running ? 'the price data ended before the intervention finished' : (st.reason ?? ''),
+      slippage: result?.slippage ?? null,
+      unfilledPump: formatAmount({ raw: executed ? BigInt(result?.unfilledPump ?? '0') : 0n, decimals: pump }),
+      roi,
     };
   }
 }

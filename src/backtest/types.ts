@@ -65,7 +65,7 @@ export interface BacktestSummary {
   accumulation: {
     buys: number;
     usdSpent: number;
-    skipped: { paused?: number; emergency?: number; usdc?: number; concentration?: number };
+    skipped: { paused?: number; emergency?: number; usdc?: number; concentration?: number; noValidPrice?: number };
   };
   metrics: {
     interventionCount: number;
@@ -75,6 +75,8 @@ export interface BacktestSummary {
     finalReserveRatio: number;
     finalHealth: number;
   };
+  /** Files with per-source readings only: cycles SPEC §2 failed closed, outlier readings excluded, alerts raised by kind. */
+  oracles?: { noValidPriceCycles: number; outlierReadings: number; alerts: Record<string, number> };
 }
 
 /** Downsampled series for the report's charts (one point per bucket, e.g. hourly or coarser). */
