@@ -218,10 +218,18 @@ const SCRIPT = String.raw`(function () {
   }
   function renderInterventions() {
     var box = $('interventions');
+    // A signing panel an operator has open survives the live refresh (moved into the new card) while its
+    // intervention still takes decisions: an update from another operator must not close it mid-signature.
+    var open = {};
+    box.querySelectorAll('.iv').forEach(function (c) { var s = c.querySelector('.sign'); if (s && s.childNodes.length) open[c.getAttribute('data-id')] = s; });
     box.textContent = '';
     var list = state.interventions.slice().reverse();
     if (!list.length) box.appendChild(el('p', 'note', 'No intervention yet.'));
-    list.forEach(function (iv) { box.appendChild(interventionCard(iv)); });
+    list.forEach(function (iv) {
+      var card = interventionCard(iv), kept = open[iv.id];
+      if (kept && iv.state && iv.state.status === 'running' && iv.state.plan) card.replaceChild(kept, card.querySelector('.sign'));
+      box.appendChild(card);
+    });
   }
   function interventionCard(iv) {
     var st = iv.state, n = iv.id.split('/').pop();

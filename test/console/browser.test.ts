@@ -18,7 +18,7 @@ import { parseConfig } from '../../src/config.ts';
 import { startConsole, type RunningConsole } from '../../src/console/server.ts';
 import { messageBytes, planMessage, signMessage, type InterventionPlan } from '../../src/domain/operator-message.ts';
 import { ensureMonitor } from '../../src/runtime/ensure.ts';
-import { interventionStateQuery, type InterventionState } from '../../src/workflows/contract.ts';
+import { approveSignal, interventionStateQuery, type InterventionState } from '../../src/workflows/contract.ts';
 import { startPaperRig, type PaperRig } from '../e2e/fixtures/paper-rig.ts';
 import { TEST_OPERATOR_KEYS, TEST_OPERATOR_SEEDS } from '../support/operator-keys.ts';
 import { colouredPixels, decodePng } from '../support/png.ts';
@@ -124,6 +124,10 @@ describe.skipIf(!existsSync(CHROMIUM))('the console in headless Chromium', () =>
     expect(await rig.world.ledger.swapCount()).toBe(0);
     // bob has no wallet here: he signs elsewhere (the CLI, a hardware key) and pastes what sign-plan prints.
     await card.locator('button[data-action="approve"]').click();
+    await card.locator('.sign select').waitFor();
+    // Someone else's (refused) approval arrives while bob's panel is open: the card re-renders live, the panel stays.
+    await rig.client.workflow.getHandle(IV).signal(approveSignal, { operator: 'mallory' });
+    await expect.poll(() => card.locator('p.note', { hasText: 'Approvals:' }).textContent(), { timeout: 20_000 }).toContain('mallory');
     await card.locator('.sign select').selectOption('bob');
     await card.locator('.sign button', { hasText: 'Sign elsewhere' }).click();
     const shown = await card.locator('pre.message').textContent();
