@@ -51,8 +51,9 @@ describe('backtest scenarios', () => {
       [2, 0.25],
       [3, 0.4],
     ]);
-    // 10 % of the PUMP held at hour 200: 1,000,000 + 201 hourly buys of 102.739726 USD at 1 USD each.
-    const held = 1_000_000 + 201 * 102.739726;
+    // 10 % of the PUMP held when hour 200's cycle sizes it: 1,000,000 + 200 hourly buys of 102.739726 USD at 1 USD
+    // each (the monitoring cycle runs first at a row, that hour's accumulation after it).
+    const held = 1_000_000 + 200 * 102.739726;
     expect(Number(r.summary.interventions[0]?.pumpSpent)).toBeCloseTo(held * 0.1, 4);
     expect(Number(r.summary.interventions[0]?.pstrBought)).toBeCloseTo((held * 0.1) / 0.84, 3);
   });

@@ -10,16 +10,19 @@
 import type { Config } from '../config.ts';
 import { add, amount, formatAmount, parseAmount, sub, toTokens, type TokenAmount } from '../domain/amount.ts';
 import { diversification, healthLevel, healthScore } from '../domain/health.ts';
-import { decideIntervention, interventionParams, isTriggered, nextEmergencyState, type InterventionParams } from '../domain/intervention.ts';
+import { interventionParams, type InterventionParams } from '../domain/intervention.ts';
 import { maxDrawdown, sharpeRatio, successRate } from '../domain/performance.ts';
 import { simpleReturns } from '../domain/risk.ts';
 import { classValues, decideAccumulation, quantitiesOf, stateOf, type Holdings, type Quantities, type SkipReason, type TreasuryState } from '../domain/treasury.ts';
 import { DAY_MS, RollingVwap } from '../domain/vwap.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
-import { alertParams, classifyCycle, INITIAL_ALERT_STATE, type CycleAlertState } from '../domain/alerts.ts';
+import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
+import { monitorCycle, type CyclePorts } from '../programs/monitor-cycle.ts';
+import type { ProgramEnv } from '../programs/steps.ts';
+import type { MonitorState } from '../workflows/monitor.ts';
 import type { GateContextResult } from '../activities/intervention.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
-import type { MarketObservation } from '../workflows/contract.ts';
+import type { CycleRecord, MarketObservation } from '../workflows/contract.ts';
 import { consensusOf } from '../workflows/monitor-cycle.ts';
 import { InterventionRun, scriptedOperators, type BacktestWorld, type RowMarket } from './intervention-run.ts';
 import { rowReadings } from './row-readings.ts';
@@ -29,6 +32,16 @@ import { LiquidityBook } from './liquidity-book.ts';
 import type { BacktestResult, BacktestSummary, ChartSeries, PriceRow } from './types.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
+
+/** The monitor's initial memory (as initialMonitorState gives the workflow); nothing pauses it: no operator is there. */
+function backtestMonitorState(config: Config): MonitorState {
+  return {
+    config, paused: false, emergencyStop: false, lastExecutedSwapAt: null, interventionStarts: [], inFlight: [],
+    alertState: INITIAL_ALERT_STATE, cycles: 0, nextSeq: 1, lastCycle: null,
+    health: { score: null, level: null, reserveRatio: null, interventionCapacity: null, diversification: null, at: null },
+    lastReserveRatio: null, noValidPriceStreak: 0, operatorEvents: [], wake: false, undeliveredCritical: { count: 0, oldest: null },
+  };
+}
 
 /** A price file without per-source columns: its row price is the consensus (one reading, agreeing with itself). */
 function rowConsensus(row: PriceRow): ConsensusResult {
@@ -47,15 +60,12 @@ export class Backtest {
   private usdc: TokenAmount<'USDC'>;
   private sol: TokenAmount<'SOL'>;
   private pstrRetired: TokenAmount<'PSTR'>;
-  private emergency = false;
   private readonly emergencyStops: { at: string; reserveRatio: number }[] = [];
   private readonly runs: InterventionRun[] = [];
   private active: InterventionRun[] = [];
-  private lastSwapAt: number | null = null;
   private buys = 0;
   private usdSpent = 0;
   private readonly skipped: Partial<Record<SkipReason | 'noValidPrice', number>> = {};
-  private alertState: CycleAlertState = INITIAL_ALERT_STATE;
   /** Only for files with per-source readings: what SPEC §2 did with them. */
   private oracleReport: NonNullable<BacktestSummary['oracles']> | undefined;
   private samples = 0;
@@ -74,6 +84,12 @@ export class Backtest {
   /** The row at virtual time (the market every observation reads). */
   private row: PriceRow | null = null;
   private readonly world: BacktestWorld;
+  /** The monitor's memory, as the workflow keeps it (MonitorState): the cycle program reads and changes it. */
+  private readonly mon: MonitorState;
+  private readonly env: ProgramEnv = { now: () => this.scheduler.now(), patched: () => true, isCancellation: () => false, log: { info: () => undefined, warn: () => undefined, error: () => undefined } };
+  private readonly cyclePorts: CyclePorts;
+  /** The consensus of the row at a time (the cycle's and an intervention's observation at the same instant agree). */
+  private consensusMemo: { row: PriceRow; now: number; result: ConsensusResult } | null = null;
 
   constructor(config: Config) {
     const scripted = scriptedOperators(config);
@@ -81,6 +97,8 @@ export class Backtest {
     this.operators = scripted.seeds;
     const t = config.tokens;
     this.world = this.worldPorts();
+    this.mon = backtestMonitorState(this.config);
+    this.cyclePorts = this.cycleBindings();
     this.vwap = new RollingVwap(config.strategy.vwapWindowDays * DAY_MS);
     this.params = interventionParams(config);
     this.capacity = { minRrThreshold: config.risk.minRrThreshold, minReserveRatio: config.risk.minReserveRatio };
@@ -120,7 +138,9 @@ export class Backtest {
       settled: (e) => {
         // The monitor's settle handler: out of flight, and a swap (a partial one too) dates the cooldown.
         this.active = this.active.filter((r) => r.id !== e.interventionId);
-        if (e.executedAt !== null && (this.lastSwapAt === null || e.executedAt > this.lastSwapAt)) this.lastSwapAt = e.executedAt;
+        const m = this.mon;
+        m.inFlight = m.inFlight.filter((id) => id !== e.interventionId);
+        if (e.executedAt !== null && (m.lastExecutedSwapAt === null || e.executedAt > m.lastExecutedSwapAt)) m.lastExecutedSwapAt = e.executedAt;
       },
     };
   }
@@ -143,20 +163,36 @@ export class Backtest {
     return {
       at: this.scheduler.now(), readings, failures, pumpPrice: row.pumpPrice, solPrice: row.solPrice ?? this.config.backtest.initialSolPrice,
       volumeUsd: row.pstrVolume,
-      balances: { pump: this.pump.raw.toString(), usdc: this.usdc.raw.toString(), sol: this.sol.raw.toString(), pstrRetired: this.pstrRetired.raw.toString(), lpValueUsd: this.liquidity.valueUsd() },
+      balances: this.wireBalances(),
     };
+  }
+
+  /** The balances as observeMarket reports them (decimal strings), rebuilt only when they or the LP value change. */
+  private wireCache: { key: TokenAmount<'PUMP'>; usdc: TokenAmount<'USDC'>; lp: number; value: MarketObservation['balances'] } | null = null;
+
+  private wireBalances(): MarketObservation['balances'] {
+    const lp = this.liquidity.valueUsd();
+    const c = this.wireCache;
+    if (c && c.key === this.pump && c.usdc === this.usdc && c.lp === lp) return c.value;
+    const value = { pump: this.pump.raw.toString(), usdc: this.usdc.raw.toString(), sol: this.sol.raw.toString(), pstrRetired: this.pstrRetired.raw.toString(), lpValueUsd: lp };
+    this.wireCache = { key: this.pump, usdc: this.usdc, lp, value };
+    return value;
   }
 
   /** SPEC §2 over the row's per-source readings as live; a file without them gives its row price as the consensus. */
   private consensus(obs: MarketObservation, now: number): ConsensusResult {
     const row = this.currentRow();
-    return row.sources ? consensusOf(obs, now, this.config) : rowConsensus(row);
+    const memo = this.consensusMemo;
+    if (memo && memo.row === row && memo.now === now) return memo.result;
+    const result = row.sources ? consensusOf(obs, now, this.config) : rowConsensus(row);
+    this.consensusMemo = { row, now, result };
+    return result;
   }
 
   private gateContext(excludeId: string): GateContextResult {
     const others = this.runs.filter((r) => r.id !== excludeId);
     return {
-      paused: false, emergencyStop: this.emergency, monitorRunning: true, lastExecutedSwapAt: this.lastSwapAt,
+      paused: this.mon.paused, emergencyStop: this.mon.emergencyStop, monitorRunning: true, lastExecutedSwapAt: this.mon.lastExecutedSwapAt,
       interventionStarts: others.map((r) => r.startedAt), inFlight: others.filter((r) => r.inFlight).map((r) => r.id), failClosed: false, reason: null,
     };
   }
@@ -172,112 +208,23 @@ export class Backtest {
     this.scheduler.runUntilBefore(t);
     this.row = row;
     this.scheduler.runDue();
-    const consensus = this.cycleConsensus(row, t);
-    if (!consensus.ok) return this.unpricedCycle(row, t);
-    const price = consensus.price;
     const solPrice = row.solPrice ?? this.config.backtest.initialSolPrice;
-    const prices = { pstr: price, pump: row.pumpPrice, sol: solPrice };
     if (this.samples === 0) {
       this.firstT = t;
       if (this.config.liquidity.enabled) this.liquidity.fund(row.pstrPrice, solPrice);
     }
     this.samples++;
     this.lastT = t;
-    this.vwap.push({ timestamp: t, price, volume: row.pstrVolume });
-    const vwap = this.vwap.at(t);
     this.liquidity.step(t, row.pstrPrice, solPrice, row.pstrVolume);
-    const lpValueUsd = this.liquidity.valueUsd();
-
-    let state = stateOf(this.quantities(), lpValueUsd, prices, this.capacity);
-    let changed = false;
-    const em = nextEmergencyState(this.emergency, state.reserveRatio, this.config.risk.minRrThreshold);
-    this.emergency = em.latched;
-    if (em.entered) this.emergencyStops.push({ at: iso(t), reserveRatio: state.reserveRatio });
-
-    const hour = Math.floor(t / HOUR_MS);
-    const newHour = hour !== this.lastHour;
-    if (newHour) {
-      this.lastHour = hour;
-      const d = decideAccumulation({ holdings: { ...this.balances(), lpValueUsd }, state, prices, paused: false, emergencyStop: this.emergency }, this.config);
-      if (d.buy) {
-        this.cachedQuantities = null;
-        changed = true;
-        this.usdc = sub(this.usdc, d.usdcIn);
-        this.pump = add(this.pump, d.pumpOut);
-        this.buys++;
-        this.usdSpent += toTokens(d.usdcIn);
-      } else {
-        this.skipped[d.skip] = (this.skipped[d.skip] ?? 0) + 1;
-      }
-    }
-
-    this.lastVwap = vwap?.vwap ?? null;
-    if (this.active.length > 0) changed = true;
-
-    const inFlight = this.active.some((r) => r.inFlight);
-    // Only a cycle at or below the trigger can start one; decideIntervention applies the same test and the gates.
-    if (!inFlight && vwap !== null && isTriggered(price, vwap.vwap, this.params.triggerThreshold)) {
-      if (changed) state = stateOf(this.quantities(), lpValueUsd, prices, this.capacity);
-      const decision = decideIntervention(
-        {
-          now: t, price, vwap, paused: false, emergencyStop: this.emergency,
-          lastExecutedSwapAt: this.lastSwapAt, interventionStarts: this.runs.map((r) => r.startedAt),
-          inFlight, reserveRatio: state.reserveRatio,
-        },
-        this.params,
-      );
-      if (decision.intervene) {
-        const decided = { t, pstr: price, pump: row.pumpPrice, vwap: vwap.vwap, consensus };
-        const run = new InterventionRun(this.runs.length + 1, this.config, decision, decided, this.world, this.operators);
-        this.runs.push(run);
-        this.active.push(run);
-        run.start();
-        changed = true;
-      }
-    }
-
-    if (changed) state = stateOf(this.quantities(), lpValueUsd, prices, this.capacity);
-    this.lastState = state;
-    this.lastPrice = price;
-    this.lastVwap = vwap?.vwap ?? null;
-    const day = Math.floor(t / DAY_MS);
-    if (day !== this.lastDay) {
-      this.lastDay = day;
-      this.dailyValues.push(state.valueUsd);
-    }
-    if (newHour) this.chartPoint(t);
-  }
-
-  /**
-   * The cycle's PSTR consensus. A file with per-source columns runs SPEC §2 as live (outliers excluded, too few
-   * agreeing sources: no valid price) and the production alert rule over it (critical after N cycles without one);
-   * a file without them gives its row price.
-   */
-  private cycleConsensus(row: PriceRow, t: number): ConsensusResult {
-    if (!row.sources) return rowConsensus(row);
-    const c = consensusOf(this.observation(), t, this.config);
-    const { alerts, state } = classifyCycle(this.alertState, {
-      validPrice: c.ok, outliers: c.outliers, reserveRatio: null, pumpConcentration: null, healthLevel: null, failedSources: [],
-    }, alertParams(this.config));
-    this.alertState = state;
-    const report = (this.oracleReport ??= { noValidPriceCycles: 0, outlierReadings: 0, alerts: {} });
-    if (!c.ok) report.noValidPriceCycles++;
-    report.outlierReadings += c.outliers.length;
-    for (const a of alerts) report.alerts[a.kind] = (report.alerts[a.kind] ?? 0) + 1;
-    return c;
-  }
-
-  /** A cycle without a valid price fails closed, as live: no sample, no decision, no buy; the latch holds. */
-  private unpricedCycle(row: PriceRow, t: number): void {
-    if (this.samples === 0) this.firstT = t;
-    this.samples++;
-    this.lastT = t;
-    this.liquidity.step(t, row.pstrPrice, row.solPrice ?? this.config.backtest.initialSolPrice, row.pstrVolume);
-    const hour = Math.floor(t / HOUR_MS);
-    const newHour = hour !== this.lastHour;
-    if (newHour) {
-      this.lastHour = hour;
-      this.skipped.noValidPrice = (this.skipped.noValidPrice ?? 0) + 1;
+    // The monitoring cycle itself (src/programs/monitor-cycle.ts): consensus, sample, decision, the start, the record.
+    this.scheduler.spawn(monitorCycle(this.mon, true, this.env, this.cyclePorts));
+    const consensus = this.consensusMemo?.result;
+    const newHour = this.hourStarts(t);
+    if (!consensus?.ok) {
+      // No valid price: the cycle failed closed (no sample, no decision); the hour's buy has no price either.
+      if (newHour) this.skipped.noValidPrice = (this.skipped.noValidPrice ?? 0) + 1;
+    } else {
+      this.accumulateAndValue(consensus.price, row, solPrice, newHour);
     }
     const day = Math.floor(t / DAY_MS);
     if (day !== this.lastDay && this.lastState) {
@@ -285,6 +232,81 @@ export class Backtest {
       this.dailyValues.push(this.lastState.valueUsd);
     }
     if (newHour) this.chartPoint(t);
+  }
+
+  private hourStarts(t: number): boolean {
+    const hour = Math.floor(t / HOUR_MS);
+    if (hour === this.lastHour) return false;
+    this.lastHour = hour;
+    return true;
+  }
+
+  /** The hourly accumulation (decideAccumulation, as the scheduled job) after the cycle, and the treasury's value at the consensus. */
+  private accumulateAndValue(price: number, row: PriceRow, solPrice: number, newHour: boolean): void {
+    const prices = { pstr: price, pump: row.pumpPrice, sol: solPrice };
+    const lpValueUsd = this.liquidity.valueUsd();
+    let state = stateOf(this.quantities(), lpValueUsd, prices, this.capacity);
+    if (newHour) {
+      const d = decideAccumulation({ holdings: { ...this.balances(), lpValueUsd }, state, prices, paused: this.mon.paused, emergencyStop: this.mon.emergencyStop }, this.config);
+      if (d.buy) {
+        this.cachedQuantities = null;
+        this.usdc = sub(this.usdc, d.usdcIn);
+        this.pump = add(this.pump, d.pumpOut);
+        this.buys++;
+        this.usdSpent += toTokens(d.usdcIn);
+        state = stateOf(this.quantities(), lpValueUsd, prices, this.capacity);
+      } else {
+        this.skipped[d.skip] = (this.skipped[d.skip] ?? 0) + 1;
+      }
+    }
+    this.lastState = state;
+    this.lastPrice = price;
+  }
+
+  /** The cycle's ports: the row's market, the engine's rolling VWAP as the store's samples, interventions started on the scheduler. */
+  private cycleBindings(): CyclePorts {
+    return {
+      recordBacklog: () => true,
+      observe: () => this.observation(),
+      consensus: (obs, now) => this.consensus(obs, now),
+      recordSample: (sample) => {
+        this.vwap.push({ timestamp: sample.at, price: sample.pstrPrice, volume: sample.volumeUsd });
+        const reading = this.vwap.at(sample.at);
+        this.lastVwap = reading?.vwap ?? null;
+        return reading;
+      },
+      gateMemory: () => this.mon,
+      configBlock: () => null,
+      configVersion: () => ({}),
+      reserve: () => true,
+      startIntervention: (req) => {
+        const row = this.currentRow();
+        const decided = { t: req.startedAt, pstr: req.consensus.ok ? req.consensus.price : row.pstrPrice, pump: row.pumpPrice, vwap: req.vwap30, consensus: req.consensus };
+        const run = new InterventionRun(req.seq, this.config, req.decision, decided, this.world, this.operators);
+        this.runs.push(run);
+        this.active.push(run);
+        run.start();
+        return null;
+      },
+      recordCycle: (record) => {
+        this.noteCycle(record);
+        return undefined;
+      },
+      deliver: () => undefined,
+      isActivityFailure: () => false,
+      authRefused: () => [],
+      idTaken: () => false,
+    };
+  }
+
+  /** What the backtest reports from a cycle's record: the emergency stops, and with per-source readings what SPEC §2 did. */
+  private noteCycle(record: CycleRecord): void {
+    if (record.emergency.entered) this.emergencyStops.push({ at: iso(record.summary.at), reserveRatio: record.summary.reserveRatio ?? Number.NaN });
+    if (!this.currentRow().sources) return;
+    const report = (this.oracleReport ??= { noValidPriceCycles: 0, outlierReadings: 0, alerts: {} });
+    if (!record.summary.validPrice) report.noValidPriceCycles++;
+    report.outlierReadings += record.consensus.outliers.length;
+    for (const a of record.alerts) report.alerts[a.kind] = (report.alerts[a.kind] ?? 0) + 1;
   }
 
   /** Health of the last row's state (SPEC §6); computed where it is reported, not on every row. */

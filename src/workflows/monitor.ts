@@ -12,16 +12,17 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import type { Config } from '../config-schema.ts';
-import { INITIAL_ALERT_STATE, systemFailureAlert } from '../domain/alerts.ts';
-import { HOUR_MS } from '../domain/intervention.ts';
-import { interventionWorkflowId, type CycleSummary, type MonitorHealth, type MonitorStatus, type OperatorEvent } from './contract.ts';
+import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
+import type { CycleSummary, MonitorHealth, MonitorStatus, OperatorEvent } from './contract.ts';
 import { checkInput } from './inputs.ts';
 import { monitorInputSchema } from './messages.ts';
 import { installMonitorHandlers } from './monitor-handlers.ts';
 import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
-import { consensusOf, decideCycle, sampleVolumeOf, unobservedConsensus, type CycleVerdict, type MonitorMemory } from './monitor-cycle.ts';
-import { cycleActivityOptions, cycleFailureAlert, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
+import { consensusOf, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
+import { cycleActivityOptions, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
+import { monitorCycle, type CyclePorts } from '../programs/monitor-cycle.ts';
+import { runProgram, temporalEnv } from './run-program.ts';
 import { controlQuery, type ControlStatus } from './contract.ts';
 import {
   controlStatus, gateMemory, reserveIntervention, startControl, startControlSaver, syncControl, type MonitorControl,
@@ -127,121 +128,34 @@ async function runCycle(s: MonitorState): Promise<void> {
   }
 }
 
+/** One cycle (src/programs/monitor-cycle.ts, the lines the backtest runs per row) bound to this run's activities and child starts. */
 async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
-  const { config } = s;
-  // The version of this cycle's configuration, taken with it: a change made mid-cycle is the next cycle's.
-  const configVersion = configVersionField(s);
+  // The cycle's configuration, taken with it: a change a handler makes mid-cycle is the next cycle's.
+  const config = s.config;
   const acts = proxyActivities<Activities>(cycleActivityOptions(config.monitor.cycleIntervalSeconds));
   const treasuryId = config.treasuryId;
-  const cycleId = `${treasuryId}/${s.cycles + 1}`;
-  const failures: string[] = [];
-  // An activity that fails after its retries: recorded as this cycle's failure (degraded), or, replaying an old history, the old throw.
-  const attempt = async <T>(what: string, run: () => Promise<T>): Promise<T | null> => {
-    try {
-      return await run();
-    } catch (err) {
-      if (!hardened || !(err instanceof ActivityFailure) || isCancellation(err)) throw err;
-      failures.push(failureText(what, err));
-      return null;
-    }
-  };
-  // The backlog first: the monitor intervenes only once every earlier cycle is on record.
-  if (hardened && (s.unrecorded?.length ?? 0) > 0) {
-    const written = await attempt('recordCycleBacklog', () => acts.recordCycleBacklog({ treasuryId, cycles: s.unrecorded ?? [] }));
-    if (written) s.unrecorded = [];
-  }
-  // A market that cannot be observed at all (every source and price feed down) is a cycle with no valid price, not the monitor's end.
-  let unobserved: { source: string; error: string; status?: number }[] = [];
-  const obs = await acts.observeMarket({ treasuryId }).catch((err: unknown) => {
-    if (!(err instanceof ActivityFailure) || (hardened && isCancellation(err))) throw err;
-    if (hardened) failures.push(failureText('observeMarket', err));
-    unobserved = authRefusedSources(err);
-    return null;
-  });
-  const now = Date.now();
-  const consensus = obs ? consensusOf(obs, now, config) : unobservedConsensus('observeMarket failed after its retries');
-  const vwap = consensus.ok && obs
-    ? await attempt('recordSample', () => acts.recordSample({
-      treasuryId, cycleId, at: now, pstrPrice: consensus.price, volumeUsd: hardened ? sampleVolumeOf(obs) : obs.volumeUsd, pumpPrice: obs.pumpPrice,
-      solPrice: obs.solPrice, consensus, vwapWindowDays: config.strategy.vwapWindowDays,
-    }))
-    : null;
-  // Only starts of the trailing window matter to the daily-limit gate.
-  s.interventionStarts = s.interventionStarts.filter((t) => t > now - 48 * HOUR_MS);
-  let v: CycleVerdict;
-  try {
-    v = decideCycle(cycleId, now, obs, consensus, vwap, gateMemory(s), config, unobserved);
-  } catch (err) {
-    // The domain states its rules for odd markets (RR = +∞, NaN); a throw left is a bug, and it must not retry the task forever.
-    if (!hardened) throw err;
-    failures.push(failureText('decideCycle', err));
-    v = safeVerdict(cycleId, now, s, failures[failures.length - 1] ?? 'decideCycle threw');
-  }
-  const backlog = s.unrecorded?.length ?? 0;
-  if (hardened && (failures.length > 0 || backlog > 0)) v = failClosed(v, cycleId, failures, backlog);
-  s.cycles += 1;
-  s.emergencyStop = v.emergency.latched;
-  s.alertState = v.alertState;
-  s.noValidPriceStreak = v.alertState.noValidPriceStreak;
-  if (v.state) {
-    s.lastReserveRatio = v.state.reserveRatio;
-    s.health = {
-      score: v.summary.health, level: v.summary.healthLevel, reserveRatio: v.state.reserveRatio,
-      interventionCapacity: v.state.interventionCapacity, diversification: null, at: now,
-    };
-  }
-  let summary = v.summary;
-  const alerts = [...v.alerts];
-  // An intervention acts under a configuration version the store has (checked before a sequence number is taken).
-  const configBlock = v.decision?.intervene ? configNotReady(s) : null;
-  // The record naming the new sequence number is saved first: a monitor started after a crash never reuses the id.
-  if (configBlock !== null) {
-    summary = { ...summary, decision: `${summary.decision}; not started: ${configBlock}` };
-  } else if (v.decision?.intervene && !(await reserveIntervention(s, now))) {
-    summary = { ...summary, decision: `${summary.decision}; not started: ${s.control?.problem ?? 'safety state not saved'}` };
-  } else if (v.decision?.intervene) {
-    const seq = s.nextSeq;
-    const id = interventionWorkflowId(treasuryId, seq);
-    // The deterministic id makes a second start of the same intervention impossible.
-    const started = await startChild(intervention, {
-      workflowId: id,
-      args: [{ treasuryId, seq, config, ...configVersion, decidedInCycle: cycleId, decision: v.decision, consensus, vwap30: vwap?.vwap ?? 0, startedAt: now }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+  const ports: CyclePorts = {
+    recordBacklog: (cycles) => acts.recordCycleBacklog({ treasuryId, cycles }),
+    observe: () => acts.observeMarket({ treasuryId }),
+    consensus: (obs, now) => consensusOf(obs, now, config),
+    recordSample: (sample) => acts.recordSample(sample),
+    gateMemory: () => gateMemory(s),
+    configBlock: () => configNotReady(s),
+    configVersion: () => configVersionField(s),
+    reserve: (now) => reserveIntervention(s, now),
+    startIntervention: ({ workflowId, ...args }) => startChild(intervention, {
+      workflowId, args: [args], parentClosePolicy: ParentClosePolicy.ABANDON, workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     }).then(() => null, (err: unknown) => {
       if (!hardened || isCancellation(err)) throw err;
       return err;
-    });
-    s.nextSeq += 1;
-    if (started === null) {
-      s.inFlight = [...s.inFlight, id];
-      s.interventionStarts = [...s.interventionStarts, now];
-      summary = { ...summary, startedIntervention: id };
-    } else {
-      // Another workflow holds the id (a monitor restarted without its counter, or a stray start): its number is skipped, this cycle fails closed.
-      const why = started instanceof WorkflowExecutionAlreadyStartedError ? `workflow id ${id} is already taken` : failureText('startChild', started);
-      summary = { ...summary, decision: `intervention not started (fail closed): ${why}; sequence number ${seq} skipped, the next trigger uses ${s.nextSeq}` };
-      const a = systemFailureAlert('intervention start', `${why}; the monitor skipped to ${interventionWorkflowId(treasuryId, s.nextSeq)} and keeps cycling`);
-      alerts.push({ ...a, data: { ...a.data, interventionId: id } });
-    }
-  }
-  s.lastCycle = summary;
-  const record = { ...cycleRecordOf(v, summary, obs, consensus, alerts), ...configVersion };
-  const recorded = await attempt('recordCycle', () => acts.recordCycle({ treasuryId, cycle: record }));
-  // Histories recorded before recordCycle reported this carry no result.
-  if (recorded?.undeliveredCritical) s.undeliveredCritical = recorded.undeliveredCritical;
-  if (hardened && recorded === null) {
-    // The store refused the record: it waits in memory, with the alert saying so (same keys as recordCycle's alert rows).
-    const failure = failures[failures.length - 1] ?? 'recordCycle failed';
-    alerts.push(cycleFailureAlert(cycleId, `${failure}; the record is kept and written once the store takes writes again`));
-    const late = { ...summary, decision: `${summary.decision} (recorded late: ${failure})` };
-    keepUnrecorded(s, { ...record, summary: late, alerts: cycleRecordOf(v, late, obs, consensus, alerts).alerts });
-  }
-  if (!hardened) return deliverInBackground(treasuryId, cycleId, now, alerts);
-  await deliverInBackground(treasuryId, cycleId, now, alerts).catch((err: unknown) => {
-    // The alerts are in the record (or its backlog); a delivery that cannot start is logged, never the monitor's end.
-    log.error('alert delivery could not start', { cycleId, error: failureText('deliverInBackground', err) });
-  });
+    }),
+    recordCycle: (record) => acts.recordCycle({ treasuryId, cycle: record }),
+    deliver: (cycleId, at, alerts) => deliverInBackground(treasuryId, cycleId, at, alerts),
+    isActivityFailure: (err) => err instanceof ActivityFailure,
+    authRefused: (err) => (err instanceof ActivityFailure ? authRefusedSources(err) : []),
+    idTaken: (err) => err instanceof WorkflowExecutionAlreadyStartedError,
+  };
+  await runProgram(monitorCycle(s, hardened, temporalEnv, ports));
 }
 
 /** The source a refused key stopped observeMarket at (its ApplicationFailure details), for the oracle-auth alert; else none. */
