@@ -79,7 +79,8 @@ export class Backtest {
   private lastPrice = 0;
   private lastVwap: number | null = null;
   private readonly config: Config;
-  private readonly operators: Map<string, Uint8Array>;
+  /** The interventions' configuration with the scripted operators' keys: derived at the first intervention (ed25519 set-up costs ~50 ms). */
+  private scripted: ReturnType<typeof scriptedOperators> | null = null;
   private readonly scheduler = new Scheduler(0, () => this.operate());
   /** The row at virtual time (the market every observation reads). */
   private row: PriceRow | null = null;
@@ -92,9 +93,7 @@ export class Backtest {
   private consensusMemo: { row: PriceRow; now: number; result: ConsensusResult } | null = null;
 
   constructor(config: Config) {
-    const scripted = scriptedOperators(config);
-    this.config = scripted.config;
-    this.operators = scripted.seeds;
+    this.config = config;
     const t = config.tokens;
     this.world = this.worldPorts();
     this.mon = backtestMonitorState(this.config);
@@ -282,7 +281,8 @@ export class Backtest {
       startIntervention: (req) => {
         const row = this.currentRow();
         const decided = { t: req.startedAt, pstr: req.consensus.ok ? req.consensus.price : row.pstrPrice, pump: row.pumpPrice, vwap: req.vwap30, consensus: req.consensus };
-        const run = new InterventionRun(req.seq, this.config, req.decision, decided, this.world, this.operators);
+        this.scripted ??= scriptedOperators(this.config);
+        const run = new InterventionRun(req.seq, this.scripted.config, req.decision, decided, this.world, this.scripted.seeds);
         this.runs.push(run);
         this.active.push(run);
         run.start();

@@ -6,7 +6,7 @@
  * run with its line number and leaves no report and no JSON behind.
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { ConfigError, defaultConfig, loadConfigFile } from '../config.ts';
 import { Backtest } from '../backtest/engine.ts';
 import { CsvError, parsePriceCsv } from '../backtest/csv.ts';
@@ -15,6 +15,7 @@ import { progressBar } from './progress.ts';
 
 interface Options {
   prices: string;
+  parseOnly?: boolean;
   config?: string;
   json?: boolean;
   report?: string;
@@ -29,6 +30,8 @@ const program = new Command()
   .option('--json', 'print one JSON document on stdout and nothing else there')
   .option('--report <file.html>', 'write a self-contained HTML report with charts')
   .option('--no-progress', 'no progress bar on stderr')
+  // The benchmark's baseline: the same process only reads and parses the file (npm run bench).
+  .addOption(new Option('--parse-only', 'read and parse the file, print its row count, run nothing').hideHelp())
   .showHelpAfterError('(run backtest --help for usage)');
 
 function fail(message: string, code: number): never {
@@ -44,6 +47,12 @@ async function main(): Promise<void> {
     text = readFileSync(opts.prices, 'utf8');
   } catch (err) {
     throw new CsvError(opts.prices, 0, null, null, `cannot be read (${(err as Error).message})`);
+  }
+  if (opts.parseOnly) {
+    let rows = 0;
+    parsePriceCsv(text, opts.prices, () => void rows++);
+    process.stdout.write(`${rows}\n`);
+    return;
   }
   const bt = new Backtest(config);
   const bar = opts.progress ? progressBar(text, process.stderr) : null;
