@@ -42,17 +42,6 @@ describe('npm run backtest', () => {
     expect(Object.keys(doc.metrics as object)).toEqual(['interventionCount', 'successRate', 'sharpe', 'maxDrawdown', 'finalReserveRatio', 'finalHealth']);
   });
 
-  it('runs the same from the bundle npm run backtest starts (dist/backtest.mjs): the same document, byte for byte', () => {
-    // Built by npm ci (prepare) or npm run build:cli; not rebuilt here, since other test files run the bundle meanwhile.
-    expect(existsSync(join(root, 'dist', 'backtest.mjs')), 'dist/backtest.mjs is missing: run npm run build:cli').toBe(true);
-    const bundled = spawnSync(process.execPath, [join(root, 'dist', 'backtest.mjs'), '--prices', prices, '--json', '--no-progress'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    expect(bundled.status, bundled.stderr).toBe(0);
-    const source = run('src/cli/backtest.ts', ['--prices', prices, '--json', '--no-progress']);
-    expect(bundled.stdout).toBe(source.stdout);
-    const parsed = spawnSync(process.execPath, [join(root, 'dist', 'backtest.mjs'), '--prices', prices, '--parse-only'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-    expect(parsed.stdout.trim()).toBe(String(60 * 96));
-  });
-
   it('prints a human summary and writes the HTML report atomically', () => {
     const report = join(dir, 'out.html');
     const r = run('src/cli/backtest.ts', ['--prices', prices, '--report', report]);

@@ -5,7 +5,8 @@
  * without loading the Temporal client (it never connects).
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +59,23 @@ describe('the installed CLI', () => {
     expect(doc.lines.length).toBeGreaterThan(10);
     expect(doc.lines.some((l) => /cycle/.test(l))).toBe(true);
   });
+
+  it('runs the backtest from its bundle as npm run backtest does: the same document as the source, byte for byte', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pstr-bundle-'));
+    try {
+      const prices = join(dir, 'prices.csv');
+      await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/gen-prices.ts'), '--days', '20', '--interval', '15m', '--seed', '5', '--crash', '12:0.35', '--out', prices], { cwd: root });
+      const args = ['--prices', prices, '--json', '--no-progress'];
+      const bundled = await run(process.execPath, [join(root, 'dist', 'backtest.mjs'), ...args], { cwd: root, maxBuffer: 1 << 26 });
+      const source = await run(process.execPath, ['--import', 'tsx', join(root, 'src/cli/backtest.ts'), ...args], { cwd: root, maxBuffer: 1 << 26 });
+      expect(bundled.stdout).toBe(source.stdout);
+      expect((JSON.parse(bundled.stdout) as { interventions: unknown[] }).interventions.length).toBeGreaterThan(0);
+      // The benchmark's baseline: the same bundle only reads and parses.
+      expect((await run(process.execPath, [join(root, 'dist', 'backtest.mjs'), '--prices', prices, '--parse-only'], { cwd: root })).stdout.trim()).toBe(String(20 * 96));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('prints an error as a JSON document under --json, with a non-zero exit and no stack', async () => {
     const err = await run(process.execPath, [bin, '--json', 'audit', 'monitor/pstr-main', '--file', join(root, 'no-such-history.json')]).then(() => null, (e: { code: number; stdout: string; stderr: string }) => e);
