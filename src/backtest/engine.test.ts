@@ -112,7 +112,7 @@ describe('backtest scenarios', () => {
 
   it('halves a swap that would breach the 2 % slippage bound until a slice fits, one slice per monitoring cycle, recording what is unfilled', () => {
     // Pool depth 100,000 USD: 50,000 per side. 10 % of 30,000 PUMP = 3,000 USD: 3,000 loses 5.7 % and 1,500 2.9 %,
-    // so the production lifecycle halves to 750 (1.48 %) and swaps one 750 slice per 5-minute cycle: four slices.
+    // so the production lifecycle halves to 750 (1.48 %) and swaps one 750 slice per cycle (a row: 10 minutes): four slices.
     const tenMin = (n: number, low: (i: number) => boolean) =>
       Array.from({ length: n }, (_, i) => ({ timestamp: T0 + i * 600_000, pstrPrice: low(i) ? 0.84 : 1, pstrVolume: 1000, pumpPrice: 1, line: i + 2 }));
     const c = config({
@@ -120,18 +120,18 @@ describe('backtest scenarios', () => {
       strategy: { totalCapital: 1, treasuryAllocation: 0 },
       backtest: { poolDepthUsd: 100_000 },
     });
-    const start = 6 * 24 * 8; // day 8 in 10-minute rows
+    const start = 6 * 24 * 8; // day 8 in 10-minute rows; PSTR at 0.84 for five rows (a recovered price would refuse the plan's floor)
     const decidedAt = T0 + start * 600_000;
-    const r = runBacktest(tenMin(6 * 24 * 9, (i) => i >= start && i < start + 3), c);
+    const r = runBacktest(tenMin(6 * 24 * 9, (i) => i >= start && i < start + 5), c);
     const i = r.summary.interventions[0];
     expect(i).toMatchObject({ status: 'executed', decidedAt: new Date(decidedAt).toISOString(), pumpSpent: '3000', unfilledPump: '0' });
-    expect(i?.executedAt).toBe(new Date(decidedAt + 3 * 300_000).toISOString());
+    expect(i?.executedAt).toBe(new Date(decidedAt + 3 * 600_000).toISOString());
     expect(i?.slippage).toBeCloseTo(1 - 50_000 / 50_750, 9);
 
-    // A 10-minute slice window takes the slices at 0, 5 and 10 minutes: 2,250 PUMP, 750 unfilled.
+    // A 10-minute slice window takes the slices at 0 and 10 minutes: 1,500 PUMP, 1,500 unfilled.
     const short = config({ ...c, intervention: { sliceWindowMinutes: 10 } });
-    const cut = runBacktest(tenMin(6 * 24 * 9, (i) => i >= start && i < start + 3), short).summary.interventions[0];
-    expect(cut).toMatchObject({ status: 'executed', pumpSpent: '2250', unfilledPump: '750', reason: expect.stringMatching(/750000000 PUMP base units unfilled within 10 min/) as string });
+    const cut = runBacktest(tenMin(6 * 24 * 9, (i) => i >= start && i < start + 5), short).summary.interventions[0];
+    expect(cut).toMatchObject({ status: 'executed', pumpSpent: '1500', unfilledPump: '1500', reason: expect.stringMatching(/1500000000 PUMP base units unfilled within 10 min/) as string });
   });
 
   it('tracks ROI at +1 h, +24 h and +7 days and calls an executed intervention a success when its 7-day ROI ≥ 0', () => {

@@ -78,7 +78,7 @@ export class Backtest {
   private lastState: TreasuryState | null = null;
   private lastPrice = 0;
   private lastVwap: number | null = null;
-  private readonly config: Config;
+  private config: Config;
   /** The interventions' configuration with the scripted operators' keys: derived at the first intervention (ed25519 set-up costs ~50 ms). */
   private scripted: ReturnType<typeof scriptedOperators> | null = null;
   private readonly scheduler = new Scheduler(0, () => this.operate());
@@ -212,6 +212,7 @@ export class Backtest {
       this.firstT = t;
       if (this.config.liquidity.enabled) this.liquidity.fund(row.pstrPrice, solPrice);
     }
+    if (this.samples === 1) this.cycleEvery(t - this.firstT);
     this.samples++;
     this.lastT = t;
     this.liquidity.step(t, row.pstrPrice, solPrice, row.pstrVolume);
@@ -231,6 +232,18 @@ export class Backtest {
       this.dailyValues.push(this.lastState.valueUsd);
     }
     if (newHour) this.chartPoint(t);
+  }
+
+  /**
+   * One row is one monitoring cycle, so the monitor's cadence (the wait between slices, among others) is the rows'
+   * interval, taken from the first two rows, as `npm run simulate` runs its monitor.
+   */
+  private cycleEvery(intervalMs: number): void {
+    const seconds = intervalMs / 1000;
+    if (!(seconds > 0) || seconds === this.config.monitor.cycleIntervalSeconds) return;
+    this.config = { ...this.config, monitor: { ...this.config.monitor, cycleIntervalSeconds: seconds } };
+    this.mon.config = this.config;
+    this.scripted = null;
   }
 
   private hourStarts(t: number): boolean {
