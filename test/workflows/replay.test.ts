@@ -18,6 +18,7 @@ const HISTORIES = [
   'monitor.json', 'intervention.json', 'monitor-i9.json', 'intervention-i9.json', 'monitor-i10.json', 'intervention-i10.json',
   'monitor-i10b.json', 'intervention-i10b.json', 'monitor-config-i10b.json', 'governance-i10b.json',
   'monitor-i11.json', 'intervention-i11.json', 'monitor-config-i11.json', 'governance-i11.json',
+  'monitor-i12.json', 'intervention-i12.json', 'monitor-config-i12.json', 'governance-i12.json',
 ];
 
 /** Patches no committed history takes, and why (each is a gap to close when its workflow gets a recorded run). */
@@ -92,6 +93,13 @@ describe('replaying committed histories', () => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i11.json'), 'intervention/replay-i11/1');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-config-i11.json'), 'monitor/replay-config-i11');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('governance-i11.json'), 'proposal/replay-i11');
+  }, 90_000);
+
+  it('replays the monitor, intervention, config change and proposal recorded from the cycle and lifecycle programs (src/programs)', async () => {
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-i12.json'), 'monitor/replay-i12');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i12.json'), 'intervention/replay-i12/1');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-config-i12.json'), 'monitor/replay-config-i12');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('governance-i12.json'), 'proposal/replay-i12');
   }, 90_000);
 
   it('has, for every patch in the monitor and intervention code, a committed history that takes the patched branch', () => {
