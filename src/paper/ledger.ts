@@ -1,6 +1,7 @@
 /**
  * The paper treasury: balances, a ledger of every movement and the liquidity
- * positions, in the agent's store (SQLite or PostgreSQL), priced by the simulated market.
+ * positions, in the agent's store (SQLite or PostgreSQL), priced by the simulated market
+ * (or by any LedgerMarket: a simulation's price file).
  *
  * At-most-once: every movement has a key (swap/<interventionId>/<slice>, the
  * accumulation key, rebalance/<pool>/<UTC day>). The entry and its balance
@@ -21,12 +22,21 @@ import { amountsAt, liquidityForValue, poolBudgetsUsd, positionValue, rangeAroun
 import type { PriceRange } from '../domain/liquidity.ts';
 import { constantProductOut, impliedOutput, poolReserves } from '../domain/swap.ts';
 import type { AccumulationRequest, Balances, SettledSwap, SwapRequest, SwapResult, Treasury } from '../ports.ts';
-import type { SimulatedMarket } from './market.ts';
+
+/**
+ * What the ledger prices fills, buys and positions with: USD prices at a time. The demo's
+ * SimulatedMarket is one; `npm run simulate`'s price file (src/simulate/csv-market.ts) another.
+ */
+export interface LedgerMarket {
+  pstrPrice(t: number): number;
+  pumpPrice(t: number): number;
+  solPrice(t: number): number;
+}
 
 export interface PaperLedgerOptions {
   treasuryId: string;
   config: Config;
-  market: SimulatedMarket;
+  market: LedgerMarket;
   clock: () => number;
   /** Simulated network latency before a swap fills; default 0. */
   swapDelayMs?: number;
@@ -80,7 +90,7 @@ class RefusedMove extends Error {}
 export class PaperLedger implements Treasury {
   readonly treasuryId: string;
   private readonly config: Config;
-  private readonly market: SimulatedMarket;
+  private readonly market: LedgerMarket;
   private readonly clock: () => number;
   private readonly swapDelayMs: number;
   private readonly poolDepthUsd: number | undefined;

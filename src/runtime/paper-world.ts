@@ -87,7 +87,12 @@ export async function buildPaperWorld(
   if (config.paper.seedHistoryDays > 0 && !(await store.latestPriceSample(config.treasuryId))) {
     await seedPriceHistory(store, { treasuryId: config.treasuryId, market, nowMs: now, days: config.paper.seedHistoryDays });
   }
-  const liquidity: LiquidityManager = {
+  return { store, market, ledger, sources: paperOracleSources(market, clock), marketData: paperMarketData(market, clock), liquidity: paperLiquidity(ledger) };
+}
+
+/** The rebalancer's view of a paper ledger's positions (also the simulator's, over its price-file market). */
+export function paperLiquidity(ledger: PaperLedger): LiquidityManager {
+  return {
     positions: async () =>
       (await ledger.positions()).map((p) => ({
         pool: p.pool, quote: p.quote, liquidity: p.liquidity, lower: p.range.lower, upper: p.range.upper, center: p.range.center,
@@ -95,5 +100,4 @@ export async function buildPaperWorld(
       })),
     rebalance: async (pool, range, at) => ({ applied: (await ledger.rebalance(pool, range, at)).applied }),
   };
-  return { store, market, ledger, sources: paperOracleSources(market, clock), marketData: paperMarketData(market, clock), liquidity };
 }
