@@ -22,7 +22,7 @@ import type { ProgramEnv } from '../programs/steps.ts';
 import type { MonitorState } from '../workflows/monitor.ts';
 import type { GateContextResult } from '../activities/intervention.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
-import type { CycleRecord, MarketObservation } from '../workflows/contract.ts';
+import type { CycleRecord, MarketObservation, StepRecord } from '../workflows/contract.ts';
 import { consensusOf } from '../workflows/monitor-cycle.ts';
 import { InterventionRun, scriptedOperators, type BacktestWorld, type RowMarket } from './intervention-run.ts';
 import { rowReadings } from './row-readings.ts';
@@ -338,6 +338,11 @@ export class Backtest {
     c.treasuryValue.push(this.lastState?.valueUsd ?? 0);
     c.reserveRatio.push(this.lastState?.reserveRatio ?? 0);
     c.health.push(this.health());
+  }
+
+  /** Each intervention's step records, as the workflow writes them (diagnostics: the differential test prints where runs part). */
+  interventionSteps(): (readonly StepRecord[])[] {
+    return this.runs.map((r) => r.recordedSteps);
   }
 
   finish(): BacktestResult {

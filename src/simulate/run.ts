@@ -60,7 +60,7 @@ import { HOUR_MS } from '../domain/intervention.ts';
 import { DAY_MS } from '../domain/vwap.ts';
 import { scheduleInput } from '../runtime/ensure.ts';
 import { startTimeSkippingServer } from '../temporal/server.ts';
-import { monitorWorkflowId, scheduleId, type CycleRecord, type ScheduledJob } from '../workflows/contract.ts';
+import { monitorWorkflowId, scheduleId, type CycleRecord, type ScheduledJob, type StepRecord } from '../workflows/contract.ts';
 import { cachedWorkflowBundle } from './bundle.ts';
 import { rowInterval } from './cadence.ts';
 import { CsvMarket } from './csv-market.ts';
@@ -91,6 +91,8 @@ export interface SimulateOptions {
 
 export interface Simulation {
   result: BacktestResult;
+  /** Each intervention's step records from its workflow state, in start order (the differential test prints where runs part). */
+  interventionSteps: (readonly StepRecord[])[];
   /** What the reader of the document should know (refused approvals, rows a late cycle skipped). */
   notes: string[];
   stats: {
@@ -130,6 +132,7 @@ export async function simulate(opts: SimulateOptions): Promise<Simulation> {
     const lag = maxCycleLag(out.facts.cycles.map((c) => c.summary.at), market, interval);
     return {
       result: buildDocument(out.facts, market, config),
+      interventionSteps: out.facts.interventions.map((i) => i.state?.steps ?? []),
       notes: [...notesOf(parts.operator, lag, interval), ...parts.leaks.problems.map((p) => `test server clock watch: ${p}`)],
       stats: { ...out.stats, cycles: out.facts.cycles.length, maxCycleLagMs: lag, clockLocksReleased: parts.leaks.released },
     };
