@@ -47,10 +47,14 @@ export interface BacktestWorld {
 const iso = (t: number) => new Date(t).toISOString();
 const NO_LOG = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** The scripted operators: as many as approvals are required, each with a fixed test key (the plans they sign are verified as live). */
-export function scriptedOperators(config: Config): { config: Config; seeds: Map<string, Uint8Array> } {
+/**
+ * Scripted operators (the backtest's and the simulation's): as many as approvals are required, each with a fixed test
+ * key, listed as the only operators; the plans they sign are verified as live. Fixed seeds: a run is repeatable, and
+ * the keys are test keys, never a person's.
+ */
+export function scriptedOperators(config: Config, opts: { name: string; seedBase: number } = { name: 'backtest-operator', seedBase: 0 }): { config: Config; seeds: Map<string, Uint8Array> } {
   const seeds = new Map<string, Uint8Array>();
-  for (let i = 0; i < config.intervention.approvalsRequired; i++) seeds.set(`backtest-operator-${i + 1}`, new Uint8Array(32).fill(i + 1));
+  for (let i = 0; i < config.intervention.approvalsRequired; i++) seeds.set(`${opts.name}-${i + 1}`, new Uint8Array(32).fill(opts.seedBase + i + 1));
   const operatorKeys = Object.fromEntries([...seeds].map(([name, seed]) => [name, publicKeyOf(seed)]));
   return { config: { ...config, intervention: { ...config.intervention, operators: [...seeds.keys()], operatorKeys } }, seeds };
 }

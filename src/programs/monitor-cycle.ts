@@ -11,24 +11,15 @@ import { systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
 import type { VwapReading } from '../domain/vwap.ts';
+import type { RecordSampleInput } from '../activities/monitor.ts';
 import type { CycleRecord, InterventionInput, MarketObservation, RecordCycleResult } from '../workflows/contract.ts';
 import { decideCycle, sampleVolumeOf, unobservedConsensus, type CycleVerdict } from '../workflows/monitor-cycle.ts';
 import { cycleFailureAlert, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict } from '../workflows/monitor-degraded.ts';
 import type { MonitorState } from '../workflows/monitor.ts';
 import { call, type Program, type ProgramEnv } from './steps.ts';
 
-/** A sample as recordSample takes it. */
-export interface SampleRequest {
-  treasuryId: string;
-  cycleId: string;
-  at: number;
-  pstrPrice: number;
-  volumeUsd: number;
-  pumpPrice: number;
-  solPrice: number;
-  consensus: ConsensusResult;
-  vwapWindowDays: number;
-}
+/** A sample as recordSample takes it, with the cycle's consensus. */
+export type SampleRequest = RecordSampleInput & { consensus: ConsensusResult };
 
 export type StartRequest = InterventionInput & { workflowId: string };
 

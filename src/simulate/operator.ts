@@ -17,18 +17,15 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config.ts';
 import { needsTimelock, timelockParams } from '../domain/approval.ts';
-import { planMessage, publicKeyOf, signMessage } from '../domain/operator-message.ts';
+import { scriptedOperators as scriptedOperatorsFor } from '../backtest/intervention-run.ts';
+import { planMessage, signMessage } from '../domain/operator-message.ts';
 import { approveUpdate, interventionStateQuery, type OperatorDecision } from '../workflows/contract.ts';
 
 export const SIMULATION_OPERATOR_REASON = 'simulate: approved when the timelock allows';
 
 /** The operators' names and test seeds, and the config that lists them (their public keys) as the only operators. */
 export function scriptedOperators(config: Config): { config: Config; seeds: Map<string, Uint8Array> } {
-  const seeds = new Map<string, Uint8Array>();
-  // Fixed seeds: a simulation is repeatable and its keys are test keys, never a person's.
-  for (let i = 0; i < config.intervention.approvalsRequired; i++) seeds.set(`simulate-operator-${i + 1}`, new Uint8Array(32).fill(0x40 + i + 1));
-  const operatorKeys = Object.fromEntries([...seeds].map(([name, seed]) => [name, publicKeyOf(seed)]));
-  return { config: { ...config, intervention: { ...config.intervention, operators: [...seeds.keys()], operatorKeys } }, seeds };
+  return scriptedOperatorsFor(config, { name: 'simulate-operator', seedBase: 0x40 });
 }
 
 export class ScriptedOperator {
