@@ -16,9 +16,7 @@ import { simpleReturns } from '../domain/risk.ts';
 import { classValues, decideAccumulation, quantitiesOf, stateOf, type Holdings, type Quantities, type SkipReason, type TreasuryState } from '../domain/treasury.ts';
 import { DAY_MS, RollingVwap } from '../domain/vwap.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
-import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
-import { monitorCycle, type CyclePorts } from '../programs/monitor-cycle.ts';
-import type { ProgramEnv } from '../programs/steps.ts';
+import { initialMonitorState, monitorCycle, type CyclePorts } from '../programs/monitor-cycle.ts';
 import type { MonitorState } from '../workflows/monitor.ts';
 import type { GateContextResult } from '../activities/intervention.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
@@ -32,16 +30,6 @@ import { LiquidityBook } from './liquidity-book.ts';
 import type { BacktestResult, BacktestSummary, ChartSeries, PriceRow } from './types.ts';
 
 const iso = (t: number) => new Date(t).toISOString();
-
-/** The monitor's initial memory (as initialMonitorState gives the workflow); nothing pauses it: no operator is there. */
-function backtestMonitorState(config: Config): MonitorState {
-  return {
-    config, paused: false, emergencyStop: false, lastExecutedSwapAt: null, interventionStarts: [], inFlight: [],
-    alertState: INITIAL_ALERT_STATE, cycles: 0, nextSeq: 1, lastCycle: null,
-    health: { score: null, level: null, reserveRatio: null, interventionCapacity: null, diversification: null, at: null },
-    lastReserveRatio: null, noValidPriceStreak: 0, operatorEvents: [], wake: false, undeliveredCritical: { count: 0, oldest: null },
-  };
-}
 
 /** A price file without per-source columns: its row price is the consensus (one reading, agreeing with itself). */
 function rowConsensus(row: PriceRow): ConsensusResult {
@@ -87,7 +75,6 @@ export class Backtest {
   private readonly world: BacktestWorld;
   /** The monitor's memory, as the workflow keeps it (MonitorState): the cycle program reads and changes it. */
   private readonly mon: MonitorState;
-  private readonly env: ProgramEnv = { now: () => this.scheduler.now(), patched: () => true, isCancellation: () => false, log: { info: () => undefined, warn: () => undefined, error: () => undefined } };
   private readonly cyclePorts: CyclePorts;
   /** The consensus of the row at a time (the cycle's and an intervention's observation at the same instant agree). */
   private consensusMemo: { row: PriceRow; now: number; result: ConsensusResult } | null = null;
@@ -96,7 +83,7 @@ export class Backtest {
     this.config = config;
     const t = config.tokens;
     this.world = this.worldPorts();
-    this.mon = backtestMonitorState(this.config);
+    this.mon = initialMonitorState(this.config);
     this.cyclePorts = this.cycleBindings();
     this.vwap = new RollingVwap(config.strategy.vwapWindowDays * DAY_MS);
     this.params = interventionParams(config);
@@ -217,7 +204,7 @@ export class Backtest {
     this.lastT = t;
     this.liquidity.step(t, row.pstrPrice, solPrice, row.pstrVolume);
     // The monitoring cycle itself (src/programs/monitor-cycle.ts): consensus, sample, decision, the start, the record.
-    this.scheduler.spawn(monitorCycle(this.mon, true, this.env, this.cyclePorts));
+    this.scheduler.spawn(monitorCycle(this.mon, true, this.scheduler.env, this.cyclePorts));
     const consensus = this.consensusMemo?.result;
     const newHour = this.hourStarts(t);
     if (!consensus?.ok) {

@@ -18,7 +18,6 @@ import type { InterventionDecision } from '../domain/intervention.ts';
 import { planMessage, publicKeyOf, signMessage } from '../domain/operator-message.ts';
 import { constantProductOut, impliedOutput, poolReserves } from '../domain/swap.ts';
 import { startInterventionSession, type InterventionPorts, type InterventionSession } from '../programs/intervention.ts';
-import type { ProgramEnv } from '../programs/steps.ts';
 import type { FinalInterventionStatus, MarketObservation, StepRecord } from '../workflows/contract.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { InterventionRecord } from './types.ts';
@@ -45,7 +44,6 @@ export interface BacktestWorld {
 }
 
 const iso = (t: number) => new Date(t).toISOString();
-const NO_LOG = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
  * Scripted operators (the backtest's and the simulation's): as many as approvals are required, each with a fixed test
@@ -78,11 +76,10 @@ export class InterventionRun {
   ) {
     this.id = `intervention/${config.treasuryId}/${seq}`;
     this.startedAt = decided.t;
-    const env: ProgramEnv = { now: () => world.scheduler.now(), patched: () => true, isCancellation: () => false, log: NO_LOG };
     this.session = startInterventionSession({
       id: this.id, treasuryId: config.treasuryId, seq, config, decidedInCycle: `${config.treasuryId}/backtest`, decision,
       consensus: decided.consensus, vwap30: decided.vwap ?? 0, startedAt: decided.t,
-    }, env, this.ports());
+    }, world.scheduler.env, this.ports());
   }
 
   /** Runs the lifecycle until it first waits (validate, assess and size happen at the deciding row). */

@@ -7,7 +7,9 @@
  * Timers due at the same instant fire in the order they were set, so a run is
  * deterministic.
  */
-import type { Program, Step } from '../programs/steps.ts';
+import type { Program, ProgramEnv, Step } from '../programs/steps.ts';
+
+const NO_LOG = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 interface Task {
   readonly program: Program<unknown>;
@@ -40,6 +42,9 @@ export class Scheduler {
   now(): number {
     return this.clock;
   }
+
+  /** What the programs it runs read besides their steps: its clock, the newest code (every patch), no cancellation, no logs. */
+  readonly env: ProgramEnv = { now: () => this.clock, patched: () => true, isCancellation: () => false, log: NO_LOG };
 
   /** Starts a program and runs it until it first sleeps or waits. */
   spawn(program: Program<unknown>): void {

@@ -7,7 +7,8 @@
  * after its retries makes the cycle degraded (recorded, alerted, fail closed),
  * never the monitor's end.
  */
-import { systemFailureAlert, type Alert } from '../domain/alerts.ts';
+import { INITIAL_ALERT_STATE, systemFailureAlert, type Alert } from '../domain/alerts.ts';
+import type { Config } from '../config-schema.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
 import { HOUR_MS } from '../domain/intervention.ts';
 import type { VwapReading } from '../domain/vwap.ts';
@@ -47,6 +48,16 @@ export interface CyclePorts {
   authRefused(err: unknown): { source: string; error: string; status?: number }[];
   /** The start failed because another workflow holds the id. */
   idTaken(err: unknown): boolean;
+}
+
+/** A monitor's first memory: nothing paused or latched, no cycle yet, sequence numbers from 1. */
+export function initialMonitorState(config: Config): MonitorState {
+  return {
+    config, paused: false, emergencyStop: false, lastExecutedSwapAt: null, interventionStarts: [], inFlight: [],
+    alertState: INITIAL_ALERT_STATE, cycles: 0, nextSeq: 1, lastCycle: null,
+    health: { score: null, level: null, reserveRatio: null, interventionCapacity: null, diversification: null, at: null },
+    lastReserveRatio: null, noValidPriceStreak: 0, operatorEvents: [], wake: false, undeliveredCritical: { count: 0, oldest: null },
+  };
 }
 
 /** A step that fails after its retries: recorded as this cycle's failure (degraded), or, replaying an old history, the old throw. */

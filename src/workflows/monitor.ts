@@ -12,7 +12,6 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
 import type { Config } from '../config-schema.ts';
-import { INITIAL_ALERT_STATE } from '../domain/alerts.ts';
 import type { CycleSummary, MonitorHealth, MonitorStatus, OperatorEvent } from './contract.ts';
 import { checkInput } from './inputs.ts';
 import { monitorInputSchema } from './messages.ts';
@@ -21,7 +20,7 @@ import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
 import { consensusOf, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
 import { cycleActivityOptions, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
-import { monitorCycle, type CyclePorts } from '../programs/monitor-cycle.ts';
+import { initialMonitorState, monitorCycle, type CyclePorts } from '../programs/monitor-cycle.ts';
 import { runProgram, temporalEnv } from './run-program.ts';
 import { controlQuery, type ControlStatus } from './contract.ts';
 import {
@@ -63,14 +62,8 @@ export interface MonitorInput {
   cyclesPerRun?: number;
 }
 
-export function initialMonitorState(config: Config): MonitorState {
-  return {
-    config, paused: false, emergencyStop: false, lastExecutedSwapAt: null, interventionStarts: [], inFlight: [],
-    alertState: INITIAL_ALERT_STATE, cycles: 0, nextSeq: 1, lastCycle: null,
-    health: { score: null, level: null, reserveRatio: null, interventionCapacity: null, diversification: null, at: null },
-    lastReserveRatio: null, noValidPriceStreak: 0, operatorEvents: [], wake: false, undeliveredCritical: { count: 0, oldest: null },
-  };
-}
+/** The monitor's first memory (pure, in src/programs: the backtest starts from it too). */
+export { initialMonitorState };
 
 export async function strategyMonitor(input: MonitorInput): Promise<void> {
   // A start with a malformed input fails fast, naming the field, instead of wedging the first task.
