@@ -9,12 +9,14 @@
  *
  * Cycle latency is read from each monitor's history:
  *  - due → done: from the moment the cycle was due (the TimerFired event of
- *    the previous wait; the workflow start for the first cycle) to the
- *    ActivityTaskCompleted of its recordCycle. Includes every queue on the way
+ *    the previous wait; the workflow start for the first cycle) to its
+ *    record written (recordCycle's local-activity marker). Includes every queue on the way
  *    (workflow task dispatch, activity dispatch), so it is the cadence criterion:
  *    a cycle that takes longer than the interval makes the next one late.
- *  - work: from the ActivityTaskScheduled of its observeMarket to the same
- *    ActivityTaskCompleted of recordCycle (the cycle's own activities and workflow tasks).
+ *  - work: from its observation (the workflow task that runs its local
+ *    activities; before them, observeMarket's ActivityTaskScheduled) to the
+ *    record written (the task's completion; before, recordCycle's
+ *    ActivityTaskCompleted).
  *
  * The N monitors share ONE paper world (one store, one ledger, one market):
  * a worker's activities are built for one set of dependencies. Each treasury
@@ -34,7 +36,8 @@ import { ensureMonitor } from '../src/runtime/ensure.ts';
 import { buildPaperWorld } from '../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../src/runtime/worker.ts';
 import { monitorWorkflowId, statusQuery } from '../src/workflows/contract.ts';
-import { CYCLES_PER_RUN } from '../src/workflows/monitor.ts';
+import { MAX_CYCLES_PER_RUN } from '../src/workflows/monitor.ts';
+import { localActivityType } from '../test/support/history-cycles.ts';
 import { ephemeralDevServer } from '../test/e2e/fixtures/e2e.ts';
 
 const SCALE_INTERVAL_S = 2;
@@ -56,6 +59,7 @@ interface HistoryEvent {
   eventId?: unknown;
   eventTime?: { seconds?: unknown; nanos?: number | null } | null;
   workflowExecutionStartedEventAttributes?: unknown;
+  workflowTaskStartedEventAttributes?: unknown;
   timerFiredEventAttributes?: unknown;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
   activityTaskStartedEventAttributes?: { scheduledEventId?: unknown } | null;
@@ -66,26 +70,32 @@ interface HistoryEvent {
 const num = (x: unknown): number => (typeof x === 'number' ? x : Number(String(x)));
 const timeOf = (e: HistoryEvent): number => num(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
 
-/** Splits a monitor's history into cycles: due (timer fired or start), first activity scheduled, recordCycle completed. */
+/**
+ * Splits a monitor's history into cycles: due (timer fired or start), the observation (its local activity's
+ * workflow task started, or its activity task scheduled), and the cycle record written (recordCycle's marker,
+ * recorded when its workflow task completes, or its ActivityTaskCompleted).
+ */
 function cyclesOf(events: HistoryEvent[]): Cycle[] {
   const cycles: Cycle[] = [];
   const typeById = new Map<number, string>();
   let due: number | null = null;
+  let taskStartedAt: number | null = null;
   let open: Cycle | null = null;
   for (const [index, e] of events.entries()) {
     if (e.workflowExecutionStartedEventAttributes || e.timerFiredEventAttributes) due = timeOf(e);
+    if (e.workflowTaskStartedEventAttributes) taskStartedAt = timeOf(e);
+    const local = localActivityType(e as never);
     const scheduled = e.activityTaskScheduledEventAttributes;
-    if (scheduled) {
-      const type = scheduled.activityType?.name ?? '';
-      typeById.set(num(e.eventId), type);
-      if (type === 'observeMarket' && due !== null) {
-        open = { index, dueAt: due, startedAt: timeOf(e), doneAt: null };
-        cycles.push(open);
-        due = null;
-      }
+    if (scheduled) typeById.set(num(e.eventId), scheduled.activityType?.name ?? '');
+    const type = local ?? scheduled?.activityType?.name ?? null;
+    if (type === 'observeMarket' && due !== null) {
+      open = { index, dueAt: due, startedAt: local ? (taskStartedAt ?? timeOf(e)) : timeOf(e), doneAt: null };
+      cycles.push(open);
+      due = null;
     }
     const completed = e.activityTaskCompletedEventAttributes;
-    if (completed && open && typeById.get(num(completed.scheduledEventId)) === 'recordCycle') {
+    const recorded = local === 'recordCycle' || (completed !== undefined && completed !== null && typeById.get(num(completed.scheduledEventId)) === 'recordCycle');
+    if (recorded && open) {
       open.doneAt = timeOf(e);
       open = null;
     }
@@ -191,10 +201,10 @@ async function main(): Promise<void> {
       console.log('\n(a) history events per monitoring cycle (1 monitor, 1 s interval)');
       console.log(`    ${events.length} events after ${all.length} cycles begun (${(events.length / all.length).toFixed(1)} per cycle overall, start-up included)`);
       console.log(`    ${perCycle.toFixed(1)} events per cycle at steady state (cycles 1–${CYCLES + 1})`);
-      console.log(`    → ${CYCLES_PER_RUN} cycles per run (the monitor's CYCLES_PER_RUN) ≈ ${Math.round(perCycle * CYCLES_PER_RUN)} events; the server suggests continue-as-new at 4,096 events ≈ cycle ${Math.floor(4096 / perCycle)} (hard limit 51,200)`);
+      console.log(`    → the monitor continues as new when the server suggests it (4,096 events ≈ cycle ${Math.floor(4096 / perCycle)}), at most every ${MAX_CYCLES_PER_RUN} cycles (≈ ${Math.round(perCycle * MAX_CYCLES_PER_RUN)} events; hard limit 51,200)`);
       console.log(`\n(b) cycle latency over ${measured.length} cycles (1 monitor, 1 s interval)`);
       console.log(`    due → recordCycle done: p50 ${ms(pct(dueToDone, 0.5))}  p99 ${ms(pct(dueToDone, 0.99))}  max ${ms(Math.max(...dueToDone))}`);
-      console.log(`    observeMarket scheduled → recordCycle done: p50 ${ms(pct(work, 0.5))}  p99 ${ms(pct(work, 0.99))}`);
+      console.log(`    observation → record written: p50 ${ms(pct(work, 0.5))}  p99 ${ms(pct(work, 0.99))}`);
       for (const [type, t] of activityTimes(events)) {
         console.log(`    ${type.padEnd(14)} queue p50 ${ms(pct(t.wait, 0.5)).padStart(6)}, run p50 ${ms(pct(t.run, 0.5)).padStart(6)} p99 ${ms(pct(t.run, 0.99)).padStart(6)}`);
       }

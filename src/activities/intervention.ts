@@ -6,7 +6,7 @@ import type { InterventionStatus } from '../db/store.ts';
 import type { AbandonOutcome } from '../ports.ts';
 import type { RecordStepInput } from '../workflows/contract.ts';
 import { readControlVerdict } from './control.ts';
-import { serverClock, type ActivityDeps } from './deps.ts';
+import { serverClock, wakeAlertOutbox, type ActivityDeps } from './deps.ts';
 import { withProgressHeartbeat } from './heartbeat.ts';
 import { proposalFacts } from './proposals.ts';
 
@@ -222,6 +222,7 @@ export function interventionActivities(deps: ActivityDeps) {
         const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
         log({ treasuryId: input.treasuryId, alert: a.kind, level: a.level, key: input.key }, a.message);
       }
+      await wakeAlertOutbox(deps, input.treasuryId, input.alerts.length);
     },
   };
 }

@@ -6,7 +6,7 @@ import type { OracleSource } from '../ports.ts';
 import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
 import { undeliveredCritical } from '../db/alert-delivery.ts';
 import type { CycleRecord, MarketObservation, RecordCycleInput, RecordCycleResult } from '../workflows/contract.ts';
-import { serverClock, type ActivityDeps } from './deps.ts';
+import { atWorkflowTime, serverClock, wakeAlertOutbox, type ActivityDeps } from './deps.ts';
 import { proposalFacts } from './proposals.ts';
 import { toWire } from './wire.ts';
 
@@ -81,80 +81,95 @@ export interface RecordSampleInput {
 
 export function monitorActivities(deps: ActivityDeps) {
   const { store } = deps;
+  /** Every source read in parallel, each bounded by its timeout; a failed source is reported, not fatal. */
+  async function observe(input: { treasuryId: string }): Promise<MarketObservation> {
+    const at = serverClock();
+    const timeoutMs = deps.sourceTimeoutMs ?? 5_000;
+    const priced = deps.market.priceSources;
+    const [pstr, pump, sol] = await Promise.all([
+      readAll(deps.sources, timeoutMs, ''),
+      priced ? readAll(priced.pump, timeoutMs, `${PUMP_LABEL} `) : null,
+      priced ? readAll(priced.sol, timeoutMs, `${SOL_LABEL} `) : null,
+    ]);
+    const last = await store.latestPriceSample(input.treasuryId);
+    const [pumpPrice, solPrice, volumeUsd, balances] = await Promise.all([
+      // With PUMP and SOL sources their prices come from the consensus below, never from one unchecked read.
+      priced ? Number.NaN : deps.market.pumpPrice(),
+      priced ? Number.NaN : deps.market.solPrice(),
+      // A volume read that fails costs the sample its weight (0 volume), never the cycle its price.
+      deps.market.volumeUsd(last ? last.timestamp : at - 60_000, at).catch((error: unknown) => {
+        deps.logger.warn({ treasuryId: input.treasuryId, err: error instanceof Error ? error.message : String(error) }, 'pool volume unavailable this cycle; the sample is recorded with volume 0');
+        return 0;
+      }),
+      deps.treasury.balances(),
+    ]).catch(authRefusal);
+    const failures = [...pstr.failures, ...(pump?.failures ?? []), ...(sol?.failures ?? [])];
+    const facts = await proposalFacts(deps, input.treasuryId, at);
+    const obs: MarketObservation = {
+      at, readings: pstr.readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances),
+      ...(facts && { proposals: { live: facts.live, lastConfirmedAt: facts.confirmedAt.length ? Math.max(...facts.confirmedAt) : null } }),
+    };
+    if (pump && sol) {
+      // SPEC §2 at the observation's time; the workflow fails the cycle closed on a missing one (consensusOf).
+      const m = marketPrices({ pump: pump.readings, sol: sol.readings }, at, consensusParams(deps.config));
+      Object.assign(obs, { pumpPrice: m.pumpPrice, solPrice: m.solPrice, pumpConsensus: m.pumpConsensus, solConsensus: m.solConsensus });
+    }
+    deps.metrics?.marketObserved(input.treasuryId, obs);
+    return obs;
+  }
+
   return {
-    /** Every source read in parallel, each bounded by its timeout; a failed source is reported, not fatal. */
-    async observeMarket(input: { treasuryId: string }): Promise<MarketObservation> {
-      const at = serverClock();
-      const timeoutMs = deps.sourceTimeoutMs ?? 5_000;
-      const priced = deps.market.priceSources;
-      const [pstr, pump, sol] = await Promise.all([
-        readAll(deps.sources, timeoutMs, ''),
-        priced ? readAll(priced.pump, timeoutMs, `${PUMP_LABEL} `) : null,
-        priced ? readAll(priced.sol, timeoutMs, `${SOL_LABEL} `) : null,
-      ]);
-      const last = await store.latestPriceSample(input.treasuryId);
-      const [pumpPrice, solPrice, volumeUsd, balances] = await Promise.all([
-        // With PUMP and SOL sources their prices come from the consensus below, never from one unchecked read.
-        priced ? Number.NaN : deps.market.pumpPrice(),
-        priced ? Number.NaN : deps.market.solPrice(),
-        // A volume read that fails costs the sample its weight (0 volume), never the cycle its price.
-        deps.market.volumeUsd(last ? last.timestamp : at - 60_000, at).catch((error: unknown) => {
-          deps.logger.warn({ treasuryId: input.treasuryId, err: error instanceof Error ? error.message : String(error) }, 'pool volume unavailable this cycle; the sample is recorded with volume 0');
-          return 0;
-        }),
-        deps.treasury.balances(),
-      ]).catch(authRefusal);
-      const failures = [...pstr.failures, ...(pump?.failures ?? []), ...(sol?.failures ?? [])];
-      const facts = await proposalFacts(deps, input.treasuryId, at);
-      const obs: MarketObservation = {
-        at, readings: pstr.readings, failures, pumpPrice, solPrice, volumeUsd, balances: toWire(balances),
-        ...(facts && { proposals: { live: facts.live, lastConfirmedAt: facts.confirmedAt.length ? Math.max(...facts.confirmedAt) : null } }),
-      };
-      if (pump && sol) {
-        // SPEC §2 at the observation's time; the workflow fails the cycle closed on a missing one (consensusOf).
-        const m = marketPrices({ pump: pump.readings, sol: sol.readings }, at, consensusParams(deps.config));
-        Object.assign(obs, { pumpPrice: m.pumpPrice, solPrice: m.solPrice, pumpConsensus: m.pumpConsensus, solConsensus: m.solConsensus });
-      }
-      deps.metrics?.marketObserved(input.treasuryId, obs);
-      return obs;
+    /** The market at `at` (the workflow's time; a local activity's own clock is the worker's) or at the activity's scheduled time. */
+    observeMarket(input: { treasuryId: string; at?: number }): Promise<MarketObservation> {
+      return atWorkflowTime(input.at, () => observe(input));
     },
 
     /** Records the cycle's sample (idempotent on the cycle id) and returns the 30-day VWAP at its time. */
-    async recordSample(input: RecordSampleInput): Promise<VwapReading | null> {
-      await store.recordPriceSample({
-        treasuryId: input.treasuryId,
-        cycleId: input.cycleId,
-        timestamp: input.at,
-        pstrPrice: input.pstrPrice,
-        pstrVolume: input.volumeUsd,
-        pumpPrice: input.pumpPrice,
-        solPrice: input.solPrice,
-        consensus: input.consensus,
-      });
-      const windowMs = input.vwapWindowDays * DAY_MS;
-      return vwapOf(await store.vwapSamples(input.treasuryId, input.at - windowMs + 1, input.at), input.at, windowMs);
+    recordSample(input: RecordSampleInput): Promise<VwapReading | null> {
+      return atWorkflowTime(input.at, () => recordSample(input));
     },
 
     /** Writes the cycle's log, its treasury snapshot and its alerts; every write keyed by the cycle id. */
-    async recordCycle(input: RecordCycleInput): Promise<RecordCycleResult> {
-      const { treasuryId, cycle } = input;
-      const s = cycle.summary;
-      await store.transaction(() => writeCycle(deps, treasuryId, cycle));
-      deps.metrics?.observeCycle(treasuryId, cycle, undefined, serverClock());
-      for (const a of cycle.alerts) {
-        const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
-        log({ treasuryId, cycleId: s.cycleId, alert: a.kind, level: a.level }, a.message);
-      }
-      const pending = await undeliveredCritical(store, treasuryId, { sinceMs: s.at - 7 * DAY_MS });
-      const oldest = pending[0];
-      return {
-        undeliveredCritical: {
-          count: pending.length,
-          oldest: oldest ? { kind: oldest.kind, at: oldest.at, message: oldest.message, failures: oldest.failures.map((f) => `${f.sink}: ${f.error ?? 'failed'}`) } : null,
-        },
-      };
+    recordCycle(input: RecordCycleInput): Promise<RecordCycleResult> {
+      return atWorkflowTime(input.at, () => recordCycle(input));
     },
   };
+
+  async function recordSample(input: RecordSampleInput): Promise<VwapReading | null> {
+    await store.recordPriceSample({
+      treasuryId: input.treasuryId,
+      cycleId: input.cycleId,
+      timestamp: input.at,
+      pstrPrice: input.pstrPrice,
+      pstrVolume: input.volumeUsd,
+      pumpPrice: input.pumpPrice,
+      solPrice: input.solPrice,
+      consensus: input.consensus,
+    });
+    const windowMs = input.vwapWindowDays * DAY_MS;
+    return vwapOf(await store.vwapSamples(input.treasuryId, input.at - windowMs + 1, input.at), input.at, windowMs);
+  }
+
+  async function recordCycle(input: RecordCycleInput): Promise<RecordCycleResult> {
+    const { treasuryId, cycle } = input;
+    const s = cycle.summary;
+    await store.transaction(() => writeCycle(deps, treasuryId, cycle));
+    // The alert rows are the outbox, written in the cycle's transaction; its drainer delivers them.
+    await wakeAlertOutbox(deps, treasuryId, cycle.alerts.length);
+    deps.metrics?.observeCycle(treasuryId, cycle, undefined, serverClock());
+    for (const a of cycle.alerts) {
+      const log = a.level === 'critical' ? deps.logger.error.bind(deps.logger) : a.level === 'warning' ? deps.logger.warn.bind(deps.logger) : deps.logger.info.bind(deps.logger);
+      log({ treasuryId, cycleId: s.cycleId, alert: a.kind, level: a.level }, a.message);
+    }
+    const pending = await undeliveredCritical(store, treasuryId, { sinceMs: s.at - 7 * DAY_MS });
+    const oldest = pending[0];
+    return {
+      undeliveredCritical: {
+        count: pending.length,
+        oldest: oldest ? { kind: oldest.kind, at: oldest.at, message: oldest.message, failures: oldest.failures.map((f) => `${f.sink}: ${f.error ?? 'failed'}`) } : null,
+      },
+    };
+  }
 }
 
 /**
@@ -164,14 +179,19 @@ export function monitorActivities(deps: ActivityDeps) {
  */
 export function backlogActivities(deps: ActivityDeps) {
   return {
-    async recordCycleBacklog(input: { treasuryId: string; cycles: CycleRecord[] }): Promise<{ written: number }> {
-      await deps.store.transaction(async () => {
-        for (const cycle of input.cycles) await writeCycle(deps, input.treasuryId, cycle);
-      });
-      deps.logger.info({ treasuryId: input.treasuryId, cycles: input.cycles.length, first: input.cycles[0]?.summary.cycleId ?? null }, 'cycle backlog recorded after a store outage');
-      return { written: input.cycles.length };
+    recordCycleBacklog(input: { treasuryId: string; cycles: CycleRecord[]; at?: number }): Promise<{ written: number }> {
+      return atWorkflowTime(input.at, () => recordBacklog(input));
     },
   };
+
+  async function recordBacklog(input: { treasuryId: string; cycles: CycleRecord[] }): Promise<{ written: number }> {
+    await deps.store.transaction(async () => {
+      for (const cycle of input.cycles) await writeCycle(deps, input.treasuryId, cycle);
+    });
+    await wakeAlertOutbox(deps, input.treasuryId, input.cycles.reduce((n, c) => n + c.alerts.length, 0));
+    deps.logger.info({ treasuryId: input.treasuryId, cycles: input.cycles.length, first: input.cycles[0]?.summary.cycleId ?? null }, 'cycle backlog recorded after a store outage');
+    return { written: input.cycles.length };
+  }
 }
 
 /** One cycle's log, snapshot and alert rows, each keyed by the cycle id (idempotent). */

@@ -15,7 +15,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { serverClock } from '../activities/deps.ts';
 import {
-  alertRow, deliveryOf, previousNotice, undeliveredCritical, writeDelivery, type DeliveryRecord, type SinkOutcome,
+  alertRow, deliveryOf, pendingAlerts, previousNotice, undeliveredCritical, writeDelivery, type DeliveryRecord, type SinkOutcome,
   type UndeliveredCriticalAlert,
 } from '../db/alert-delivery.ts';
 import type { TreasuryStore } from '../db/store.ts';
@@ -164,6 +164,15 @@ export function alertActivities(deps: AlertActivityDeps) {
   }
 
   return {
+    /** The outbox's next batch: stored alerts no delivery has decided on, minus those a delivery has in hand. */
+    async pendingAlerts(input: { treasuryId: string; exclude: string[] }): Promise<AlertToDeliver[]> {
+      const rows = await pendingAlerts(store, input.treasuryId, { exclude: input.exclude });
+      return rows.map((r) => ({
+        key: r.alertKey, level: r.level, kind: r.kind, message: r.message, at: r.at,
+        data: typeof r.data === 'object' && r.data !== null && !Array.isArray(r.data) ? (r.data as Record<string, unknown>) : {},
+      }));
+    },
+
     /**
      * Delivers a batch of alerts to every enabled sink. Throws a retryable
      * ApplicationFailure (type AlertDeliveryFailed) naming the sinks to retry.

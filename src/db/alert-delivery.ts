@@ -6,7 +6,7 @@
  * is already keyed by (treasury, alert key), which is what a retried delivery
  * activity needs to find what it already did.
  */
-import { and, count, desc, eq, gte, min, ne, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, min, ne, notInArray, sql } from 'drizzle-orm';
 import type { PreviousNotice } from '../domain/alert-dedupe.ts';
 import type { AlertRow, TreasuryStore } from './store.ts';
 
@@ -117,4 +117,18 @@ export async function undeliveredCritical(store: TreasuryStore, treasuryId: stri
         .map(([sink, o]) => ({ sink, error: o.error, retryable: o.retryable, attempts: o.attempts })),
     };
   });
+}
+
+/**
+ * The outbox: alerts stored (by a cycle's record, raiseAlerts, a written
+ * backlog) that no delivery has decided on yet, oldest first. `exclude` are
+ * keys a delivery already has in hand. What the alert-outbox workflow drains.
+ */
+export function pendingAlerts(store: TreasuryStore, treasuryId: string, opts: { exclude?: readonly string[]; limit?: number } = {}): Promise<AlertRow[]> {
+  const exclude = opts.exclude ?? [];
+  return store.query((db, { alerts: t }) => db.select().from(t)
+    .where(and(eq(t.treasuryId, treasuryId), eq(t.delivered, false), sql`${store.jsonText(t.data, 'delivery', 'decision')} is null`,
+      exclude.length > 0 ? notInArray(t.alertKey, [...exclude]) : undefined))
+    .orderBy(asc(t.at), asc(t.alertKey))
+    .limit(opts.limit ?? 100));
 }

@@ -1,12 +1,15 @@
 /** Builds the Temporal worker: activities from injected dependencies, workflows from src/workflows. */
 import { fileURLToPath } from 'node:url';
+import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { Worker, bundleWorkflowCode, type NativeConnection, type WorkerInterceptors, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createActivities, type ActivityDeps } from '../activities/index.ts';
 import type { WorkflowState } from '../activities/deps.ts';
 import type { Config } from '../config.ts';
-import { TASK_QUEUE, applyProposalUpdate, monitorWorkflowId, statusQuery, type ApplyProposalRequest, type ApplyProposalResult, type MonitorStatus } from '../workflows/contract.ts';
+import {
+  TASK_QUEUE, alertOutboxWakeSignal, alertOutboxWorkflowId, applyProposalUpdate, monitorWorkflowId, statusQuery, type ApplyProposalRequest, type ApplyProposalResult, type MonitorStatus,
+} from '../workflows/contract.ts';
 import type { PaperWorld } from './paper-world.ts';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -71,11 +74,29 @@ export function proposalApplier(client: Client) {
   };
 }
 
+/**
+ * Wakes the treasury's alert outbox, starting it on this activity's task queue when it does not run
+ * (signal-with-start: one call, whether it runs or not).
+ */
+export function alertOutboxWaker(client: Client, fallbackTaskQueue = TASK_QUEUE) {
+  return async (treasuryId: string): Promise<void> => {
+    let taskQueue = fallbackTaskQueue;
+    try {
+      taskQueue = Context.current().info.taskQueue;
+    } catch {
+      // Called outside an activity: the deployment's task queue.
+    }
+    await client.workflow.signalWithStart('alertOutbox', {
+      workflowId: alertOutboxWorkflowId(treasuryId), taskQueue, args: [{ treasuryId }], signal: alertOutboxWakeSignal, signalArgs: [],
+    });
+  };
+}
+
 export function paperDeps(config: Config, world: PaperWorld, client: Client, logger: Logger): ActivityDeps {
   return {
     config, store: world.store, sources: world.sources, market: world.marketData, treasury: world.ledger,
     liquidity: world.liquidity, monitorStatus: monitorStatusReader(client), workflowState: workflowStateReader(client), workflowResult: workflowResultReader(client), logger,
-    applyProposalToMonitor: proposalApplier(client),
+    applyProposalToMonitor: proposalApplier(client), wakeAlertOutbox: alertOutboxWaker(client),
   };
 }
 

@@ -7,7 +7,7 @@ import { TreasuryStore } from '../db/store.ts';
 import { redactUrl } from '../db/connection.ts';
 import { buildLiveWorld, type LiveOverrides } from './live-world.ts';
 import { buildPaperWorld } from './paper-world.ts';
-import { monitorStatusReader, paperDeps, proposalApplier, workflowResultReader, workflowStateReader } from './worker.ts';
+import { alertOutboxWaker, monitorStatusReader, paperDeps, proposalApplier, workflowResultReader, workflowStateReader } from './worker.ts';
 
 export interface OpenWorld {
   deps: ActivityDeps;
@@ -52,7 +52,7 @@ function openLive(config: Config, store: TreasuryStore, storeLabel: string, opts
     deps: {
       config, store: live.store, sources: live.sources, market: live.marketData, treasury: live.treasury, liquidity: null,
       monitorStatus: monitorStatusReader(opts.client), workflowState: workflowStateReader(opts.client), workflowResult: workflowResultReader(opts.client), logger: opts.logger, sourceTimeoutMs: live.sourceTimeoutMs,
-      applyProposalToMonitor: proposalApplier(opts.client),
+      applyProposalToMonitor: proposalApplier(opts.client), wakeAlertOutbox: alertOutboxWaker(opts.client),
     },
     store: live.store,
     storeLabel,

@@ -54,6 +54,9 @@ export const updateConfigUpdate = defineUpdate<Config, [{ patch: unknown } & Ope
 export const updateConfigSignal = defineSignal<[{ patch: unknown } & OperatorAction]>('updateConfig');
 /** Run a cycle now (streaming mode: a price update crossed the trigger between cycles). */
 export const wakeSignal = defineSignal<[{ reason: string }]>('wake');
+/** Wakes a treasury's alert outbox: stored alerts wait for delivery (any payload is ignored). */
+export const alertOutboxWakeSignal = defineSignal<unknown[]>('alertsStored');
+export const alertOutboxWorkflowId = (treasuryId: string) => `alerts/outbox/${treasuryId}`;
 /** An intervention tells its monitor how it ended its swap phase. */
 export const interventionSettledSignal = defineSignal<[InterventionSettled]>('interventionSettled');
 /** Governance (Emergency Action) cancels a pending intervention through its monitor. */
@@ -381,6 +384,8 @@ export interface RecordCycleResult {
 export interface RecordCycleInput {
   treasuryId: string;
   cycle: CycleRecord;
+  /** The workflow's time, for a local activity (whose own clock is the worker's). */
+  at?: number;
 }
 
 export interface RecordStepInput {

@@ -13,6 +13,7 @@
  * here is behind `patched(DURABLE_CONTROL_PATCH)`, decided once per run.
  */
 import { ActivityFailure, condition, log, patched, proxyActivities } from '@temporalio/workflow';
+import { proxyLocalActivitiesAsTasks } from './local-activities.ts';
 import type { Activities } from '../activities/index.ts';
 import { mergeControl, recordOf, sameControl, type ControlMemory, type ControlRecord, type LoadedControl } from '../domain/control.ts';
 import type { ControlStatus, OperatorEvent } from './contract.ts';
@@ -51,6 +52,16 @@ const acts = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '20 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '5 seconds' },
+});
+
+/** The saves as local activities (one marker each instead of six events; a save is a compare-and-set, safe to repeat). */
+export const LOCAL_CONTROL_SAVE_PATCH = 'local-control-save';
+const localActs = proxyLocalActivitiesAsTasks<Activities>({
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '20 seconds',
+  // Attempts bound it on the time-skipping server too (backoffs 1, 2, 4, 5 s: 12 s); retries wait on workflow timers.
+  retry: { initialInterval: '1 second', maximumInterval: '5 seconds', maximumAttempts: 5 },
+  localRetryThreshold: 1,
 });
 
 const NOT_LOADED = 'safety state not loaded';
@@ -135,7 +146,7 @@ async function save(s: ControlledState, record: ControlRecord): Promise<boolean>
   const c = controlOf(s);
   if (c.saved !== null && sameControl(record, c.saved)) return true;
   try {
-    const r = await acts.saveControl({ treasuryId: s.config.treasuryId, control: record });
+    const r = await (patched(LOCAL_CONTROL_SAVE_PATCH) ? localActs : acts).saveControl({ treasuryId: s.config.treasuryId, control: record });
     if (!r.written) {
       // The store holds a newer record than ours (another run wrote it): load it and merge before saving again.
       c.loaded = false;

@@ -9,7 +9,7 @@
  * only when it can also record why.
  */
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { systemFailureAlert, type Alert } from '../domain/alerts.ts';
 import type { ConsensusResult } from '../domain/consensus.ts';
 import type { CycleRecord, CycleSummary, MarketObservation } from './contract.ts';
@@ -37,6 +37,26 @@ export function cycleActivityOptions(cycleIntervalSeconds: number): ActivityOpti
     startToCloseTimeout: `${Math.min(30, deadline)} seconds`,
     scheduleToCloseTimeout: `${deadline} seconds`,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  };
+}
+
+/**
+ * The same budget for the cycle's local activities, also as an attempt count:
+ * a local activity measures its deadline on the worker's clock, which the
+ * time-skipping test server does not move, so the attempts that fit the
+ * deadline bound it on either clock. Every retry waits on a workflow timer
+ * (`localRetryThreshold` below the first backoff), not inside the worker: a
+ * failing step never holds a workflow task open.
+ */
+export function cycleLocalActivityOptions(cycleIntervalSeconds: number): LocalActivityOptions {
+  const options = cycleActivityOptions(cycleIntervalSeconds);
+  const deadlineMs = Math.round(Math.min(120, Math.max(15, cycleIntervalSeconds / 3))) * 1000;
+  let attempts = 1;
+  // Backoffs 1 s, 2 s, 4 s, … capped at 30 s, while their sum stays within the deadline.
+  for (let waited = 0, next = 1000; waited + next <= deadlineMs; waited += next, next = Math.min(30_000, next * 2)) attempts += 1;
+  return {
+    startToCloseTimeout: options.startToCloseTimeout, scheduleToCloseTimeout: options.scheduleToCloseTimeout,
+    retry: { ...options.retry, maximumAttempts: attempts }, localRetryThreshold: 1,
   };
 }
 

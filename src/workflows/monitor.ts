@@ -19,8 +19,9 @@ import { installMonitorHandlers } from './monitor-handlers.ts';
 import { intervention } from './intervention.ts';
 import { deliverInBackground } from './alerts.ts';
 import { consensusOf, unobservedConsensus, type MonitorMemory } from './monitor-cycle.ts';
-import { cycleActivityOptions, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
+import { cycleActivityOptions, cycleLocalActivityOptions, cycleRecordOf, failClosed, failureText, keepUnrecorded, safeVerdict, type UnrecordedCycles } from './monitor-degraded.ts';
 import { initialMonitorState, monitorCycle, type CyclePorts } from '../programs/monitor-cycle.ts';
+import { proxyLocalActivitiesAsTasks } from './local-activities.ts';
 import { runProgram, temporalEnv } from './run-program.ts';
 import { controlQuery, type ControlStatus } from './contract.ts';
 import {
@@ -30,8 +31,18 @@ import {
   configNotReady, configVersionField, startConfigAuthority, startConfigSaver, syncConfig, type ConfigAuthority,
 } from './monitor-config.ts';
 
-/** Keeps a run's history to a few thousand events (about 20 a cycle), under the server's 4,096-event suggestion. */
-export const CYCLES_PER_RUN = 150;
+/** Runs recorded before the server's suggestion decided continued as new after exactly this many cycles (about 24 events each). */
+export const LEGACY_CYCLES_PER_RUN = 150;
+/**
+ * A run continues as new when the server suggests it (its history nears 4,096 events or 4 MB); this ceiling
+ * (about 8,000 events at 8 a cycle, under the 51,200-event limit) holds on servers that never suggest, such as
+ * the time-skipping test server.
+ */
+export const MAX_CYCLES_PER_RUN = 1_000;
+/** The cycle's observe, sample and record run as local activities (markers in the monitor's history, no activity tasks). */
+export const LOCAL_CYCLE_PATCH = 'local-cycle-activities';
+/** Continue-as-new on the server's suggestion, not after a fixed 150 cycles. */
+export const SUGGESTED_CONTINUE_PATCH = 'continue-as-new-on-suggestion';
 
 export interface MonitorState extends MonitorMemory, UnrecordedCycles {
   config: Config;
@@ -58,7 +69,7 @@ export interface MonitorInput {
   config: Config;
   /** Carried across continue-as-new. */
   state?: MonitorState;
-  /** Cycles per run before continuing as new (default 150); tests use a small number. */
+  /** Cycles per run before continuing as new (default: the server's suggestion, at most MAX_CYCLES_PER_RUN); tests use a small number. */
   cyclesPerRun?: number;
 }
 
@@ -91,13 +102,19 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     if (durable) await syncControl(s);
     const next = started + s.config.monitor.cycleIntervalSeconds * 1000;
     await condition(() => s.wake, Math.max(1, next - Date.now()));
-    if (cyclesThisRun + 1 >= (input.cyclesPerRun ?? CYCLES_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+    if (cyclesThisRun + 1 >= cycleCeiling(input) || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       if (authority) await syncConfig(s);
       if (durable) await syncControl(s);
       await continueAsNew<typeof strategyMonitor>({ config: s.config, state: { ...s, wake: false }, ...(input.cyclesPerRun ? { cyclesPerRun: input.cyclesPerRun } : {}) });
     }
   }
+}
+
+/** Cycles this run may take before it continues as new (the server's suggestion may end it sooner). */
+function cycleCeiling(input: MonitorInput): number {
+  if (input.cyclesPerRun !== undefined) return input.cyclesPerRun;
+  return patched(SUGGESTED_CONTINUE_PATCH) ? MAX_CYCLES_PER_RUN : LEGACY_CYCLES_PER_RUN;
 }
 
 async function runCycle(s: MonitorState): Promise<void> {
@@ -125,11 +142,15 @@ async function runCycle(s: MonitorState): Promise<void> {
 async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
   // The cycle's configuration, taken with it: a change a handler makes mid-cycle is the next cycle's.
   const config = s.config;
-  const acts = proxyActivities<Activities>(cycleActivityOptions(config.monitor.cycleIntervalSeconds));
+  // Short, idempotent and keyed by the cycle id: as local activities they cost one marker each instead of six events.
+  // Histories recorded before run them as activity tasks.
+  const interval = config.monitor.cycleIntervalSeconds;
+  const local = patched(LOCAL_CYCLE_PATCH);
+  const acts = local ? proxyLocalActivitiesAsTasks<Activities>(cycleLocalActivityOptions(interval)) : proxyActivities<Activities>(cycleActivityOptions(interval));
   const treasuryId = config.treasuryId;
   const ports: CyclePorts = {
-    recordBacklog: (cycles) => acts.recordCycleBacklog({ treasuryId, cycles }),
-    observe: () => acts.observeMarket({ treasuryId }),
+    recordBacklog: (cycles) => acts.recordCycleBacklog(local ? { treasuryId, cycles, at: Date.now() } : { treasuryId, cycles }),
+    observe: () => acts.observeMarket(local ? { treasuryId, at: Date.now() } : { treasuryId }),
     consensus: (obs, now) => consensusOf(obs, now, config),
     recordSample: (sample) => acts.recordSample(sample),
     gateMemory: () => gateMemory(s),
@@ -142,7 +163,7 @@ async function cycle(s: MonitorState, hardened: boolean): Promise<void> {
       if (!hardened || isCancellation(err)) throw err;
       return err;
     }),
-    recordCycle: (record) => acts.recordCycle({ treasuryId, cycle: record }),
+    recordCycle: (record) => acts.recordCycle(local ? { treasuryId, cycle: record, at: Date.now() } : { treasuryId, cycle: record }),
     deliver: (cycleId, at, alerts) => deliverInBackground(treasuryId, cycleId, at, alerts),
     isActivityFailure: (err) => err instanceof ActivityFailure,
     authRefused: (err) => (err instanceof ActivityFailure ? authRefusedSources(err) : []),

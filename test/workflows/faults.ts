@@ -1,10 +1,11 @@
 /**
  * Faults injected at the edge the monitor cannot control: the store refusing
  * every call ("database is locked") for a window of server time, optionally
- * only inside one activity type. The time is the activity's scheduled time
- * (skipped time on the time-skipping server, wall time on the dev server).
+ * only inside one activity type. The time is the activity's (serverClock:
+ * skipped time on the time-skipping server, wall time on the dev server).
  */
 import { Context } from '@temporalio/activity';
+import { serverClock } from '../../src/activities/deps.ts';
 import type { ActivityDeps } from '../../src/activities/index.ts';
 import type { TreasuryStore } from '../../src/db/store.ts';
 
@@ -30,7 +31,8 @@ function inOutage(o: Outage): boolean {
     return false;
   }
   if (o.activity !== undefined && !info.activityType.startsWith(o.activity)) return false;
-  const t = info.currentAttemptScheduledTimestampMs;
+  // The activity's time: the workflow's for the cycle's local activities (src/activities/deps.ts), else its scheduled time.
+  const t = serverClock();
   return t >= o.from && t < o.until;
 }
 

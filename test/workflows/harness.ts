@@ -93,7 +93,11 @@ export async function harness(
     : parseConfig({ ...config, treasuryId, paper: { ...config.paper, drawdown: { startInSeconds: opts.drawdownInMinutes * 60, depth: opts.depth ?? 0.17, rampSeconds: 60, holdSeconds: (opts.holdMinutes ?? 600) * 60, recoverSeconds: 600 } } });
   const world = await buildPaperWorld(cfg, { dataDir: dir, now });
   const logger = pino({ level: 'silent' });
-  const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', deps: (opts.wrapDeps ?? ((d) => d))(paperDeps(cfg, world, env.client, logger)), taskQueue });
+  // No alert outbox on the shared time-skipping server: a workflow left running (its hourly sweep, a delivery
+  // retrying) would hold the clock for the next test. Alerts stay stored; test/e2e/events-per-cycle.test.ts delivers them.
+  const deps: ActivityDeps = { ...paperDeps(cfg, world, env.client, logger) };
+  delete deps.wakeAlertOutbox;
+  const worker = await createWorker({ connection: env.nativeConnection, namespace: env.namespace ?? 'default', deps: (opts.wrapDeps ?? ((d) => d))(deps), taskQueue });
   return {
     env, world, config: cfg, worker, dir, taskQueue, treasuryId,
     run: (fn) => worker.runUntil(fn),

@@ -1,0 +1,64 @@
+/**
+ * A monitor's history split into its cycles, for counting what a cycle costs
+ * (every history event is a billed action on Temporal Cloud). A cycle begins
+ * at its market observation (the observeMarket local-activity marker, or the
+ * ActivityTaskScheduled of runs recorded before local activities) and ends
+ * where the next one begins. Used by the events-per-cycle test and
+ * `npm run bench:cycles`.
+ */
+import type { temporal } from '@temporalio/proto';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+export interface HistoryCycle {
+  /** Index of its observeMarket event in the history. */
+  index: number;
+  /** Events from its observation to the next cycle's (the last cycle: to the end of the history). */
+  events: number;
+  /** The event types of the cycle, in order (for a failure's message). */
+  types: string[];
+}
+
+const num = (x: unknown): number => (typeof x === 'number' ? x : Number(String(x)));
+
+/** The activity type a local activity's marker records (its `data` detail is JSON with `activity_type`). */
+export function localActivityType(e: HistoryEvent): string | null {
+  const a = e.markerRecordedEventAttributes;
+  if (a?.markerName !== 'core_local_activity') return null;
+  const bytes = a.details?.data?.payloads?.[0]?.data;
+  if (!bytes) return null;
+  try {
+    const data = JSON.parse(new TextDecoder().decode(bytes)) as { activity_type?: unknown };
+    return typeof data.activity_type === 'string' ? data.activity_type : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What an event is, in a word: its attributes' name (`timerStarted`, `markerRecorded:observeMarket`, …). */
+export function eventLabel(e: HistoryEvent): string {
+  const key = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k] != null) ?? 'unknown';
+  const base = key.replace(/EventAttributes$/, '');
+  const la = localActivityType(e);
+  if (la) return `${base}:${la}`;
+  const scheduled = e.activityTaskScheduledEventAttributes?.activityType?.name;
+  return scheduled ? `${base}:${scheduled}` : base;
+}
+
+function isObservation(e: HistoryEvent): boolean {
+  return localActivityType(e) === 'observeMarket' || e.activityTaskScheduledEventAttributes?.activityType?.name === 'observeMarket';
+}
+
+export function cyclesOfHistory(events: readonly HistoryEvent[]): HistoryCycle[] {
+  const starts = events.flatMap((e, i) => (isObservation(e) ? [i] : []));
+  // A local activity's marker follows its workflow task; a cycle's first events (the timer that fired, the task) come before it.
+  return starts.map((index, k) => {
+    const end = starts[k + 1] ?? events.length;
+    return { index, events: end - index, types: events.slice(index, end).map(eventLabel) };
+  });
+}
+
+/** Event time in ms (seconds arrive as Long). */
+export function eventTimeMs(e: HistoryEvent): number {
+  return num(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+}
