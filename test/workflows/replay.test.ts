@@ -19,6 +19,7 @@ const HISTORIES = [
   'monitor-i10b.json', 'intervention-i10b.json', 'monitor-config-i10b.json', 'governance-i10b.json',
   'monitor-i11.json', 'intervention-i11.json', 'monitor-config-i11.json', 'governance-i11.json',
   'monitor-i12.json', 'intervention-i12.json', 'monitor-config-i12.json', 'governance-i12.json',
+  'monitor-i13.json', 'intervention-i13.json', 'monitor-config-i13.json', 'governance-i13.json',
 ];
 
 /** Patches no committed history takes, and why (each is a gap to close when its workflow gets a recorded run). */
@@ -100,6 +101,13 @@ describe('replaying committed histories', () => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i12.json'), 'intervention/replay-i12/1');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-config-i12.json'), 'monitor/replay-config-i12');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('governance-i12.json'), 'proposal/replay-i12');
+  }, 90_000);
+
+  it('replays the monitor, intervention, config change and proposal recorded with local cycle activities, the alert outbox and continue-as-new on suggestion', async () => {
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-i13.json'), 'monitor/replay-i13');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('intervention-i13.json'), 'intervention/replay-i13/1');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-config-i13.json'), 'monitor/replay-config-i13');
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('governance-i13.json'), 'proposal/replay-i13');
   }, 90_000);
 
   it('has, for every patch in the monitor and intervention code, a committed history that takes the patched branch', () => {
