@@ -29,6 +29,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import pino from 'pino';
 import { parseConfig, type Config } from '../src/config.ts';
 import { seedPriceHistory } from '../src/paper/history.ts';
@@ -37,7 +38,7 @@ import { buildPaperWorld } from '../src/runtime/paper-world.ts';
 import { createWorker, paperDeps } from '../src/runtime/worker.ts';
 import { monitorWorkflowId, statusQuery } from '../src/workflows/contract.ts';
 import { MAX_CYCLES_PER_RUN } from '../src/workflows/monitor.ts';
-import { localActivityType } from '../test/support/history-cycles.ts';
+import { timedCycles as cyclesOf } from '../test/support/history-cycles.ts';
 import { ephemeralDevServer } from '../test/e2e/fixtures/e2e.ts';
 
 const SCALE_INTERVAL_S = 2;
@@ -47,61 +48,12 @@ const WINDOW_MS = 16_000;
 /** Stop raising N once the bench has run this long, whatever p99 says. */
 const BUDGET_MS = 4.5 * 60_000;
 
-interface Cycle {
-  /** Position of its observeMarket ActivityTaskScheduled in the history. */
-  index: number;
-  dueAt: number;
-  startedAt: number;
-  doneAt: number | null;
-}
 
-interface HistoryEvent {
-  eventId?: unknown;
-  eventTime?: { seconds?: unknown; nanos?: number | null } | null;
-  workflowExecutionStartedEventAttributes?: unknown;
-  workflowTaskStartedEventAttributes?: unknown;
-  timerFiredEventAttributes?: unknown;
-  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
-  activityTaskStartedEventAttributes?: { scheduledEventId?: unknown } | null;
-  activityTaskCompletedEventAttributes?: { scheduledEventId?: unknown } | null;
-}
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 /** Long, number or string to a number (event ids and seconds arrive as Long). */
 const num = (x: unknown): number => (typeof x === 'number' ? x : Number(String(x)));
 const timeOf = (e: HistoryEvent): number => num(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-
-/**
- * Splits a monitor's history into cycles: due (timer fired or start), the observation (its local activity's
- * workflow task started, or its activity task scheduled), and the cycle record written (recordCycle's marker,
- * recorded when its workflow task completes, or its ActivityTaskCompleted).
- */
-function cyclesOf(events: HistoryEvent[]): Cycle[] {
-  const cycles: Cycle[] = [];
-  const typeById = new Map<number, string>();
-  let due: number | null = null;
-  let taskStartedAt: number | null = null;
-  let open: Cycle | null = null;
-  for (const [index, e] of events.entries()) {
-    if (e.workflowExecutionStartedEventAttributes || e.timerFiredEventAttributes) due = timeOf(e);
-    if (e.workflowTaskStartedEventAttributes) taskStartedAt = timeOf(e);
-    const local = localActivityType(e as never);
-    const scheduled = e.activityTaskScheduledEventAttributes;
-    if (scheduled) typeById.set(num(e.eventId), scheduled.activityType?.name ?? '');
-    const type = local ?? scheduled?.activityType?.name ?? null;
-    if (type === 'observeMarket' && due !== null) {
-      open = { index, dueAt: due, startedAt: local ? (taskStartedAt ?? timeOf(e)) : timeOf(e), doneAt: null };
-      cycles.push(open);
-      due = null;
-    }
-    const completed = e.activityTaskCompletedEventAttributes;
-    const recorded = local === 'recordCycle' || (completed !== undefined && completed !== null && typeById.get(num(completed.scheduledEventId)) === 'recordCycle');
-    if (recorded && open) {
-      open.doneAt = timeOf(e);
-      open = null;
-    }
-  }
-  return cycles;
-}
 
 /** Per activity type: queue wait (scheduled → started) and run time (started → completed), in ms. */
 function activityTimes(events: HistoryEvent[]): Map<string, { wait: number[]; run: number[] }> {

@@ -60,6 +60,9 @@ export class Backtest {
   private firstT = 0;
   private lastT = 0;
   private lastHour = -1;
+  /** When the next monitoring cycle is due, and the time between cycles (known from the second row). */
+  private nextCycleAt = 0;
+  private cadenceMs = 0;
   private lastDay = -1;
   private readonly dailyValues: number[] = [];
   private readonly charts: ChartSeries = { t: [], pstrPrice: [], vwap30: [], trigger: [], treasuryValue: [], reserveRatio: [], health: [] };
@@ -197,21 +200,33 @@ export class Backtest {
     const solPrice = row.solPrice ?? this.config.backtest.initialSolPrice;
     if (this.samples === 0) {
       this.firstT = t;
+      this.nextCycleAt = t;
       if (this.config.liquidity.enabled) this.liquidity.fund(row.pstrPrice, solPrice);
     }
     if (this.samples === 1) this.cycleEvery(t - this.firstT);
     this.samples++;
     this.lastT = t;
     this.liquidity.step(t, row.pstrPrice, solPrice, row.pstrVolume);
-    // The monitoring cycle itself (src/programs/monitor-cycle.ts): consensus, sample, decision, the start, the record.
-    this.scheduler.spawn(monitorCycle(this.mon, true, this.scheduler.env, this.cyclePorts));
-    const consensus = this.consensusMemo?.result;
     const newHour = this.hourStarts(t);
-    if (!consensus?.ok) {
-      // No valid price: the cycle failed closed (no sample, no decision); the hour's buy has no price either.
-      if (newHour) this.skipped.noValidPrice = (this.skipped.noValidPrice ?? 0) + 1;
-    } else {
-      this.accumulateAndValue(consensus.price, row, solPrice, newHour);
+    const cycles = t >= this.nextCycleAt;
+    let consensus: ConsensusResult | undefined;
+    if (cycles) {
+      // The first row cycles before the cadence is known (the second row sets it, from the first).
+      if (this.cadenceMs > 0) while (this.nextCycleAt <= t) this.nextCycleAt += this.cadenceMs;
+      // The monitoring cycle itself (src/programs/monitor-cycle.ts): consensus, sample, decision, the start, the record.
+      this.scheduler.spawn(monitorCycle(this.mon, true, this.scheduler.env, this.cyclePorts));
+      consensus = this.consensusMemo?.result;
+    } else if (newHour) {
+      // A row between cycles is the market between observations (the monitor does not see it); the hour's buy reads it.
+      consensus = this.consensus(this.observation(), t);
+    }
+    if (cycles || newHour) {
+      if (!consensus?.ok) {
+        // No valid price: the cycle failed closed (no sample, no decision); the hour's buy has no price either.
+        if (newHour) this.skipped.noValidPrice = (this.skipped.noValidPrice ?? 0) + 1;
+      } else {
+        this.accumulateAndValue(consensus.price, row, solPrice, newHour);
+      }
     }
     const day = Math.floor(t / DAY_MS);
     if (day !== this.lastDay && this.lastState) {
@@ -222,12 +237,17 @@ export class Backtest {
   }
 
   /**
-   * One row is one monitoring cycle, so the monitor's cadence (the wait between slices, among others) is the rows'
-   * interval, taken from the first two rows, as `npm run simulate` runs its monitor.
+   * The monitor cycles at its configured interval, as live; rows finer than that are the market between its
+   * observations (1-minute rows, 5-minute cycles: every fifth row is a cycle). A file coarser than the interval has
+   * one cycle per row, and the monitor's cadence (the wait between slices, among others) is then the rows' interval.
+   * `npm run simulate` runs its monitor at the same cadence.
    */
-  private cycleEvery(intervalMs: number): void {
-    const seconds = intervalMs / 1000;
-    if (!(seconds > 0) || seconds === this.config.monitor.cycleIntervalSeconds) return;
+  private cycleEvery(rowsMs: number): void {
+    const seconds = rowsMs / 1000;
+    const configured = this.config.monitor.cycleIntervalSeconds;
+    this.cadenceMs = Math.max(rowsMs, configured * 1000);
+    this.nextCycleAt = this.firstT + this.cadenceMs;
+    if (!(seconds > configured)) return;
     this.config = { ...this.config, monitor: { ...this.config.monitor, cycleIntervalSeconds: seconds } };
     this.mon.config = this.config;
     this.scripted = null;

@@ -1,6 +1,7 @@
 /**
- * A simulation runs one monitoring cycle per row, and the monitor cycles at
- * one fixed interval: so the rows must be evenly spaced. A file with a gap or
+ * A simulation's monitor cycles at one fixed interval (its configured one, or
+ * the rows' when they are coarser), reading the row at its time: so the rows
+ * must be evenly spaced. A file with a gap or
  * a stray row is refused with the first offending line (rather than taking a
  * median interval: the cycles would then read some rows twice and skip
  * others, and the document would quietly disagree with the backtest, which

@@ -5,9 +5,11 @@
  *
  * How time runs. The server's clock is set ahead of the file's by a whole
  * number of days (file time = server time − offset), so hours and days line
- * up. The monitor is started at the first row's time with one cycle per row
- * (`monitor.cycleIntervalSeconds` = the rows' interval; cadence.ts refuses
- * uneven files). The Java test server has no Schedules (creating one fails:
+ * up. The monitor is started at the first row's time and cycles at its
+ * configured interval, as the backtest's monitor does: rows finer than that
+ * are the market between its observations; a file coarser than it has one
+ * cycle per row (`monitor.cycleIntervalSeconds` = the rows' interval).
+ * cadence.ts refuses uneven files. The Java test server has no Schedules (creating one fails:
  * checked here), so the simulator does what the Schedules would: at every
  * whole hour of the file it starts `accumulationJob`, and at every whole UTC
  * day `liquidityRebalanceJob` (when liquidity is enabled), each under the id
@@ -112,7 +114,8 @@ let simulations = 0;
 
 export async function simulate(opts: SimulateOptions): Promise<Simulation> {
   const t0 = performance.now();
-  const interval = rowInterval(opts.rows, opts.file);
+  // The backtest's cadence (engine.ts cycleEvery): the configured interval, or the rows' when they are coarser.
+  const interval = Math.max(rowInterval(opts.rows, opts.file), opts.config.monitor.cycleIntervalSeconds * 1000);
   quietRuntime();
   const ownEnv = opts.env === undefined;
   const env = opts.env ?? (await startTimeSkippingServer());

@@ -37,7 +37,7 @@ export interface SimWorld {
 /**
  * The configuration the simulation runs: the file's (or the defaults) with what
  * a simulation must be. Paper mode whatever the file says (nothing may trade);
- * one monitoring cycle per row; no alert sinks (a simulated crash must not page
+ * the backtest's cycle cadence; no alert sinks (a simulated crash must not page
  * anybody); no seeded history and no simulated drawdown (the file is the
  * market); the backtest's pool model for fills.
  */

@@ -62,3 +62,44 @@ export function cyclesOfHistory(events: readonly HistoryEvent[]): HistoryCycle[]
 export function eventTimeMs(e: HistoryEvent): number {
   return num(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
 }
+
+/** A cycle's times, for lateness: when it was due, when it began observing, when its record was written (null: not yet). */
+export interface TimedCycle {
+  index: number;
+  dueAt: number;
+  startedAt: number;
+  doneAt: number | null;
+}
+
+/**
+ * Splits a monitor's history into timed cycles: due (the timer that fired, or the start), the observation (the
+ * workflow task that runs its local activities; before them, observeMarket's ActivityTaskScheduled), and its
+ * record written (recordCycle's marker, recorded as its task completes; before, its ActivityTaskCompleted).
+ */
+export function timedCycles(events: readonly HistoryEvent[]): TimedCycle[] {
+  const cycles: TimedCycle[] = [];
+  const typeById = new Map<number, string>();
+  let due: number | null = null;
+  let taskStartedAt: number | null = null;
+  let open: TimedCycle | null = null;
+  for (const [index, e] of events.entries()) {
+    if (e.workflowExecutionStartedEventAttributes || e.timerFiredEventAttributes) due = eventTimeMs(e);
+    if (e.workflowTaskStartedEventAttributes) taskStartedAt = eventTimeMs(e);
+    const local = localActivityType(e);
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) typeById.set(num(e.eventId), scheduled.activityType?.name ?? '');
+    const type = local ?? scheduled?.activityType?.name ?? null;
+    if (type === 'observeMarket' && due !== null) {
+      open = { index, dueAt: due, startedAt: local ? (taskStartedAt ?? eventTimeMs(e)) : eventTimeMs(e), doneAt: null };
+      cycles.push(open);
+      due = null;
+    }
+    const completed = e.activityTaskCompletedEventAttributes;
+    const recorded = local === 'recordCycle' || (completed != null && typeById.get(num(completed.scheduledEventId)) === 'recordCycle');
+    if (recorded && open) {
+      open.doneAt = eventTimeMs(e);
+      open = null;
+    }
+  }
+  return cycles;
+}
