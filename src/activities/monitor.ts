@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { consensusParams, type OracleReading } from '../domain/consensus.ts';
 import { marketPrices, PUMP_LABEL, SOL_LABEL } from '../domain/market-consensus.ts';
 import type { OracleSource } from '../ports.ts';
-import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
+import { DAY_MS, type VwapReading } from '../domain/vwap.ts';
+import { readingOfPrefixes } from '../domain/vwap-prefix.ts';
 import { undeliveredCritical } from '../db/alert-delivery.ts';
 import type { CycleRecord, MarketObservation, RecordCycleInput, RecordCycleResult } from '../workflows/contract.ts';
 import { serverClock, type ActivityDeps } from './deps.ts';
@@ -119,20 +120,26 @@ export function monitorActivities(deps: ActivityDeps) {
       return obs;
     },
 
-    /** Records the cycle's sample (idempotent on the cycle id) and returns the 30-day VWAP at its time. */
+    /**
+     * Records the cycle's sample (idempotent on the cycle id: a retry writes
+     * nothing and reads the same window) and returns the 30-day VWAP at its
+     * time, from the running sums of two rows: a constant cost per cycle.
+     */
     async recordSample(input: RecordSampleInput): Promise<VwapReading | null> {
-      await store.recordPriceSample({
-        treasuryId: input.treasuryId,
-        cycleId: input.cycleId,
-        timestamp: input.at,
-        pstrPrice: input.pstrPrice,
-        pstrVolume: input.volumeUsd,
-        pumpPrice: input.pumpPrice,
-        solPrice: input.solPrice,
-        consensus: input.consensus,
-      });
       const windowMs = input.vwapWindowDays * DAY_MS;
-      return vwapOf(await store.vwapSamples(input.treasuryId, input.at - windowMs + 1, input.at), input.at, windowMs);
+      return store.transaction(async () => {
+        await store.recordPriceSample({
+          treasuryId: input.treasuryId,
+          cycleId: input.cycleId,
+          timestamp: input.at,
+          pstrPrice: input.pstrPrice,
+          pstrVolume: input.volumeUsd,
+          pumpPrice: input.pumpPrice,
+          solPrice: input.solPrice,
+          consensus: input.consensus,
+        });
+        return readingOfPrefixes(await store.vwapPrefixes(input.treasuryId, input.at, windowMs), input.at);
+      });
     },
 
     /** Writes the cycle's log, its treasury snapshot and its alerts; every write keyed by the cycle id. */
