@@ -123,15 +123,29 @@ describe('the VWAP from prefix sums', () => {
   });
 
   // Down to prices and volumes of 1e-6 the fixed point's rounding (5e-19 absolute) stays under 1e-12 relative per term.
-  it('agrees with the floating-point rolling VWAP to 1e-11, with the same samples, history and volumeless mark', () => {
+  it('agrees with a floating-point recomputation over the window to 1e-11, with the same samples, history and volumeless mark', () => {
     fc.assert(fc.property(samples, fc.integer({ min: 1, max: 40 }), (series, windowDays) => {
       const windowMs = windowDays * DAY_MS;
       const t = series.at(-1)!.timestamp;
       const exact = naiveWindowReading(series, t, windowMs)!;
-      const float = vwapOf(series, t, windowMs)!;
+      const float = vwapOf(series.filter((s) => s.timestamp > t - windowMs), t, windowMs)!;
       expect({ ...exact, vwap: 0 }).toEqual({ ...float, vwap: 0 });
       expect(Math.abs(exact.vwap - float.vwap) / float.vwap).toBeLessThan(1e-11);
     }));
+  });
+
+  it('stays exact in a small window after a huge sample has left it, where floating-point running sums cancel', () => {
+    // Found by the property above against RollingVwap: 2.1e9 of price·volume in and out leaves a residue larger than 1e-12.
+    const series = [
+      { timestamp: 0, price: 1e-6, volume: 0.11920928955078128 },
+      { timestamp: 0, price: 834.9469768253227, volume: 2572000.0282715796 },
+      { timestamp: 77_505_671, price: 1e-6, volume: 0 },
+      { timestamp: DAY_MS, price: 1e-6, volume: 1e-6 },
+    ];
+    const prefixes = series.reduce((acc, s) => [...acc, addSums(acc.at(-1)!, sampleTerms(s.price, s.volume))], [NO_SUMS]);
+    const reading = readingOfPrefixes({ upTo: prefixes[4]!, before: prefixes[2]!, oldest: 77_505_671 }, DAY_MS);
+    expect(reading).toStrictEqual({ vwap: 1e-6, volumeless: false, samples: 2, historyMs: DAY_MS - 77_505_671 });
+    expect(reading).toStrictEqual(naiveWindowReading(series, DAY_MS, DAY_MS));
   });
 
   it('takes the plain mean of the prices when the window has no volume, and says so', () => {
@@ -145,5 +159,21 @@ describe('the VWAP from prefix sums', () => {
     const one = sampleTerms(1, 1);
     expect(readingOfPrefixes({ upTo: one, before: one, oldest: null }, 20)).toBeNull();
     expect(subtractSums(one, one)).toEqual(NO_SUMS);
+  });
+});
+
+describe('toFixedPoint', () => {
+  it('gives the exact rounding of the double\'s value for any magnitude, subnormals and powers of two included', () => {
+    const exact = (x: number, decimals: number) => {
+      const r = exactRational(x);
+      const scaled = r.n * 10n ** BigInt(decimals);
+      const q = scaled / r.d;
+      const rest = scaled - q * r.d;
+      return 2n * rest > r.d || (2n * rest === r.d && (q & 1n) === 1n) ? q + 1n : q;
+    };
+    const value = fc.oneof(fc.double({ min: 0, max: 1e300, noNaN: true, noDefaultInfinity: true }), fc.integer({ min: -1074, max: 1023 }).map((e) => 2 ** e));
+    fc.assert(fc.property(value, fc.integer({ min: 0, max: 30 }), (x, decimals) => {
+      expect(toFixedPoint(x, decimals)).toBe(exact(x, decimals));
+    }), { numRuns: 500 });
   });
 });

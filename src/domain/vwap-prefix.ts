@@ -74,12 +74,16 @@ function shiftRoundHalfEven(n: bigint, shift: bigint): bigint {
   return rest > half || (rest === half && (q & 1n) === 1n) ? q + 1n : q;
 }
 
+// Powers of ten by exponent, built once: the backtest converts two values a row.
+const POWERS_OF_TEN: bigint[] = [];
+const tenTo = (decimals: number): bigint => (POWERS_OF_TEN[decimals] ??= 10n ** BigInt(decimals));
+
 /** round(x · 10^decimals), half to even, from the double's exact value: x must be finite and ≥ 0. */
 export function toFixedPoint(x: number, decimals: number): bigint {
   if (!Number.isFinite(x) || x < 0) throw new RangeError(`fixed-point value must be finite and ≥ 0, got ${x}`);
   if (x === 0) return 0n;
   const { mantissa, exponent } = decompose(x);
-  const scaled = mantissa * 10n ** BigInt(decimals);
+  const scaled = mantissa * tenTo(decimals);
   return exponent >= 0 ? scaled << BigInt(exponent) : shiftRoundHalfEven(scaled, BigInt(-exponent));
 }
 
@@ -104,7 +108,23 @@ export function subtractSums(upTo: VwapSums, before: VwapSums): VwapSums {
   };
 }
 
-const bitLength = (n: bigint): number => n.toString(2).length;
+/** Bits of n > 0, from its hex digits (toString(2) would be four times longer to build). */
+function bitLength(n: bigint): number {
+  const hex = n.toString(16);
+  return (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0] as string, 16)));
+}
+
+/**
+ * log2(d) − log2(n) rounded up to within a bit or two: any overestimate only
+ * gives the quotient more bits, which rounds the same. From the doubles
+ * nearest n and d (cheap); exact bit lengths when those overflow.
+ */
+function log2Ratio(n: bigint, d: bigint): number {
+  const nf = Number(n);
+  const df = Number(d);
+  if (Number.isFinite(nf) && Number.isFinite(df)) return Math.ceil(Math.log2(df) - Math.log2(nf)) + 2;
+  return bitLength(d) - bitLength(n) + 1;
+}
 
 /**
  * n / d rounded to the nearest double, ties to even (n ≥ 0, d > 0). A quotient of
@@ -114,7 +134,7 @@ const bitLength = (n: bigint): number => n.toString(2).length;
 export function ratioToNumber(n: bigint, d: bigint): number {
   if (d <= 0n || n < 0n) throw new RangeError(`ratio needs n ≥ 0 and d > 0, got ${n} / ${d}`);
   if (n === 0n) return 0;
-  const k = bitLength(d) - bitLength(n) + 55;
+  const k = log2Ratio(n, d) + 55;
   const num = k >= 0 ? n << BigInt(k) : n;
   const den = k >= 0 ? d : d << BigInt(-k);
   const q = num / den;
