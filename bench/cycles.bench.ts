@@ -21,8 +21,9 @@
  * The N monitors share ONE paper world (one store, one ledger, one market):
  * a worker's activities are built for one set of dependencies. Each treasury
  * id gets its own 30 days of seeded price history in the shared store, so each
- * cycle does the full work (3 oracle reads, balances, the 30-day VWAP query
- * over ~8,640 samples, the cycle log and snapshot). No drawdown is simulated,
+ * cycle does the full work (3 oracle reads, balances, the 30-day VWAP over
+ * ~8,640 samples, read as two prefix rows since issue #13 item 2, the cycle
+ * log and snapshot). No drawdown is simulated,
  * so no intervention starts: this measures the monitoring loop alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -3,7 +3,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { consensusParams, type OracleReading } from '../domain/consensus.ts';
 import { marketPrices, PUMP_LABEL, SOL_LABEL } from '../domain/market-consensus.ts';
 import type { OracleSource } from '../ports.ts';
-import { DAY_MS, vwapOf, type VwapReading } from '../domain/vwap.ts';
+import { DAY_MS, type VwapReading } from '../domain/vwap.ts';
+import { readingOfPrefixes } from '../domain/vwap-prefix.ts';
 import { undeliveredCritical } from '../db/alert-delivery.ts';
 import type { CycleRecord, MarketObservation, RecordCycleInput, RecordCycleResult } from '../workflows/contract.ts';
 import { atWorkflowTime, serverClock, wakeAlertOutbox, type ActivityDeps } from './deps.ts';
@@ -136,18 +137,20 @@ export function monitorActivities(deps: ActivityDeps) {
   };
 
   async function recordSample(input: RecordSampleInput): Promise<VwapReading | null> {
-    await store.recordPriceSample({
-      treasuryId: input.treasuryId,
-      cycleId: input.cycleId,
-      timestamp: input.at,
-      pstrPrice: input.pstrPrice,
-      pstrVolume: input.volumeUsd,
-      pumpPrice: input.pumpPrice,
-      solPrice: input.solPrice,
-      consensus: input.consensus,
-    });
     const windowMs = input.vwapWindowDays * DAY_MS;
-    return vwapOf(await store.vwapSamples(input.treasuryId, input.at - windowMs + 1, input.at), input.at, windowMs);
+    return store.transaction(async () => {
+      await store.recordPriceSample({
+        treasuryId: input.treasuryId,
+        cycleId: input.cycleId,
+        timestamp: input.at,
+        pstrPrice: input.pstrPrice,
+        pstrVolume: input.volumeUsd,
+        pumpPrice: input.pumpPrice,
+        solPrice: input.solPrice,
+        consensus: input.consensus,
+      });
+      return readingOfPrefixes(await store.vwapPrefixes(input.treasuryId, input.at, windowMs), input.at);
+    });
   }
 
   async function recordCycle(input: RecordCycleInput): Promise<RecordCycleResult> {

@@ -33,6 +33,14 @@ const signedAmount = (name: string) =>
     fromDriver: (text) => BigInt(text),
   })(name);
 
+/** A non-negative running sum (bigint), unbounded NUMERIC: a year of price·volume terms outgrows NUMERIC(40, 0). */
+const runningSum = (name: string) =>
+  customType<{ data: bigint; driverData: string }>({
+    dataType: () => 'numeric',
+    toDriver: (value) => amountText(name, value),
+    fromDriver: (text) => BigInt(text),
+  })(name);
+
 /** Arbitrary JSON details; bigint inside becomes a decimal string. node-postgres parses JSONB on the way out. */
 const json = (name: string) =>
   customType<{ data: unknown; driverData: unknown }>({
@@ -69,6 +77,18 @@ export const priceSamples = pgTable('price_samples', {
   solPrice: real('sol_price'),
   /** Readings, exclusions and their reasons. */
   consensus: json('consensus').notNull(),
+  /**
+   * Running sums of the treasury's samples up to and including this one, in
+   * (timestamp, cum_count) order: the fixed-point terms of
+   * src/domain/vwap-prefix.ts, so a VWAP window is two rows' difference.
+   * The store alone writes them; NULL only on rows written before they
+   * existed, until the store backfills them.
+   */
+  cumPriceVolume: runningSum('cum_price_volume'),
+  cumVolume: runningSum('cum_volume'),
+  cumPrice: runningSum('cum_price'),
+  /** How many samples up to and including this one: its position, and the tie-break among equal timestamps. */
+  cumCount: integer('cum_count'),
 }, (t) => [
   primaryKey({ columns: [t.treasuryId, t.cycleId] }),
   index('price_samples_treasury_time').on(t.treasuryId, t.timestamp),

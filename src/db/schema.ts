@@ -34,6 +34,14 @@ const amount = (name: string) =>
     fromDriver: (text) => BigInt(text),
   })(name);
 
+/** A non-negative running sum (bigint) as decimal TEXT: it outgrows SQLite's INTEGER, and must stay exact. */
+const runningSum = (name: string) =>
+  customType<{ data: bigint; driverData: string }>({
+    dataType: () => 'text',
+    toDriver: (value) => amountText(name, value),
+    fromDriver: (text) => BigInt(text),
+  })(name);
+
 /** Arbitrary JSON details; bigint inside becomes a decimal string. */
 const json = (name: string) =>
   customType<{ data: unknown; driverData: string }>({
@@ -69,6 +77,18 @@ export const priceSamples = sqliteTable('price_samples', {
   solPrice: real('sol_price'),
   /** Readings, exclusions and their reasons. */
   consensus: json('consensus').notNull(),
+  /**
+   * Running sums of the treasury's samples up to and including this one, in
+   * (timestamp, cum_count) order: the fixed-point terms of
+   * src/domain/vwap-prefix.ts, so a VWAP window is two rows' difference.
+   * The store alone writes them; NULL only on rows written before they
+   * existed, until the store backfills them.
+   */
+  cumPriceVolume: runningSum('cum_price_volume'),
+  cumVolume: runningSum('cum_volume'),
+  cumPrice: runningSum('cum_price'),
+  /** How many samples up to and including this one: its position, and the tie-break among equal timestamps. */
+  cumCount: integer('cum_count'),
 }, (t) => [
   primaryKey({ columns: [t.treasuryId, t.cycleId] }),
   index('price_samples_treasury_time').on(t.treasuryId, t.timestamp),
@@ -348,8 +368,12 @@ export type InterventionStatus = (typeof INTERVENTION_STATUSES)[number];
 export type SwapStatus = (typeof SWAP_STATUSES)[number];
 export type AlertLevel = (typeof ALERT_LEVELS)[number];
 
-export type PriceSampleRow = typeof priceSamples.$inferSelect;
-export type NewPriceSample = typeof priceSamples.$inferInsert;
+/** The running sums' columns: the store computes and reads them; callers neither write nor see them. */
+export type RunningSumColumn = 'cumPriceVolume' | 'cumVolume' | 'cumPrice' | 'cumCount';
+export type PriceSampleRow = Omit<typeof priceSamples.$inferSelect, RunningSumColumn>;
+export type NewPriceSample = Omit<typeof priceSamples.$inferInsert, RunningSumColumn>;
+/** A row as stored, with its running sums (null on a row not backfilled yet). */
+export type StoredPriceSample = typeof priceSamples.$inferSelect;
 export type SnapshotRow = typeof treasurySnapshots.$inferSelect;
 export type NewSnapshot = typeof treasurySnapshots.$inferInsert;
 export type InterventionRow = typeof interventions.$inferSelect;
