@@ -25,7 +25,7 @@ import { consensusOf } from '../workflows/monitor-cycle.ts';
 import { InterventionRun, scriptedOperators, type BacktestWorld, type RowMarket } from './intervention-run.ts';
 import { rowReadings } from './row-readings.ts';
 import { Scheduler } from './scheduler.ts';
-import { ROW_SOURCES } from './types.ts';
+import { READING_SOURCE, ROW_SOURCES } from './types.ts';
 import { LiquidityBook } from './liquidity-book.ts';
 import type { BacktestResult, BacktestSummary, ChartSeries, PriceRow } from './types.ts';
 
@@ -148,7 +148,7 @@ export class Backtest {
   private observation(): MarketObservation {
     const row = this.currentRow();
     const readings = rowReadings(row);
-    const failures = row.sources ? ROW_SOURCES.filter((s) => !row.sources?.[s]).map((source) => ({ source, error: 'no reading in the price file' })) : [];
+    const failures = row.sources ? ROW_SOURCES.filter((s) => !row.sources?.[s]).map((s) => ({ source: READING_SOURCE[s], error: 'no reading in the price file' })) : [];
     return {
       at: this.scheduler.now(), readings, failures, pumpPrice: row.pumpPrice, solPrice: row.solPrice ?? this.config.backtest.initialSolPrice,
       volumeUsd: row.pstrVolume,

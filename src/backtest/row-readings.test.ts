@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { computeConsensus } from '../domain/consensus.ts';
 import { rowReadings } from './row-readings.ts';
-import type { PriceRow } from './types.ts';
+import { READING_SOURCE, type PriceRow } from './types.ts';
 
 const T0 = Date.UTC(2025, 0, 1);
 const base: PriceRow = { timestamp: T0, pstrPrice: 1, pstrVolume: 10, pumpPrice: 0.005, line: 2 };
@@ -20,7 +20,7 @@ describe('rowReadings', () => {
     expect(rowReadings(row)).toEqual([
       { source: 'pyth', price: 1.01, confidence: 0.001, publishTime: T0 - 2_500 },
       { source: 'switchboard', price: 0.99, confidence: 0, publishTime: T0 },
-      { source: 'dex', price: 1.02, confidence: 0.003, publishTime: T0 - 6_000 },
+      { source: 'dex-twap', price: 1.02, confidence: 0.003, publishTime: T0 - 6_000 },
     ]);
   });
 
@@ -44,10 +44,19 @@ describe('rowReadings', () => {
       },
     };
     const outlier = computeConsensus(rowReadings(row), row.timestamp, PARAMS);
-    expect(outlier).toMatchObject({ ok: true, outliers: ['dex'] });
+    expect(outlier).toMatchObject({ ok: true, outliers: ['dex-twap'] });
     const late: PriceRow = { ...row, sources: { ...row.sources, dex: { price: 1.005, conf: 0.01, lagSeconds: 61 } } };
     const stale = computeConsensus(rowReadings(late), late.timestamp, PARAMS);
     expect(stale).toMatchObject({ ok: true, outliers: [] });
-    expect(stale.excluded.map((e) => [e.source, e.reason])).toEqual([['dex', 'stale']]);
+    expect(stale.excluded.map((e) => [e.source, e.reason])).toEqual([['dex-twap', 'stale']]);
+  });
+});
+
+describe('reading source names', () => {
+  it('are the names the live sources give their readings', async () => {
+    const [{ PYTH_SOURCE }, { SWITCHBOARD_SOURCE }, { DEX_SOURCE }] = await Promise.all([
+      import('../oracles/pyth.ts'), import('../oracles/switchboard.ts'), import('../oracles/dex-twap.ts'),
+    ]);
+    expect(READING_SOURCE).toEqual({ pyth: PYTH_SOURCE, switchboard: SWITCHBOARD_SOURCE, dex: DEX_SOURCE });
   });
 });

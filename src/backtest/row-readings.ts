@@ -4,7 +4,7 @@
  * Pure: no clock, no I/O.
  */
 import type { OracleReading } from '../domain/consensus.ts';
-import { ROW_SOURCES } from './types.ts';
+import { READING_SOURCE, ROW_SOURCES } from './types.ts';
 import type { PriceRow } from './types.ts';
 
 /**
@@ -19,7 +19,7 @@ export function rowReadings(row: PriceRow): OracleReading[] {
   for (const source of ROW_SOURCES) {
     const reading = sources[source];
     if (reading === undefined) continue;
-    readings.push({ source, price: reading.price, confidence: reading.conf, publishTime: row.timestamp - reading.lagSeconds * 1000 });
+    readings.push({ source: READING_SOURCE[source], price: reading.price, confidence: reading.conf, publishTime: row.timestamp - reading.lagSeconds * 1000 });
   }
   return readings;
 }

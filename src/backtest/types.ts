@@ -24,6 +24,13 @@ export interface PriceRow {
 export const ROW_SOURCES = ['pyth', 'switchboard', 'dex'] as const;
 export type RowSource = (typeof ROW_SOURCES)[number];
 
+/**
+ * The name each source's readings carry live (src/oracles: PYTH_SOURCE, SWITCHBOARD_SOURCE, DEX_SOURCE), so a
+ * backtest's outliers, exclusions and alerts name the same sources as the monitor's. The file's columns keep
+ * their short names (`dex_price`).
+ */
+export const READING_SOURCE: Readonly<Record<RowSource, string>> = { pyth: 'pyth', switchboard: 'switchboard', dex: 'dex-twap' };
+
 /** One source's reading on a row: USD price, confidence (USD, ≥ 0), and how long before the row it was published. */
 export interface SourceReading {
   price: number;

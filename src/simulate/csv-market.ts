@@ -34,7 +34,7 @@
  */
 import type { Config } from '../config.ts';
 import { rowReadings } from '../backtest/row-readings.ts';
-import { ROW_SOURCES, type PriceRow, type RowSource } from '../backtest/types.ts';
+import { READING_SOURCE, ROW_SOURCES, type PriceRow, type RowSource } from '../backtest/types.ts';
 import type { OracleReading } from '../domain/consensus.ts';
 import type { LedgerMarket } from '../paper/ledger.ts';
 import type { MarketData, OracleSource } from '../ports.ts';
@@ -114,19 +114,19 @@ export class CsvMarket implements LedgerMarket {
   /** The PSTR/USD sources, read at `clock()` (the activity's server time). */
   oracleSources(clock: () => number): OracleSource[] {
     if (!this.hasSources) {
-      return ROW_PRICE_SOURCES.map((name) => source(name, () => {
+      return ROW_PRICE_SOURCES.map((name) => source(READING_SOURCE[name], () => {
         const now = clock();
-        return { source: name, price: this.pstrPrice(now), confidence: 0, publishTime: now };
+        return { source: READING_SOURCE[name], price: this.pstrPrice(now), confidence: 0, publishTime: now };
       }));
     }
     // Every source SPEC §2 names, as the backtest's observation lists them: one the file leaves empty fails.
-    return ROW_SOURCES.map((name) => source(name, () => this.fileReading(name, clock())));
+    return ROW_SOURCES.map((name) => source(READING_SOURCE[name], () => this.fileReading(name, clock())));
   }
 
   /** One source's cell on the row at `now`, aged by its own lag from `now`; a source without a cell on the row did not answer. */
   private fileReading(name: RowSource, now: number): OracleReading {
     const row = this.rowAt(now);
-    const reading = rowReadings(row).find((r) => r.source === name);
+    const reading = rowReadings(row).find((r) => r.source === READING_SOURCE[name]);
     if (!reading) throw new Error(`no reading in the price file on line ${row.line}`);
     return { ...reading, publishTime: now - (row.timestamp - reading.publishTime) };
   }
