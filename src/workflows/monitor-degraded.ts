@@ -49,14 +49,18 @@ export function cycleActivityOptions(cycleIntervalSeconds: number): ActivityOpti
  * failing step never holds a workflow task open.
  */
 export function cycleLocalActivityOptions(cycleIntervalSeconds: number): LocalActivityOptions {
-  const options = cycleActivityOptions(cycleIntervalSeconds);
-  const deadlineMs = Math.round(Math.min(120, Math.max(15, cycleIntervalSeconds / 3))) * 1000;
+  const deadlineS = Math.round(Math.min(120, Math.max(15, cycleIntervalSeconds / 3)));
+  const attemptS = Math.min(30, deadlineS);
   let attempts = 1;
-  // Backoffs 1 s, 2 s, 4 s, … capped at 30 s, while their sum stays within the deadline.
-  for (let waited = 0, next = 1000; waited + next <= deadlineMs; waited += next, next = Math.min(30_000, next * 2)) attempts += 1;
+  // Backoffs 1 s, 2 s, 4 s, … capped at 30 s, while their sum stays under the deadline.
+  for (let waited = 0, next = 1; waited + next < deadlineS; waited += next, next = Math.min(30, next * 2)) attempts += 1;
   return {
-    startToCloseTimeout: options.startToCloseTimeout, scheduleToCloseTimeout: options.scheduleToCloseTimeout,
-    retry: { ...options.retry, maximumAttempts: attempts }, localRetryThreshold: 1,
+    startToCloseTimeout: `${attemptS} seconds`,
+    // The attempts end it first; this (the worker's clock) only bounds an attempt that hangs. A local activity
+    // that times out reports only the timeout, not the error its attempts met, which the alert should name.
+    scheduleToCloseTimeout: `${deadlineS + attemptS} seconds`,
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: attempts },
+    localRetryThreshold: 1,
   };
 }
 
