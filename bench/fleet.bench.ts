@@ -13,8 +13,11 @@
  * the same cycles per second as 100·N treasuries at 5 minutes (10,000
  * treasuries at 5 minutes = 33.3 cycles/s = 100 at 3 s). It raises the rate
  * until p99 lateness passes 10 s (the issue's bar) or the budget runs out.
- * Lateness of a cycle = its record written − when it was due (the timer that
- * fired): every queue on the way counts. Per level it prints cycles/s,
+ * Lateness of a cycle = its record written − when it was due (its timer's
+ * fire time as set: a server that falls behind fires timers late, and that
+ * counts). A level holds when p99 lateness ≤ 10 s and the cycles per second
+ * are those the cadence asks for (a fleet that stretches its own interval is
+ * not on schedule). Per level it prints cycles/s,
  * p50/p99 lateness, the worker process's CPU (cores) and resident memory,
  * and history events per cycle at steady state.
  */
@@ -41,7 +44,7 @@ const WINDOW_MS = Number(args.get('minutes') ?? 0.5) * 60_000;
 const P99_BAR_MS = 10_000;
 const BUDGET_MS = Number(args.get('budget-minutes') ?? 12) * 60_000;
 /** Treasuries per level, quick run: 33.3 cycles/s at 3 s is N = 100 (10,000 at 5 minutes). */
-const LEVELS = FIXED_N === null ? [25, 50, 100, 200, 400, 800] : [FIXED_N];
+const LEVELS = FIXED_N === null ? [25, 50, 100, 150, 200, 300, 400] : [FIXED_N];
 
 const pct = (values: readonly number[], p: number): number => {
   if (!values.length) return Number.NaN;
@@ -49,6 +52,8 @@ const pct = (values: readonly number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? Number.NaN;
 };
 const sec = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(2)} s` : '—');
+/** CPU time all cores spent busy since boot, in ms. */
+const machineBusyMs = (): number => cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 function fleetConfig(treasuryId: string): Config {
@@ -71,6 +76,11 @@ async function historyOf(client: Client, treasuryId: string) {
   return (await client.workflow.getHandle(monitorWorkflowId(treasuryId)).fetchHistory()).events ?? [];
 }
 
+/** A level holds when its cycles keep the schedule: p99 lateness within the bar and the cycles/s the cadence asks (±5 %). */
+function holds(l: Level): boolean {
+  return l.p99 <= P99_BAR_MS && l.rate >= 0.95 * (l.n / INTERVAL_S);
+}
+
 interface Level {
   n: number;
   equivalentAt5m: number;
@@ -79,6 +89,8 @@ interface Level {
   p50: number;
   p99: number;
   cpuCores: number;
+  /** The whole machine's busy cores (the dev server, the worker, the bench, anything else running). */
+  machineCores: number;
   rssMb: number;
   eventsPerCycle: number;
 }
@@ -112,10 +124,12 @@ async function main(): Promise<void> {
         // Two intervals for the joiners' first cycles to settle, then the measured window.
         await sleep(2 * INTERVAL_S * 1000);
         const cpu0 = process.cpuUsage();
+        const machine0 = machineBusyMs();
         const t0 = Date.now();
         await sleep(WINDOW_MS);
         const t1 = Date.now();
         const cpu = process.cpuUsage(cpu0);
+        const machineCores = (machineBusyMs() - machine0) / (t1 - t0);
         const rssMb = process.memoryUsage().rss / 2 ** 20;
         // Cycles due in the window; one still running when its history is read counts with a lower bound.
         await sleep(INTERVAL_S * 1000);
@@ -126,13 +140,13 @@ async function main(): Promise<void> {
         const perCycle = histories.flatMap((h) => cyclesOfHistory(h).slice(1, -1).map((c) => c.events));
         const level: Level = {
           n, equivalentAt5m: Math.round((n * 300) / INTERVAL_S), cycles: cycles.length, rate: cycles.length / ((t1 - t0) / 1000),
-          p50: pct(lateness, 0.5), p99: pct(lateness, 0.99), cpuCores: (cpu.user + cpu.system) / 1000 / (t1 - t0), rssMb,
+          p50: pct(lateness, 0.5), p99: pct(lateness, 0.99), cpuCores: (cpu.user + cpu.system) / 1000 / (t1 - t0), machineCores, rssMb,
           eventsPerCycle: perCycle.length ? perCycle.reduce((a, b) => a + b, 0) / perCycle.length : Number.NaN,
         };
         levels.push(level);
-        console.log(`  N = ${String(n).padStart(4)} (≙ ${String(level.equivalentAt5m).padStart(6)} at 5 min): ${level.rate.toFixed(1)} cycles/s, lateness p50 ${sec(level.p50)} p99 ${sec(level.p99)}, `
-          + `worker ${level.cpuCores.toFixed(2)} cores, ${level.rssMb.toFixed(0)} MB, ${level.eventsPerCycle.toFixed(1)} events/cycle`);
-        if (level.p99 > P99_BAR_MS) break;
+        console.log(`  N = ${String(n).padStart(4)} (≙ ${String(level.equivalentAt5m).padStart(6)} at 5 min): ${level.rate.toFixed(1)} of ${(n / INTERVAL_S).toFixed(1)} cycles/s, lateness p50 ${sec(level.p50)} p99 ${sec(level.p99)}, `
+          + `worker ${level.cpuCores.toFixed(2)} cores (machine ${level.machineCores.toFixed(2)} of ${cpus().length}), ${level.rssMb.toFixed(0)} MB, ${level.eventsPerCycle.toFixed(1)} events/cycle`);
+        if (!holds(level)) break;
       }
     });
   } finally {
@@ -141,10 +155,10 @@ async function main(): Promise<void> {
     await server.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }
-  const held = levels.filter((l) => l.p99 <= P99_BAR_MS).at(-1);
-  const broke = levels.find((l) => l.p99 > P99_BAR_MS);
+  const held = levels.filter(holds).at(-1);
+  const broke = levels.find((l) => !holds(l));
   console.log(`\n  largest N that holds: ${held ? `${held.n} at ${INTERVAL_S} s (≙ ${held.equivalentAt5m} treasuries at 5 minutes, ${held.rate.toFixed(1)} cycles/s)` : 'none'}`
-    + `${broke ? `; N = ${broke.n} does not (p99 ${sec(broke.p99)})` : ''}`);
+    + `${broke ? `; N = ${broke.n} does not (p99 ${sec(broke.p99)}, ${broke.rate.toFixed(1)} of ${(broke.n / INTERVAL_S).toFixed(1)} cycles/s)` : ''}`);
   console.log(`bench:fleet took ${((Date.now() - began) / 1000).toFixed(0)} s`);
 }
 

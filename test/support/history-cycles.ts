@@ -63,7 +63,9 @@ export function eventTimeMs(e: HistoryEvent): number {
   return num(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
 }
 
-/** A cycle's times, for lateness: when it was due, when it began observing, when its record was written (null: not yet). */
+const durationMs = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number => num(d?.seconds ?? 0) * 1000 + (d?.nanos ?? 0) / 1e6;
+
+/** A cycle's times, for lateness: when it was due (its timer's fire time as set, not as fired), when it began observing, when its record was written (null: not yet). */
 export interface TimedCycle {
   index: number;
   dueAt: number;
@@ -79,11 +81,17 @@ export interface TimedCycle {
 export function timedCycles(events: readonly HistoryEvent[]): TimedCycle[] {
   const cycles: TimedCycle[] = [];
   const typeById = new Map<number, string>();
+  /** Timer start events → when they were set to fire (a server behind fires them late: the lateness counts from here). */
+  const fireAt = new Map<number, number>();
   let due: number | null = null;
   let taskStartedAt: number | null = null;
   let open: TimedCycle | null = null;
   for (const [index, e] of events.entries()) {
-    if (e.workflowExecutionStartedEventAttributes || e.timerFiredEventAttributes) due = eventTimeMs(e);
+    const timer = e.timerStartedEventAttributes;
+    if (timer) fireAt.set(num(e.eventId), eventTimeMs(e) + durationMs(timer.startToFireTimeout));
+    if (e.workflowExecutionStartedEventAttributes) due = eventTimeMs(e);
+    const fired = e.timerFiredEventAttributes;
+    if (fired) due = fireAt.get(num(fired.startedEventId)) ?? eventTimeMs(e);
     if (e.workflowTaskStartedEventAttributes) taskStartedAt = eventTimeMs(e);
     const local = localActivityType(e);
     const scheduled = e.activityTaskScheduledEventAttributes;
