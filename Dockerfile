@@ -8,7 +8,7 @@
 #   METRICS_PORT       Prometheus /metrics port (default 9464; "off" disables)
 #   LOG_LEVEL          fatal | error | warn | info | debug | trace (JSON lines on stdout)
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---- dependencies: compiled here, with the build tools better-sqlite3 needs ----
 FROM ${NODE_IMAGE} AS deps

@@ -1,5 +1,5 @@
 /**
- * Pyth through Hermes (`@pythnetwork/hermes-client` 2.0.0): the latest price
+ * Pyth through Hermes (`@pythnetwork/hermes-client` 3.x, Node 24): the latest price
  * of configured feeds as SPEC §2 readings.
  *
  * Hermes answers `{ binary, parsed: [{ id, price: { price, conf, expo,
@@ -26,8 +26,8 @@ export interface HermesOptions {
 }
 
 export function createHermesClient(o: HermesOptions): HermesClient {
-  const headers: Record<string, string> = o.apiKey ? { Authorization: `Bearer ${o.apiKey}` } : {};
-  return new HermesClient(o.endpoint, { timeout: o.timeoutMs, httpRetries: 0, headers });
+  // `accessToken` is sent as `Authorization: Bearer <key>` on the HTTP requests and on the SSE stream's request.
+  return new HermesClient(o.endpoint, { timeout: o.timeoutMs, httpRetries: 0, ...(o.apiKey ? { accessToken: o.apiKey } : {}) });
 }
 
 export interface PythParseOptions {

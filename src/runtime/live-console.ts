@@ -17,6 +17,12 @@ export function watchLive(client: Client, treasuryId: string, cycleLine: (s: Mon
   let busy = false;
   let known = -1;
   const done = new Set<string>();
+  const since = Date.now();
+  const stateOf = (id: string): Promise<InterventionState> => {
+    const handle = client.workflow.getHandle(id);
+    // A finished intervention no longer answers queries without a replay: its result is its final state.
+    return handle.query(interventionStateQuery).catch(() => handle.result() as Promise<InterventionState>);
+  };
   const poll = async () => {
     const s = await monitor.query(statusQuery);
     if (s.cycles !== lastCycle) {
@@ -24,13 +30,17 @@ export function watchLive(client: Client, treasuryId: string, cycleLine: (s: Mon
       print(cycleLine(s));
     }
     // New interventions by count (one may start and end between two polls), and any still in flight at start-up.
-    if (known < 0) known = s.interventionCount;
+    // The first status read may come late (a busy worker, a monitor that did not exist yet): the interventions that
+    // started after the watch began are new too, even one already ended by then; older ones are not printed again.
+    if (known < 0) {
+      let older = s.interventionCount;
+      while (older > 0 && (await stateOf(interventionWorkflowId(treasuryId, older))).startedAt >= since) older--;
+      known = older;
+    }
     for (; known < s.interventionCount; known++) watched.set(interventionWorkflowId(treasuryId, known + 1), NOTHING_SEEN);
     for (const id of s.pendingInterventions) if (!watched.has(id) && !done.has(id)) watched.set(id, NOTHING_SEEN);
     for (const [id, seen] of watched) {
-      const handle = client.workflow.getHandle(id);
-      // A finished intervention no longer answers queries without a replay: its result is its final state.
-      const state = await handle.query(interventionStateQuery).catch(() => handle.result() as Promise<InterventionState>);
+      const state = await stateOf(id);
       const r = liveLines(id, seen, state, Date.now());
       r.lines.forEach(print);
       if (r.seen.ended) {

@@ -100,8 +100,11 @@ describe('Dockerfile', () => {
     for (const path of copies) expect(existsSync(`${root}${path}`), path).toBe(true);
   });
 
-  it('builds on node:20-bookworm-slim and runs the worker as a non-root user', () => {
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+  it('builds on the node:<engines floor>-bookworm-slim image (node:24) and runs the worker as a non-root user', () => {
+    const engines = (JSON.parse(readFileSync(`${root}package.json`, 'utf8')) as { engines: { node: string } }).engines.node;
+    const floor = /^>=(\d+)$/.exec(engines)?.[1];
+    expect(floor).toBe('24');
+    expect(dockerfile).toMatch(new RegExp(`^ARG NODE_IMAGE=node:${floor}-bookworm-slim$`, 'm'));
     const users = [...dockerfile.matchAll(/^USER (\S+)$/gm)].map((m) => m[1]);
     expect(users.at(-1)).toBe('pstr');
     expect(dockerfile).toMatch(/CMD .*tsx worker\.ts/);
