@@ -25,7 +25,7 @@ import { buildPaperWorld, type PaperWorld } from '../../src/runtime/paper-world.
 import { createWorker, paperDeps } from '../../src/runtime/worker.ts';
 import { startDevServer, type DevServer } from '../../src/temporal/server.ts';
 import {
-  configQuery, interventionStateQuery, monitorWorkflowId, statusQuery, tallyQuery, updateConfigSignal, type InterventionState, type MonitorStatus, type ProposalTally,
+  alertOutboxWorkflowId, configQuery, interventionStateQuery, monitorWorkflowId, statusQuery, tallyQuery, updateConfigSignal, type InterventionState, type MonitorStatus, type ProposalTally,
 } from '../../src/workflows/contract.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -192,6 +192,8 @@ describe('client.ts against the dev server', () => {
       await proposal.result();
       writeFileSync(join(FIXTURES, `governance${suffix}.json`), historyToJSON(await proposal.fetchHistory()));
       writeFileSync(join(FIXTURES, `monitor-config${suffix}.json`), historyToJSON(await monitor.fetchHistory()));
+      // The alert outbox the intervention's and the proposal's alerts woke (running: its history so far).
+      writeFileSync(join(FIXTURES, `alert-outbox${suffix}.json`), historyToJSON(await client.workflow.getHandle(alertOutboxWorkflowId(TREASURY)).fetchHistory()));
     }
   }, 90_000);
 

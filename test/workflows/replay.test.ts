@@ -19,7 +19,7 @@ const HISTORIES = [
   'monitor-i10b.json', 'intervention-i10b.json', 'monitor-config-i10b.json', 'governance-i10b.json',
   'monitor-i11.json', 'intervention-i11.json', 'monitor-config-i11.json', 'governance-i11.json',
   'monitor-i12.json', 'intervention-i12.json', 'monitor-config-i12.json', 'governance-i12.json',
-  'monitor-i13.json', 'intervention-i13.json', 'monitor-config-i13.json', 'governance-i13.json',
+  'monitor-i13.json', 'intervention-i13.json', 'monitor-config-i13.json', 'governance-i13.json', 'alert-outbox-i13.json',
 ];
 
 /** Patches no committed history takes, and why (each is a gap to close when its workflow gets a recorded run). */
@@ -109,6 +109,10 @@ describe('replaying committed histories', () => {
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('monitor-config-i13.json'), 'monitor/replay-config-i13');
     await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('governance-i13.json'), 'proposal/replay-i13');
   }, 90_000);
+
+  it('replays the alert outbox woken by an intervention\'s and a proposal\'s alerts, with its deliveries', async () => {
+    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, load('alert-outbox-i13.json'), 'alerts/outbox/replay-i13');
+  }, 60_000);
 
   it('has, for every patch in the monitor and intervention code, a committed history that takes the patched branch', () => {
     const recorded = new Set(HISTORIES.flatMap((name) => patchesIn(load(name))));
