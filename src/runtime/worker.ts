@@ -100,6 +100,12 @@ export function paperDeps(config: Config, world: PaperWorld, client: Client, log
   };
 }
 
+/** A Worker Deployment version: the deployment's name and this build's id (issue #13 item 4). */
+export interface DeploymentVersion {
+  name: string;
+  buildId: string;
+}
+
 export async function createWorker(opts: {
   connection: NativeConnection;
   namespace: string;
@@ -107,8 +113,19 @@ export async function createWorker(opts: {
   taskQueue?: string;
   identity?: string;
   interceptors?: WorkerInterceptors;
+  /**
+   * Worker Versioning: every workflow is pinned to the version that started it (an intervention, a proposal, a
+   * job run finish on the code they began with); the monitor and the alert outbox move to a new current version
+   * when they continue as new. Absent: an unversioned worker.
+   */
+  deployment?: DeploymentVersion;
 }): Promise<Worker> {
   return Worker.create({
+    ...(opts.deployment ? {
+      workerDeploymentOptions: {
+        version: { deploymentName: opts.deployment.name, buildId: opts.deployment.buildId }, useWorkerVersioning: true, defaultVersioningBehavior: 'PINNED',
+      },
+    } : {}),
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue ?? TASK_QUEUE,
@@ -117,4 +134,20 @@ export async function createWorker(opts: {
     ...(opts.identity ? { identity: opts.identity } : {}),
     ...(opts.interceptors ? { interceptors: opts.interceptors } : {}),
   });
+}
+
+/**
+ * Makes `version` the deployment's current version: new workflows start on it, and pinned ones stay where they
+ * began. The server knows a version only once one of its workers has polled, so this retries for a while.
+ */
+export async function promoteDeploymentVersion(client: Client, namespace: string, version: DeploymentVersion, identity: string, attempts = 40): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.workflowService.setWorkerDeploymentCurrentVersion({ namespace, deploymentName: version.name, buildId: version.buildId, identity });
+      return;
+    } catch (err) {
+      if (attempt >= attempts) throw new Error(`could not make ${version.name}.${version.buildId} the current version: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }

@@ -12,7 +12,7 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
-  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, workflowInfo,
+  ParentClosePolicy, allHandlersFinished, condition, continueAsNew, log, makeContinueAsNewFunc, patched, proxyActivities, proxyLocalActivities, setHandler, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import type { AlertToDeliver } from '../alerts/activity.ts';
@@ -103,9 +103,12 @@ export async function alertOutbox(input: AlertOutboxInput): Promise<void> {
     wake = false;
     const batch = await nextBatch(treasuryId, inHand);
     if (batch.length > 0) deliverBatch(treasuryId, batch, inHand);
-    if (sweeps + 1 >= MAX_SWEEPS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    const upgrade = workflowInfo().targetWorkerDeploymentVersionChanged;
+    if (sweeps + 1 >= MAX_SWEEPS_PER_RUN || workflowInfo().continueAsNewSuggested || upgrade) {
       await condition(() => inHand.size === 0 && allHandlersFinished());
-      await continueAsNew<typeof alertOutbox>({ treasuryId });
+      // On a new current Worker Deployment version, the next run starts on it.
+      const next = upgrade ? makeContinueAsNewFunc<typeof alertOutbox>({ initialVersioningBehavior: 'AUTO_UPGRADE' }) : continueAsNew<typeof alertOutbox>;
+      await next({ treasuryId });
     }
   }
 }

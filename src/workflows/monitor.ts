@@ -6,7 +6,7 @@
  * as new before its history grows large, carrying its memory and cycle count.
  */
 import {
-  ActivityFailure, ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew,
+  ActivityFailure, ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, continueAsNew, makeContinueAsNewFunc,
   isCancellation, log, patched, proxyActivities, setHandler, startChild, workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
@@ -102,11 +102,14 @@ export async function strategyMonitor(input: MonitorInput): Promise<void> {
     if (durable) await syncControl(s);
     const next = started + s.config.monitor.cycleIntervalSeconds * 1000;
     await condition(() => s.wake, Math.max(1, next - Date.now()));
-    if (cyclesThisRun + 1 >= cycleCeiling(input) || workflowInfo().continueAsNewSuggested) {
+    // A new current Worker Deployment version: the next run starts on it (this one stays pinned to its own).
+    const upgrade = workflowInfo().targetWorkerDeploymentVersionChanged;
+    if (cyclesThisRun + 1 >= cycleCeiling(input) || workflowInfo().continueAsNewSuggested || upgrade) {
       await condition(allHandlersFinished);
       if (authority) await syncConfig(s);
       if (durable) await syncControl(s);
-      await continueAsNew<typeof strategyMonitor>({ config: s.config, state: { ...s, wake: false }, ...(input.cyclesPerRun ? { cyclesPerRun: input.cyclesPerRun } : {}) });
+      const next = upgrade ? makeContinueAsNewFunc<typeof strategyMonitor>({ initialVersioningBehavior: 'AUTO_UPGRADE' }) : continueAsNew<typeof strategyMonitor>;
+      await next({ config: s.config, state: { ...s, wake: false }, ...(input.cyclesPerRun ? { cyclesPerRun: input.cyclesPerRun } : {}) });
     }
   }
 }
