@@ -29,7 +29,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import pino from 'pino';
 import { parseConfig, type Config } from '../src/config.ts';
@@ -40,6 +39,7 @@ import { createWorker, paperDeps } from '../src/runtime/worker.ts';
 import { monitorWorkflowId, statusQuery } from '../src/workflows/contract.ts';
 import { MAX_CYCLES_PER_RUN } from '../src/workflows/monitor.ts';
 import { timedCycles as cyclesOf } from '../test/support/history-cycles.ts';
+import { mapLimited, monitorHistory, pct, sleep } from './fleet-support.ts';
 import { ephemeralDevServer } from '../test/e2e/fixtures/e2e.ts';
 
 const SCALE_INTERVAL_S = 2;
@@ -78,34 +78,8 @@ function activityTimes(events: HistoryEvent[]): Map<string, { wait: number[]; ru
   return out;
 }
 
-async function historyOf(client: Client, treasuryId: string): Promise<HistoryEvent[]> {
-  const h = await client.workflow.getHandle(monitorWorkflowId(treasuryId)).fetchHistory();
-  return h.events ?? [];
-}
-
-/** Nearest-rank percentile. */
-function pct(values: number[], p: number): number {
-  if (!values.length) return Number.NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? Number.NaN;
-}
-
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '—');
 const ratio = (x: number, base: number) => (Number.isFinite(x) && base > 0 ? `${(x / base).toFixed(2)}×` : '—');
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
-
-async function mapLimited<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  }));
-  return out;
-}
-
 function benchConfig(treasuryId: string, cycleIntervalSeconds: number): Config {
   return parseConfig({
     treasuryId, mode: 'paper', monitor: { cycleIntervalSeconds },
@@ -141,7 +115,7 @@ async function main(): Promise<void> {
         if (s.cycles >= CYCLES + 1) break;
         await sleep(250);
       }
-      const events = await historyOf(client, base.treasuryId);
+      const events = await monitorHistory(client, base.treasuryId);
       const all = cyclesOf(events);
       const done = all.filter((c) => c.doneAt !== null).slice(0, CYCLES + 1);
       // Marginal events per cycle: between the first and the (CYCLES+1)th cycle's observeMarket, so start-up overhead is left out.
@@ -183,7 +157,7 @@ async function main(): Promise<void> {
         const t1 = t0 + WINDOW_MS;
         await sleep(t1 - Date.now() + SCALE_INTERVAL_S * 1000);
         const fetchedAt = Date.now();
-        const histories = await mapLimited(running, 16, (id) => historyOf(client, id));
+        const histories = await mapLimited(running, 16, (id) => monitorHistory(client, id));
         const cycles = histories.flatMap(cyclesOf).filter((c) => c.dueAt >= t0 && c.dueAt < t1);
         // A cycle still running when the history was read counts with a lower bound on its latency.
         const lat = cycles.map((c) => (c.doneAt ?? fetchedAt) - c.dueAt);

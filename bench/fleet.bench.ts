@@ -24,7 +24,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
 import pino from 'pino';
 import { parseConfig, type Config } from '../src/config.ts';
 import { seedPriceHistory } from '../src/paper/history.ts';
@@ -34,6 +33,7 @@ import { createWorker, paperDeps } from '../src/runtime/worker.ts';
 import { monitorWorkflowId } from '../src/workflows/contract.ts';
 import { ephemeralDevServer } from '../test/e2e/fixtures/e2e.ts';
 import { cyclesOfHistory, timedCycles } from '../test/support/history-cycles.ts';
+import { mapLimited, monitorHistory, pct, sleep } from './fleet-support.ts';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]?.replace(/^--/, '') ?? '', process.argv[i + 1] ?? '');
@@ -46,34 +46,12 @@ const BUDGET_MS = Number(args.get('budget-minutes') ?? 12) * 60_000;
 /** Treasuries per level, quick run: 33.3 cycles/s at 3 s is N = 100 (10,000 at 5 minutes). */
 const LEVELS = FIXED_N === null ? [25, 50, 100, 150, 200, 300, 400] : [FIXED_N];
 
-const pct = (values: readonly number[], p: number): number => {
-  if (!values.length) return Number.NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? Number.NaN;
-};
 const sec = (x: number) => (Number.isFinite(x) ? `${(x / 1000).toFixed(2)} s` : '—');
 /** CPU time all cores spent busy since boot, in ms. */
 const machineBusyMs = (): number => cpus().reduce((sum, c) => sum + c.times.user + c.times.nice + c.times.sys + c.times.irq, 0);
-const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 
 function fleetConfig(treasuryId: string): Config {
   return parseConfig({ treasuryId, mode: 'paper', monitor: { cycleIntervalSeconds: INTERVAL_S }, treasury: { initial: { pump: '40000000', usdc: '700000' } } });
-}
-
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  }));
-  return out;
-}
-
-async function historyOf(client: Client, treasuryId: string) {
-  return (await client.workflow.getHandle(monitorWorkflowId(treasuryId)).fetchHistory()).events ?? [];
 }
 
 /** A level holds when its cycles keep the schedule: p99 lateness within the bar and the cycles/s the cadence asks (±5 %). */
@@ -134,7 +112,7 @@ async function main(): Promise<void> {
         // Cycles due in the window; one still running when its history is read counts with a lower bound.
         await sleep(INTERVAL_S * 1000);
         const fetchedAt = Date.now();
-        const histories = await mapLimited(running, 16, (id) => historyOf(client, id));
+        const histories = await mapLimited(running, 16, (id) => monitorHistory(client, id));
         const cycles = histories.flatMap((h) => timedCycles(h)).filter((c) => c.dueAt >= t0 && c.dueAt < t1);
         const lateness = cycles.map((c) => (c.doneAt ?? fetchedAt) - c.dueAt);
         const perCycle = histories.flatMap((h) => cyclesOfHistory(h).slice(1, -1).map((c) => c.events));

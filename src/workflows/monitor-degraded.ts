@@ -25,6 +25,11 @@ export interface UnrecordedCycles {
   droppedUnrecorded?: number;
 }
 
+/** A cycle step's retry budget in seconds: a third of the interval, within [15, 120] (why: cycleActivityOptions). */
+function cycleStepDeadlineSeconds(cycleIntervalSeconds: number): number {
+  return Math.round(Math.min(120, Math.max(15, cycleIntervalSeconds / 3)));
+}
+
 /**
  * Retries of a cycle activity end by a deadline, not an attempt count: about
  * a third of the cycle interval (a cycle has three store-bound activities, so
@@ -32,7 +37,7 @@ export interface UnrecordedCycles {
  * backoff attempts and a slow oracle's 5 s timeout) and at most 2 minutes.
  */
 export function cycleActivityOptions(cycleIntervalSeconds: number): ActivityOptions {
-  const deadline = Math.round(Math.min(120, Math.max(15, cycleIntervalSeconds / 3)));
+  const deadline = cycleStepDeadlineSeconds(cycleIntervalSeconds);
   return {
     startToCloseTimeout: `${Math.min(30, deadline)} seconds`,
     scheduleToCloseTimeout: `${deadline} seconds`,
@@ -49,7 +54,7 @@ export function cycleActivityOptions(cycleIntervalSeconds: number): ActivityOpti
  * failing step never holds a workflow task open.
  */
 export function cycleLocalActivityOptions(cycleIntervalSeconds: number): LocalActivityOptions {
-  const deadlineS = Math.round(Math.min(120, Math.max(15, cycleIntervalSeconds / 3)));
+  const deadlineS = cycleStepDeadlineSeconds(cycleIntervalSeconds);
   const attemptS = Math.min(30, deadlineS);
   let attempts = 1;
   // Backoffs 1 s, 2 s, 4 s, … capped at 30 s, while their sum stays under the deadline.
